@@ -1,0 +1,1 @@
+"""Thin edges over the core: Lambda handlers and the local HTTP server."""

@@ -1,0 +1,57 @@
+"""Lambda handler behind the function URL: Discord interactions (and, later, GitHub webhooks).
+
+This module is the ACK's cold path. It imports only what answering needs:
+PyNaCl, boto3 for SQS, PyYAML for the commands file, the Powertools Logger.
+No httpx, no discord.py, no worker code.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orchestrator.adapters.lambda_http import UndecodableBody, function_url_response, request_from_function_url
+from orchestrator.adapters.secrets import ssm_secret
+from orchestrator.commands.loader import CommandsFileError
+from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.observability.logging import configure_logging
+from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue
+from orchestrator.settings import Role, SettingsError, load_settings
+from orchestrator.web.app import WebApp
+from orchestrator.web.http import HttpResponse, error_response
+
+logger = configure_logging("interactions", level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def _build() -> WebApp | None:
+    # Built once per cold start; a broken configuration answers 503 (and says why in the log)
+    # instead of failing every invocation with an import error.
+    try:
+        settings = load_settings(roles={Role.INTERACTIONS}, resolve_secret=ssm_secret)
+        assert settings.work_queue_url is not None  # load_settings requires it in Lambda
+        queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
+        endpoint = InteractionsEndpoint.from_settings(
+            settings, queue, trace_source=lambda: os.environ.get("_X_AMZN_TRACE_ID")
+        )
+    except (SettingsError, CommandsFileError) as exc:
+        logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
+        return None
+    return WebApp(endpoint)
+
+
+app = _build()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if app is None:
+        return function_url_response(error_response(503, "bot misconfigured: see its logs"))
+    try:
+        request = request_from_function_url(event)
+    except UndecodableBody as exc:
+        return function_url_response(error_response(400, str(exc)))
+    response: HttpResponse = app.handle(request)
+    return function_url_response(response)

@@ -1,0 +1,108 @@
+"""`serve`: the deployed function URL's routes on loopback, with the worker in the same process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.jobs.worker import JobWorker
+from orchestrator.observability.logging import get_logger
+from orchestrator.queues.local import LocalQueue
+from orchestrator.settings import Settings
+from orchestrator.state.store import StateStore, open_state_store
+from orchestrator.web.app import WebApp
+from orchestrator.web.http import HttpRequest, HttpResponse, error_response
+
+# Larger bodies are refused before they are read: nothing we serve needs more.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        response = self._respond()
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+        get_logger().info(
+            "http request",
+            extra={
+                "method": self.command,
+                "path": self.path.split("?", 1)[0],
+                "status": response.status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+
+    def _respond(self) -> HttpResponse:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            return error_response(411, "chunked bodies are not accepted: send Content-Length")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            return error_response(400, "bad Content-Length")
+        if length < 0 or length > MAX_REQUEST_BYTES:
+            self.close_connection = True  # the unread body must not be parsed as the next request
+            return error_response(413, "request body too large")
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        path = self.path.split("?", 1)[0]
+        return self.server.app.handle(HttpRequest(self.command, path, headers, body))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Access lines go through the JSON logger in _serve, not to stderr."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: WebApp) -> None:
+        super().__init__(address, _Handler)
+        self.app = app
+
+
+class LocalRuntime:
+    """The HTTP server, the in-process queue and the worker, started and stopped together."""
+
+    def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 8787, workers: int = 2) -> None:
+        self.state: StateStore = open_state_store(settings.state_store)
+        self.worker = JobWorker.from_settings(settings, self.state)
+        self.queue = LocalQueue(self._run_job, workers=workers)
+        endpoint = InteractionsEndpoint.from_settings(settings, self.queue)
+        self._server = _Server((host, port), WebApp(endpoint))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def _run_job(self, body: str, context: LambdaContext, final_attempt: bool) -> None:
+        self.worker.process(body, context=context, final_attempt=final_attempt)
+
+    def start(self) -> None:
+        self.queue.start()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._thread.start()
+        get_logger().info("serving", extra={"url": self.url})
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.queue.stop()

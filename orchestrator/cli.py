@@ -1,0 +1,76 @@
+"""`python -m orchestrator serve | demo | validate`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from orchestrator.commands.loader import check_commands
+from orchestrator.settings import DEFAULT_COMMANDS_FILE, SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="orchestrator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the interactions endpoint and run the worker locally")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
+    commands.add_parser("demo", help="play the whole flow locally against stand-in Discord and GitHub APIs")
+    validate = commands.add_parser("validate", help="check the commands file, prompt files and settings")
+    validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
+    validate.add_argument("--no-settings", action="store_true", help="check only the commands and prompt files")
+    args = parser.parse_args(argv)
+
+    if args.command == "validate":
+        return _validate(args.commands_file, check_settings=not args.no_settings)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    from orchestrator.devtools.demo import run_demo
+
+    return run_demo()
+
+
+def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
+    problems: list[str] = []
+    path = commands_file or Path(os.environ.get("COMMANDS_FILE") or DEFAULT_COMMANDS_FILE)
+    if check_settings:
+        try:
+            load_settings()
+        except SettingsError as exc:
+            problems.extend(f"settings: {p}" for p in exc.problems)
+    command_set, command_problems = check_commands(path)
+    problems.extend(f"{path}: {p}" for p in command_problems)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    count = len(command_set.commands) if command_set else 0
+    print(f"ok: {path} defines {count} command(s)" + ("" if check_settings else " (settings not checked)"))
+    return 0
+
+
+def _serve(host: str, port: int) -> int:
+    from orchestrator.adapters.local_server import LocalRuntime
+    from orchestrator.observability.logging import configure_logging
+
+    configure_logging("serve", level=os.environ.get("LOG_LEVEL", "INFO"))
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    runtime = LocalRuntime(settings, host=host, port=port)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    runtime.start()
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0

@@ -1,0 +1,150 @@
+"""GitHub Actions REST: dispatch a workflow and find its run.
+
+The client maps HTTP outcomes to typed errors; deciding what to do about them
+(look for the run, retry, tell the user) is the dispatcher's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from orchestrator import __version__
+from orchestrator.clients.retries import RetryPolicy, is_rate_limited, json_object, retry_after_seconds, send
+
+API_VERSION = "2022-11-28"
+READ_POLICY = RetryPolicy()
+# A dispatch is not idempotent: a 5xx or a lost answer is reported, never blindly resent.
+DISPATCH_POLICY = RetryPolicy(idempotent=False)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: int
+    html_url: str
+
+
+class GitHubError(Exception):
+    """Base for GitHub failures; messages never contain the token or URLs with secrets."""
+
+
+class GitHubRejected(GitHubError):
+    """GitHub answered 4xx: nothing was started."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"GitHub answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class GitHubRateLimited(GitHubError):
+    """Over GitHub's rate limit for longer than we wait: nothing was started."""
+
+    def __init__(self, retry_after_seconds: float | None) -> None:
+        super().__init__("GitHub API rate limit reached")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class GitHubUnreachable(GitHubError):
+    """The request never reached GitHub (connection failed): nothing was started."""
+
+
+class GitHubOutcomeUnknown(GitHubError):
+    """The request may have reached GitHub but no usable answer came back (timeout, 5xx)."""
+
+
+class ReturnRunDetailsUnsupported(GitHubError):
+    """GitHub Enterprise Server 3.20 and older reject `return_run_details` with 400."""
+
+
+class GitHubClient:
+    def __init__(self, http: httpx.Client, api_url: str, token: str, repository: str) -> None:
+        self._http = http
+        self._api_url = api_url.rstrip("/")
+        self._repository = repository
+        http.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": f"orchestrator-bot/{__version__}",
+            }
+        )
+
+    def _workflow_url(self, workflow: str, tail: str) -> str:
+        return f"{self._api_url}/repos/{self._repository}/actions/workflows/{quote(workflow, safe='')}/{tail}"
+
+    def dispatch_workflow(
+        self, workflow: str, ref: str, inputs: dict[str, str], *, return_run_details: bool
+    ) -> RunRef | None:
+        """Start a run; return its id and link when GitHub gives them (None on 204)."""
+        body: dict[str, Any] = {"ref": ref, "inputs": inputs}
+        if return_run_details:
+            body["return_run_details"] = True
+        try:
+            response = send(
+                self._http,
+                "POST",
+                self._workflow_url(workflow, "dispatches"),
+                json_body=body,
+                policy=DISPATCH_POLICY,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise GitHubUnreachable(type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+        if response.status_code == 204:
+            return None
+        if response.status_code == 200:
+            run = json_object(response)
+            try:
+                return RunRef(int(run["workflow_run_id"]), str(run["html_url"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise GitHubOutcomeUnknown("200 without workflow_run_id") from exc
+        if response.status_code == 400 and return_run_details and "return_run_details" in _message(response):
+            raise ReturnRunDetailsUnsupported(_message(response))
+        self._raise_for(response)
+        raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+
+    def find_dispatched_run(self, workflow: str, correlation_id: str, created_since: datetime) -> RunRef | None:
+        """The workflow_dispatch run whose name carries `correlation_id` (never just the newest run)."""
+        since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            response = send(
+                self._http,
+                "GET",
+                self._workflow_url(workflow, "runs"),
+                params={"event": "workflow_dispatch", "created": f">={since}", "per_page": "100"},
+                policy=READ_POLICY,
+            )
+        except httpx.TransportError as exc:
+            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+        if response.status_code != 200:
+            self._raise_for(response)
+            raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+        runs = json_object(response).get("workflow_runs")
+        for run in runs if isinstance(runs, list) else []:
+            if not isinstance(run, dict):
+                continue
+            title = f"{run.get('display_title') or ''} {run.get('name') or ''}"
+            if correlation_id in title and isinstance(run.get("id"), int):
+                return RunRef(run["id"], str(run.get("html_url", "")))
+        return None
+
+    @staticmethod
+    def _raise_for(response: httpx.Response) -> None:
+        if is_rate_limited(response):
+            raise GitHubRateLimited(retry_after_seconds(response))
+        if 400 <= response.status_code < 500:
+            raise GitHubRejected(response.status_code, _message(response))
+        if response.status_code >= 500:
+            raise GitHubOutcomeUnknown(f"GitHub answered {response.status_code}")
+
+
+def _message(response: httpx.Response) -> str:
+    message = json_object(response).get("message")
+    return message[:500] if isinstance(message, str) else ""

@@ -1,0 +1,322 @@
+"""Read and validate the commands file.
+
+Validation collects every problem, each as one line that points at the place in
+the file (`commands.deploy.options[1].choices`), so `validate` can list them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from orchestrator.commands.model import (
+    CONTEXT_PLACEHOLDERS,
+    AllowList,
+    CommandSet,
+    CommandSpec,
+    OptionSpec,
+    OptionType,
+    OptionValue,
+)
+
+# Discord: 1-32 characters of letters, digits, '-', '_' (and a few scripts), lowercase.
+_NAME = re.compile(r"^[-_'\w]{1,32}$")
+_WORKFLOW = re.compile(r"^(?:[\w.-]+\.ya?ml|[0-9]+)$")
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
+
+MAX_OPTIONS = 25  # Discord
+MAX_CHOICES = 25  # Discord
+MAX_INPUTS = 25  # GitHub
+MAX_DESCRIPTION = 100  # Discord
+MAX_CHOICE_STRING = 100  # Discord
+MAX_INPUTS_PAYLOAD = 65_535  # GitHub, all inputs together
+# Room kept for option values and context values next to the prompt text.
+PROMPT_HEADROOM = 8_192
+DEFAULT_REF = "main"
+
+_COMMAND_KEYS = {
+    "description",
+    "workflow",
+    "ref",
+    "prompt",
+    "ephemeral",
+    "confirm",
+    "options",
+    "inputs",
+    "allow",
+}
+_OPTION_KEYS = {"name", "type", "description", "required", "choices"}
+_OPTION_TYPES: dict[str, Callable[[object], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+}
+
+
+class CommandsFileError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid commands file:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+def load_commands(path: Path) -> CommandSet:
+    """Load and validate; raise CommandsFileError listing every problem."""
+    commands, problems = check_commands(path)
+    if problems or commands is None:
+        raise CommandsFileError(problems)
+    return commands
+
+
+def check_commands(path: Path) -> tuple[CommandSet | None, list[str]]:
+    """Validate the file; return the command set (None when unusable) and the problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{path}: cannot read ({exc.__class__.__name__})"]
+    try:
+        # The C loader when libyaml is there: same safe semantics, a fraction of the cold-start cost.
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    except yaml.YAMLError as exc:
+        return None, [f"{path}: not valid YAML ({_yaml_error_line(exc)})"]
+    problems: list[str] = []
+    commands = _parse_document(document, path.parent, problems)
+    return (CommandSet(commands) if not problems else None), problems
+
+
+def _yaml_error_line(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "syntax error"
+    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
+
+
+def _parse_document(document: object, base_dir: Path, problems: list[str]) -> dict[str, CommandSpec]:
+    if not isinstance(document, dict):
+        problems.append("top level: expected a mapping with a 'commands' key")
+        return {}
+    _unknown_keys(document, {"commands"}, "top level", problems)
+    raw_commands = document.get("commands")
+    if not isinstance(raw_commands, dict) or not raw_commands:
+        problems.append("commands: expected a mapping of command name to command")
+        return {}
+    commands: dict[str, CommandSpec] = {}
+    for name, raw in raw_commands.items():
+        where = f"commands.{name}"
+        if not isinstance(name, str) or not _is_discord_name(name):
+            problems.append(f"{where}: bad command name: use 1-32 lowercase letters, digits, '-' or '_'")
+            continue
+        spec = _parse_command(name, raw, base_dir, where, problems)
+        if spec is not None:
+            commands[name] = spec
+    return commands
+
+
+def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems: list[str]) -> CommandSpec | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping")
+        return None
+    before = len(problems)
+    _unknown_keys(raw, _COMMAND_KEYS, where, problems)
+    description = _description(raw.get("description"), f"{where}.description", problems)
+    workflow = raw.get("workflow")
+    if isinstance(workflow, int) and not isinstance(workflow, bool):
+        workflow = str(workflow)
+    if not isinstance(workflow, str) or not _WORKFLOW.match(workflow):
+        problems.append(f"{where}.workflow: expected a workflow file name (deploy.yml) or a numeric id")
+    ref = raw.get("ref", DEFAULT_REF)
+    if not isinstance(ref, str) or not ref.strip() or any(c.isspace() for c in ref):
+        problems.append(f"{where}.ref: expected a branch or tag name")
+    ephemeral = _boolean(raw, "ephemeral", where, problems)
+    confirm = _boolean(raw, "confirm", where, problems)
+    options = _parse_options(raw.get("options", []), f"{where}.options", problems)
+    prompt_text = _read_prompt(raw.get("prompt"), base_dir, f"{where}.prompt", problems)
+    inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
+    allow = _parse_allow(raw.get("allow"), f"{where}.allow", problems)
+    if len(problems) > before:
+        return None
+    return CommandSpec(
+        name=name,
+        description=description,
+        workflow=cast(str, workflow),
+        ref=cast(str, ref),
+        options=options,
+        inputs=inputs,
+        prompt_text=prompt_text,
+        ephemeral=ephemeral,
+        confirm=confirm,
+        allow=allow,
+    )
+
+
+def _parse_options(raw: object, where: str, problems: list[str]) -> tuple[OptionSpec, ...]:
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list")
+        return ()
+    if len(raw) > MAX_OPTIONS:
+        problems.append(f"{where}: {len(raw)} options, Discord allows at most {MAX_OPTIONS}")
+    options: list[OptionSpec] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        option = _parse_option(item, f"{where}[{index}]", problems)
+        if option is None:
+            continue
+        if option.name in seen:
+            problems.append(f"{where}[{index}].name: duplicate option name {option.name!r}")
+        seen.add(option.name)
+        if option.required and any(not o.required for o in options):
+            problems.append(f"{where}[{index}]: required options must come before optional ones (Discord's rule)")
+        options.append(option)
+    return tuple(options)
+
+
+def _parse_option(raw: object, where: str, problems: list[str]) -> OptionSpec | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping")
+        return None
+    before = len(problems)
+    _unknown_keys(raw, _OPTION_KEYS, where, problems)
+    name = raw.get("name")
+    if not isinstance(name, str) or not _is_discord_name(name):
+        problems.append(f"{where}.name: bad option name: use 1-32 lowercase letters, digits, '-' or '_'")
+    option_type = raw.get("type", "string")
+    if option_type not in _OPTION_TYPES:
+        problems.append(f"{where}.type: {option_type!r} is not one of {', '.join(_OPTION_TYPES)}")
+        option_type = "string"
+    description = _description(raw.get("description"), f"{where}.description", problems)
+    required = _boolean(raw, "required", where, problems)
+    choices = _parse_choices(raw.get("choices", []), cast(OptionType, option_type), f"{where}.choices", problems)
+    if len(problems) > before:
+        return None
+    return OptionSpec(
+        name=cast(str, name),
+        type=cast(OptionType, option_type),
+        description=description,
+        required=required,
+        choices=choices,
+    )
+
+
+def _parse_choices(raw: object, option_type: OptionType, where: str, problems: list[str]) -> tuple[OptionValue, ...]:
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list")
+        return ()
+    if raw and option_type == "boolean":
+        problems.append(f"{where}: boolean options cannot have choices")
+        return ()
+    if len(raw) > MAX_CHOICES:
+        problems.append(f"{where}: {len(raw)} choices, Discord allows at most {MAX_CHOICES}")
+    fits = _OPTION_TYPES[option_type]
+    for index, value in enumerate(raw):
+        if not fits(value):
+            problems.append(f"{where}[{index}]: {value!r} is not a {option_type}")
+        elif isinstance(value, str) and not 1 <= len(value) <= MAX_CHOICE_STRING:
+            problems.append(f"{where}[{index}]: choice must be 1-{MAX_CHOICE_STRING} characters")
+    if len(set(map(repr, raw))) != len(raw):
+        problems.append(f"{where}: duplicate choices")
+    return tuple(cast(list[OptionValue], raw))
+
+
+def _parse_inputs(
+    raw: object, options: tuple[OptionSpec, ...], has_prompt: bool, where: str, problems: list[str]
+) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping of workflow input name to value")
+        return ()
+    if len(raw) > MAX_INPUTS:
+        problems.append(f"{where}: {len(raw)} inputs, GitHub allows at most {MAX_INPUTS}")
+    known = {o.name for o in options} | CONTEXT_PLACEHOLDERS
+    inputs: list[tuple[str, str]] = []
+    for key, raw_value in raw.items():
+        if not isinstance(key, str) or not _INPUT_NAME.match(key):
+            problems.append(f"{where}: bad input name {key!r}")
+            continue
+        value = str(raw_value).lower() if isinstance(raw_value, bool | int | float) else raw_value
+        if not isinstance(value, str):
+            problems.append(f'{where}.{key}: expected a string such as "{{option_name}}"')
+            continue
+        for placeholder in _PLACEHOLDER.findall(value):
+            if placeholder not in known:
+                problems.append(
+                    f"{where}.{key}: {{{placeholder}}} is neither an option of this command nor one of "
+                    f"{', '.join('{' + p + '}' for p in sorted(CONTEXT_PLACEHOLDERS))}"
+                )
+            elif placeholder == "prompt" and not has_prompt:
+                problems.append(f"{where}.{key}: {{prompt}} needs a 'prompt' file on this command")
+        inputs.append((key, value))
+    return tuple(inputs)
+
+
+def _parse_allow(raw: object, where: str, problems: list[str]) -> AllowList | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping with 'roles' and/or 'users'")
+        return None
+    _unknown_keys(raw, {"roles", "users"}, where, problems)
+    ids: dict[str, frozenset[str]] = {}
+    for key in ("roles", "users"):
+        values = raw.get(key, [])
+        if not isinstance(values, list):
+            problems.append(f"{where}.{key}: expected a list of Discord ids")
+            values = []
+        # YAML reads unquoted ids as integers; accept both, compare as strings.
+        as_text = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
+        for value in as_text:
+            if not isinstance(value, str) or not _SNOWFLAKE.match(value):
+                problems.append(f"{where}.{key}: {value!r} is not a Discord id")
+        ids[key] = frozenset(v for v in as_text if isinstance(v, str))
+    return AllowList(roles=ids["roles"], users=ids["users"])
+
+
+def _read_prompt(raw: object, base_dir: Path, where: str, problems: list[str]) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        problems.append(f"{where}: expected a path to a prompt file")
+        return None
+    path = base_dir / raw
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(f"{where}: prompt file not found: {path}")
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{where}: cannot read prompt file {path} ({exc.__class__.__name__})")
+        return None
+    if not text.strip():
+        problems.append(f"{where}: prompt file is empty: {path}")
+    limit = MAX_INPUTS_PAYLOAD - PROMPT_HEADROOM
+    if len(text) > limit:
+        problems.append(f"{where}: prompt is {len(text)} characters; GitHub's inputs limit leaves room for {limit}")
+    return text
+
+
+def _description(raw: object, where: str, problems: list[str]) -> str:
+    if not isinstance(raw, str) or not 1 <= len(raw.strip()) <= MAX_DESCRIPTION:
+        problems.append(f"{where}: expected 1-{MAX_DESCRIPTION} characters")
+        return ""
+    return raw.strip()
+
+
+def _boolean(raw: dict[Any, Any], key: str, where: str, problems: list[str]) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        problems.append(f"{where}.{key}: expected true or false")
+        return False
+    return value
+
+
+def _unknown_keys(raw: dict[Any, Any], allowed: set[str], where: str, problems: list[str]) -> None:
+    for key in raw:
+        if key not in allowed:
+            problems.append(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _is_discord_name(name: str) -> bool:
+    return bool(_NAME.match(name)) and name == name.lower()

@@ -1,0 +1,59 @@
+"""The validated, immutable form of the commands file."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+OptionType = Literal["string", "integer", "number", "boolean"]
+OptionValue = str | int | float | bool
+
+# Discord's numeric application-command option types.
+DISCORD_OPTION_TYPES: dict[OptionType, int] = {"string": 3, "integer": 4, "boolean": 5, "number": 10}
+
+# Values a command's workflow inputs may take besides its own options.
+CONTEXT_PLACEHOLDERS = frozenset({"trace_id", "user_id", "user_name", "channel_id", "prompt"})
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    type: OptionType
+    description: str
+    required: bool = False
+    choices: tuple[OptionValue, ...] = ()
+
+
+@dataclass(frozen=True)
+class AllowList:
+    roles: frozenset[str]
+    users: frozenset[str]
+
+    def permits(self, user_id: str, roles: Collection[str]) -> bool:
+        return user_id in self.users or not self.roles.isdisjoint(roles)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: str
+    workflow: str
+    ref: str
+    options: tuple[OptionSpec, ...] = ()
+    inputs: tuple[tuple[str, str], ...] = ()
+    prompt_text: str | None = None
+    ephemeral: bool = False
+    confirm: bool = False
+    allow: AllowList | None = None
+
+    def option(self, name: str) -> OptionSpec | None:
+        return next((o for o in self.options if o.name == name), None)
+
+
+@dataclass(frozen=True)
+class CommandSet:
+    commands: dict[str, CommandSpec]
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self.commands.get(name)

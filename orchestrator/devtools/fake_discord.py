@@ -1,0 +1,434 @@
+"""A stand-in for the parts of Discord's v10 HTTP API that answer interactions and post to channels."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
+from orchestrator.devtools.signing import snowflake
+
+API_PREFIX = "/api/v10"
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+LINK_BUTTON = 5
+MESSAGE_DEFAULT, MESSAGE_REPLY, MESSAGE_CHAT_INPUT_COMMAND = 0, 19, 20
+
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_EMBED_TOTAL = 6000
+MAX_FIELDS = 25
+MAX_ACTION_ROWS = 5
+MAX_ROW_WIDTH = 5
+MAX_LABEL = 80
+CUSTOM_ID_LENGTH = (1, 100)
+# (key path inside an embed, limit); all of these count towards the 6000 total.
+_EMBED_TEXT_LIMITS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("title",), 256),
+    (("description",), 4096),
+    (("footer", "text"), 2048),
+    (("author", "name"), 256),
+)
+_FIELD_LIMITS = (("name", 256), ("value", 1024))
+
+_UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
+_UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+_EMPTY_MESSAGE = {"message": "Cannot send an empty message", "code": 50006}
+_INVALID_JSON = {"message": "The request body contains invalid JSON.", "code": 50109}
+
+
+@dataclass
+class _Interaction:
+    channel_id: str
+    expired: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+    followups: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class _FormErrors:
+    """Discord's nested "errors" object: keys follow the JSON path, leaves hold `_errors` lists."""
+
+    def __init__(self) -> None:
+        self.tree: dict[str, Any] = {}
+
+    def add(self, path: tuple[str | int, ...], code: str, message: str) -> None:
+        node = self.tree
+        for key in path:
+            node = node.setdefault(str(key), {})
+        node.setdefault("_errors", []).append({"code": code, "message": message})
+
+    def too_long(self, path: tuple[str | int, ...], limit: int) -> None:
+        self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+def form_errors(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What Discord's "Invalid Form Body" would list for a message body; empty when it is valid."""
+    errors = _FormErrors()
+    content = body.get("content")
+    if isinstance(content, str) and len(content) > MAX_CONTENT:
+        errors.too_long(("content",), MAX_CONTENT)
+    embeds = body.get("embeds")
+    if isinstance(embeds, list):
+        if len(embeds) > MAX_EMBEDS:
+            errors.too_long(("embeds",), MAX_EMBEDS)
+        total = sum(_check_embed(embed, ("embeds", i), errors) for i, embed in enumerate(embeds))
+        if total > MAX_EMBED_TOTAL:
+            errors.add(("embeds",), "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {MAX_EMBED_TOTAL}")
+    components = body.get("components")
+    if isinstance(components, list):
+        if len(components) > MAX_ACTION_ROWS:
+            errors.too_long(("components",), MAX_ACTION_ROWS)
+        custom_ids: set[str] = set()
+        for i, row in enumerate(components):
+            if isinstance(row, dict) and row.get("type") == 1:
+                _check_row(row, ("components", i), errors, custom_ids)
+    return errors.tree
+
+
+def _check_embed(embed: Any, path: tuple[str | int, ...], errors: _FormErrors) -> int:
+    """Record the embed's errors and return how many characters it counts towards the total."""
+    if not isinstance(embed, dict):
+        errors.add(path, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+        return 0
+    size = 0
+    for keys, limit in _EMBED_TEXT_LIMITS:
+        value: Any = embed
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            size += len(value)
+            if len(value) > limit:
+                errors.too_long((*path, *keys), limit)
+    fields = embed.get("fields")
+    if isinstance(fields, list):
+        if len(fields) > MAX_FIELDS:
+            errors.too_long((*path, "fields"), MAX_FIELDS)
+        for j, item in enumerate(fields):
+            for key, limit in _FIELD_LIMITS:
+                value = item.get(key) if isinstance(item, dict) else None
+                if not isinstance(value, str) or not value.strip():
+                    errors.add((*path, "fields", j, key), "BASE_TYPE_REQUIRED", "This field is required")
+                    continue
+                size += len(value)
+                if len(value) > limit:
+                    errors.too_long((*path, "fields", j, key), limit)
+    return size
+
+
+def _check_row(row: Mapping[str, Any], path: tuple[str | int, ...], errors: _FormErrors, custom_ids: set[str]) -> None:
+    children = row.get("components")
+    if not isinstance(children, list) or not children:
+        errors.add((*path, "components"), "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MAX_ROW_WIDTH} in length.")
+        return
+    for j, child in enumerate(children):
+        child_path = (*path, "components", j)
+        if j >= MAX_ROW_WIDTH:
+            errors.add(
+                child_path, "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width"
+            )
+        if isinstance(child, dict) and child.get("type") == 2:
+            _check_button(child, child_path, errors, custom_ids)
+
+
+def _check_button(
+    button: Mapping[str, Any], path: tuple[str | int, ...], errors: _FormErrors, custom_ids: set[str]
+) -> None:
+    label, custom_id = button.get("label"), button.get("custom_id")
+    if isinstance(label, str) and len(label) > MAX_LABEL:
+        errors.too_long((*path, "label"), MAX_LABEL)
+    if button.get("style") == LINK_BUTTON:
+        if not button.get("url"):
+            errors.add((*path, "url"), "BUTTON_COMPONENT_URL_REQUIRED", "A url is required")
+        if custom_id is not None:
+            errors.add(
+                (*path, "custom_id"), "BUTTON_COMPONENT_LINK_HAS_CUSTOM_ID", "Link buttons cannot have a custom_id"
+            )
+        return
+    low, high = CUSTOM_ID_LENGTH
+    if custom_id is None:
+        errors.add((*path, "custom_id"), "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "A custom id is required")
+    elif not isinstance(custom_id, str) or not low <= len(custom_id) <= high:
+        errors.add((*path, "custom_id"), "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+    elif custom_id in custom_ids:
+        errors.add(
+            (*path, "custom_id"),
+            "COMPONENT_CUSTOM_ID_DUPLICATED",
+            f"Component custom id cannot be duplicated: {custom_id}",
+        )
+    else:
+        custom_ids.add(custom_id)
+
+
+def _is_empty(message: Mapping[str, Any]) -> bool:
+    return not (message.get("content") or message.get("embeds") or message.get("components"))
+
+
+class FakeDiscord(StandinServer):
+    """Discord's REST API under `url + "/api/v10"`, keeping the messages a user would see."""
+
+    server_header = "cloudflare"
+
+    def __init__(
+        self,
+        application_id: str,
+        bot_token: str | None = None,
+        *,
+        bot_username: str = "Orchestrator",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(host=host, port=port)
+        self.application_id = application_id
+        self.bot_token = bot_token
+        self._author = {
+            "id": application_id,
+            "username": bot_username,
+            "global_name": None,
+            "avatar": None,
+            "discriminator": "0000",
+            "public_flags": 0,
+            "flags": 0,
+            "bot": True,
+            "primary_guild": None,
+        }
+        self._state = threading.Lock()
+        self._interactions: dict[str, _Interaction] = {}
+        self._channels: dict[str, list[dict[str, Any]]] = {}
+
+        webhook = API_PREFIX + r"/webhooks/(?P<application_id>[^/]+)/(?P<token>[^/]+)"
+        self.add_route("PATCH", webhook + "/messages/@original", self._on_edit_original)
+        self.add_route("POST", webhook, self._on_followup)
+        self.add_route("POST", API_PREFIX + r"/channels/(?P<channel_id>[^/]+)/messages", self._on_channel_message)
+
+    @property
+    def api_url(self) -> str:
+        """The base URL a client should use (the real one is https://discord.com/api/v10)."""
+        return self.url + API_PREFIX
+
+    # -- what tests drive and read ------------------------------------------------
+
+    def open_interaction(self, token: str, *, channel_id: str, ephemeral: bool) -> None:
+        """Register a token whose deferred "thinking…" message exists (the bot's type 5 answer)."""
+        interaction = _Interaction(channel_id=channel_id)
+        flags = LOADING | (EPHEMERAL if ephemeral else 0)
+        deferred = self._message(channel_id, MESSAGE_CHAT_INPUT_COMMAND, {"content": ""}, flags, webhook=True)
+        interaction.history.append(deferred)
+        with self._state:
+            self._interactions[token] = interaction
+
+    def expire_interaction(self, token: str) -> None:
+        """From now on the token answers 404, as after its 15 minutes."""
+        with self._state:
+            self._interactions[token].expired = True
+
+    def message_for(self, token: str) -> dict[str, Any] | None:
+        with self._state:
+            interaction = self._interactions.get(token)
+            return copy.deepcopy(interaction.history[-1]) if interaction else None
+
+    def history_for(self, token: str) -> list[dict[str, Any]]:
+        """Every version of the original message, the deferred one first."""
+        with self._state:
+            interaction = self._interactions.get(token)
+            return copy.deepcopy(interaction.history) if interaction else []
+
+    def followups_for(self, token: str) -> list[dict[str, Any]]:
+        with self._state:
+            interaction = self._interactions.get(token)
+            return copy.deepcopy(interaction.followups) if interaction else []
+
+    def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
+        """Messages posted with the bot token to a channel (not interaction replies)."""
+        with self._state:
+            return copy.deepcopy(self._channels.get(channel_id, []))
+
+    def rate_limit_next(self, n: int, retry_after: float, *, is_global: bool = False) -> None:
+        """Answer the next `n` requests with 429, as Discord does."""
+        headers = {
+            # Retry-After is whole seconds, rounded up; the body has the precise float.
+            "Retry-After": str(math.ceil(retry_after)),
+            "X-RateLimit-Scope": "global" if is_global else "user",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+        }
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+        self.inject(*(Fault(status=429, body=body, headers=headers) for _ in range(n)))
+
+    # -- StandinServer hooks -----------------------------------------------------------
+
+    def common_headers(self, request: Request, status: int) -> dict[str, str]:
+        # Webhook id and token are "major parameters": each interaction has a bucket of its own.
+        bucket = hashlib.sha256(f"{request.method} {request.path}".encode()).hexdigest()[:32]
+        # Remaining stays above 0 so that clients never wait pre-emptively; use rate_limit_next for 429s.
+        return {
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "4",
+            "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+            "X-RateLimit-Reset-After": "1.000",
+            "X-RateLimit-Bucket": bucket,
+        }
+
+    def not_found(self, request: Request) -> Response:
+        return Response(404, {"message": "404: Not Found", "code": 0})
+
+    def server_error(self, request: Request) -> Response:
+        return Response(500, {"message": "500: Internal Server Error", "code": 0})
+
+    # -- routes ------------------------------------------------------------------------------
+
+    def _on_edit_original(self, request: Request, params: dict[str, str]) -> Response:
+        with self._state:
+            interaction = self._live_interaction(params)
+            if interaction is None:
+                return Response(404, _UNKNOWN_WEBHOOK)
+            problem = _body_problem(request)
+            if problem is not None:
+                return problem
+            body, current = request.json, interaction.history[-1]
+            # An edit replaces the fields it names and keeps the others.
+            merged = copy.deepcopy(current)
+            if "content" in body:
+                merged["content"] = body["content"] or ""
+            if "embeds" in body:
+                merged["embeds"] = [_rich(embed) for embed in body["embeds"] or []]
+            if "components" in body:
+                merged["components"] = _numbered(body["components"] or [])
+            if _is_empty(merged):
+                return Response(400, _EMPTY_MESSAGE)
+            merged["flags"] = current["flags"] & ~LOADING
+            merged["edited_timestamp"] = _now()
+            interaction.history.append(merged)
+            return Response(200, copy.deepcopy(merged))
+
+    def _on_followup(self, request: Request, params: dict[str, str]) -> Response:
+        with self._state:
+            interaction = self._live_interaction(params)
+            if interaction is None:
+                return Response(404, _UNKNOWN_WEBHOOK)
+            problem = _body_problem(request, new_message=True)
+            if problem is not None:
+                return problem
+            flags = EPHEMERAL if _int_flags(request.json) & EPHEMERAL else 0
+            message = self._message(interaction.channel_id, MESSAGE_DEFAULT, request.json, flags, webhook=True)
+            interaction.followups.append(message)
+            return Response(200, copy.deepcopy(message))
+
+    def _on_channel_message(self, request: Request, params: dict[str, str]) -> Response:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if (
+            self.bot_token is None
+            or scheme != "Bot"
+            or not secrets.compare_digest(token.encode(), self.bot_token.encode())
+        ):
+            return Response(401, _UNAUTHORIZED)
+        problem = _body_problem(request, new_message=True)
+        if problem is not None:
+            return problem
+        channel_id = params["channel_id"]
+        reference = request.json.get("message_reference")
+        kind = MESSAGE_REPLY if isinstance(reference, dict) else MESSAGE_DEFAULT
+        message = self._message(channel_id, kind, request.json, _int_flags(request.json), webhook=False)
+        if kind == MESSAGE_REPLY:
+            message["message_reference"] = {"type": 0, "channel_id": channel_id, **copy.deepcopy(reference)}
+        with self._state:
+            self._channels.setdefault(channel_id, []).append(message)
+        return Response(200, copy.deepcopy(message))
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _live_interaction(self, params: Mapping[str, str]) -> _Interaction | None:
+        """The interaction behind a webhook URL, if it can still be used; the caller holds `_state`."""
+        interaction = self._interactions.get(params["token"])
+        if params["application_id"] != self.application_id or interaction is None or interaction.expired:
+            return None
+        return interaction
+
+    def _message(
+        self, channel_id: str, kind: int, body: Mapping[str, Any], flags: int, *, webhook: bool
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": kind,
+            "content": body.get("content") or "",
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [_rich(embed) for embed in body.get("embeds") or []],
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "flags": flags,
+            "components": _numbered(body.get("components") or []),
+            "id": snowflake(),
+            "channel_id": channel_id,
+            "author": dict(self._author),
+            "pinned": False,
+            "mention_everyone": False,
+            "tts": False,
+        }
+        if webhook:
+            message.update(webhook_id=self.application_id, application_id=self.application_id)
+        return message
+
+
+def _body_problem(request: Request, *, new_message: bool = False) -> Response | None:
+    """The 400 Discord would answer for this message body, if any."""
+    if not isinstance(request.json, dict):
+        return Response(400, _INVALID_JSON)
+    errors = form_errors(request.json)
+    if errors:
+        return Response(400, {"code": 50035, "message": "Invalid Form Body", "errors": errors})
+    if new_message and _is_empty(request.json):
+        return Response(400, _EMPTY_MESSAGE)
+    return None
+
+
+def _int_flags(body: Mapping[str, Any]) -> int:
+    flags = body.get("flags")
+    return flags if isinstance(flags, int) else 0
+
+
+def _rich(embed: Mapping[str, Any]) -> dict[str, Any]:
+    """An embed as Discord echoes it: typed "rich", every field with its `inline` flag."""
+    echoed: dict[str, Any] = {"type": "rich", **copy.deepcopy(dict(embed))}
+    if isinstance(echoed.get("fields"), list):
+        echoed["fields"] = [{"inline": False, **item} for item in echoed["fields"]]
+    return echoed
+
+
+def _numbered(components: list[Any]) -> list[Any]:
+    """Components as Discord echoes them: each gets a numeric `id`, depth first, unless the bot set one."""
+    echoed = copy.deepcopy(components)
+    taken: set[int] = set()
+    nodes: list[dict[str, Any]] = []
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, dict):
+                nodes.append(item)
+                if isinstance(item.get("id"), int):
+                    taken.add(item["id"])
+                walk(item.get("components") or [])
+
+    walk(echoed)
+    next_id = 1
+    for node in nodes:
+        if not isinstance(node.get("id"), int):
+            while next_id in taken:
+                next_id += 1
+            node["id"] = next_id
+            taken.add(next_id)
+    return echoed

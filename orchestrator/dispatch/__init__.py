@@ -1,0 +1,1 @@
+"""Turning a job into exactly one GitHub workflow run, and saying truthfully what happened."""

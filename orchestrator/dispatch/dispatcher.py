@@ -1,0 +1,132 @@
+"""Dispatch a job's workflow exactly once, and find its run.
+
+GitHub's dispatch is not idempotent: after a timeout or 5xx it is unknown
+whether a run started. We never resend blindly: we look for the run by the
+correlation id the command sends (its trace id, echoed in the workflow's
+run-name) first, and only resend once we have looked and found nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from orchestrator.clients.github_api import (
+    GitHubClient,
+    GitHubError,
+    GitHubOutcomeUnknown,
+    GitHubRateLimited,
+    GitHubRejected,
+    GitHubUnreachable,
+    ReturnRunDetailsUnsupported,
+    RunRef,
+)
+from orchestrator.commands.model import CommandSpec
+from orchestrator.dispatch.explain import explain_rate_limit, explain_rejection, explain_unknown
+from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
+from orchestrator.dispatch.outcome import DispatchOutcome
+from orchestrator.jobs.job import Job
+from orchestrator.observability.logging import get_logger
+from orchestrator.state.jobs import JobRecord, JobStore
+
+# Clocks differ and `created` has one-second resolution: look a little before we sent.
+CLOCK_SKEW = timedelta(seconds=60)
+NO_LINK = "The workflow was started, but GitHub did not say which run it is, so there is no link."
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        github: GitHubClient,
+        jobs: JobStore,
+        repository: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        find_attempts: int = 5,
+        find_interval_seconds: float = 2.0,
+    ) -> None:
+        self._github = github
+        self._jobs = jobs
+        self._repository = repository
+        self._clock = clock
+        self._sleep = sleep
+        self._find_attempts = find_attempts
+        self._find_interval = find_interval_seconds
+
+    def dispatch(self, job: Job, spec: CommandSpec, record: JobRecord) -> DispatchOutcome:
+        """Raises GitHubUnreachable when nothing reached GitHub (the caller may retry later)."""
+        try:
+            inputs = render_inputs(spec, job)
+        except InputsTooLarge as exc:
+            return DispatchOutcome("rejected", detail=f"/{spec.name} was not started: {exc}.")
+        correlation = job.trace_id if correlation_input(spec) else None
+        if record.dispatch_attempted_at is not None:
+            # An earlier attempt died after sending (or while): its run may exist.
+            get_logger().warning("earlier dispatch attempt found, looking for its run first")
+            if correlation is None:
+                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+            found = self._find(spec, correlation, record.dispatch_attempted_at)
+            if found is not None:
+                return _dispatched(found)
+        self._mark_attempt(record, self._clock())
+        try:
+            return self._send_and_locate(spec, inputs, correlation, record)
+        except GitHubOutcomeUnknown as exc:
+            get_logger().warning("dispatch outcome unknown", extra={"reason": str(exc)})
+            if correlation is None:
+                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+            found = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
+            if found is not None:
+                return _dispatched(found)
+            # We looked and no run carries our id: sending again is no longer blind.
+            try:
+                return self._send_and_locate(spec, inputs, correlation, record)
+            except GitHubOutcomeUnknown:
+                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+        except GitHubUnreachable:
+            self._mark_attempt(record, None)  # nothing reached GitHub: a retry need not look first
+            raise
+
+    def _send_and_locate(
+        self, spec: CommandSpec, inputs: dict[str, str], correlation: str | None, record: JobRecord
+    ) -> DispatchOutcome:
+        try:
+            try:
+                run = self._github.dispatch_workflow(spec.workflow, spec.ref, inputs, return_run_details=True)
+            except ReturnRunDetailsUnsupported:
+                get_logger().info("GitHub does not return run details (Enterprise Server?): finding the run")
+                run = self._github.dispatch_workflow(spec.workflow, spec.ref, inputs, return_run_details=False)
+        except GitHubRejected as exc:
+            get_logger().warning("dispatch rejected", extra={"status": exc.status, "reason": exc.message})
+            return DispatchOutcome("rejected", detail=explain_rejection(exc, spec, self._repository))
+        except GitHubRateLimited as exc:
+            get_logger().warning("dispatch rate limited", extra={"retry_after": exc.retry_after_seconds})
+            return DispatchOutcome("rejected", detail=explain_rate_limit(exc))
+        if run is None and correlation is not None:
+            run = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
+        return _dispatched(run) if run is not None else DispatchOutcome("dispatched", detail=NO_LINK)
+
+    def _find(self, spec: CommandSpec, correlation: str, since: float) -> RunRef | None:
+        created_since = datetime.fromtimestamp(since, UTC) - CLOCK_SKEW
+        for attempt in range(self._find_attempts):
+            if attempt:
+                self._sleep(self._find_interval)
+            try:
+                run = self._github.find_dispatched_run(spec.workflow, correlation, created_since)
+            except GitHubError as exc:
+                get_logger().warning("looking for the run failed", extra={"reason": type(exc).__name__})
+                continue
+            if run is not None:
+                return run
+        return None
+
+    def _mark_attempt(self, record: JobRecord, when: float | None) -> None:
+        record.dispatch_attempted_at = when
+        record.updated_at = self._clock()
+        self._jobs.put(record)
+
+
+def _dispatched(run: RunRef) -> DispatchOutcome:
+    return DispatchOutcome("dispatched", run_id=run.run_id, html_url=run.html_url)

@@ -1,0 +1,1 @@
+"""Discord's interactions endpoint: verify, validate, authorize, enqueue, answer within 3 seconds."""

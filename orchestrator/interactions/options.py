@@ -1,0 +1,64 @@
+"""Check the option values a user sent against the command's definition.
+
+Discord enforces the registered definition, but the registered set can lag
+behind the commands file (or be forged by a signed-but-stale client), so the
+server re-validates every value.
+"""
+
+from __future__ import annotations
+
+import math
+
+from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSpec, OptionSpec, OptionValue
+from orchestrator.interactions.payload import InvokedOption
+
+MAX_STRING_OPTION = 6000  # Discord's limit for a string option value
+MAX_SAFE_INTEGER = 2**53  # Discord's integer options are limited to the JavaScript safe range
+
+
+def check_options(spec: CommandSpec, invoked: tuple[InvokedOption, ...]) -> tuple[dict[str, OptionValue], list[str]]:
+    """Return the values by option name and a list of problems (user-facing, one per option)."""
+    values: dict[str, OptionValue] = {}
+    problems: list[str] = []
+    for option in invoked:
+        definition = spec.option(option.name)
+        if definition is None:
+            problems.append(f"`{option.name}` is not an option of /{spec.name}")
+            continue
+        if option.name in values:
+            problems.append(f"`{option.name}` was given twice")
+            continue
+        value, problem = _check_value(definition, option)
+        if problem:
+            problems.append(problem)
+        elif value is not None:
+            values[option.name] = value
+    given = {o.name for o in invoked}
+    problems.extend(f"`{d.name}` is required" for d in spec.options if d.required and d.name not in given)
+    return values, problems
+
+
+_EXPECTED = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
+
+
+def _check_value(definition: OptionSpec, option: InvokedOption) -> tuple[OptionValue | None, str | None]:
+    name, value = definition.name, option.value
+    expected = f"`{name}` must be {_EXPECTED[definition.type]}"
+    if option.type != DISCORD_OPTION_TYPES[definition.type]:
+        return None, expected
+    if definition.type == "string":
+        if not isinstance(value, str):
+            return None, expected
+        if len(value) > MAX_STRING_OPTION:
+            return None, f"`{name}` is too long (at most {MAX_STRING_OPTION} characters)"
+    elif definition.type == "boolean":
+        if not isinstance(value, bool):
+            return None, expected
+    elif isinstance(value, bool) or not isinstance(value, int if definition.type == "integer" else int | float):
+        return None, expected
+    elif not math.isfinite(value) or abs(value) > MAX_SAFE_INTEGER:
+        return None, f"`{name}` is out of range"
+    if definition.choices and value not in definition.choices:
+        allowed = ", ".join(f"`{c}`" for c in definition.choices)
+        return None, f"`{name}` must be one of {allowed}"
+    return value, None

@@ -1,0 +1,138 @@
+"""The parts of Discord's interaction payload we use, checked for shape.
+
+Signed payloads come from Discord, but the schema is theirs to change and a bug
+or a fuzzer must still get a 400, not a 500: every field is type-checked here,
+once, so the rest of the code can trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+PING = 1
+APPLICATION_COMMAND = 2
+MESSAGE_COMPONENT = 3
+AUTOCOMPLETE = 4
+MODAL_SUBMIT = 5
+
+_SNOWFLAKE = re.compile(r"^[0-9]{1,21}$")
+MAX_TOKEN_LENGTH = 1000
+
+
+class MalformedInteraction(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    user_name: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class InvokedOption:
+    name: str
+    type: int
+    value: object
+
+
+@dataclass(frozen=True)
+class Interaction:
+    id: str
+    type: int
+    application_id: str
+    token: str
+    guild_id: str | None
+    channel_id: str | None
+    caller: Caller | None
+    command_name: str | None
+    options: tuple[InvokedOption, ...]
+
+
+def parse_interaction(payload: object) -> Interaction:
+    if not isinstance(payload, dict):
+        raise MalformedInteraction("interaction must be a JSON object")
+    kind = payload.get("type")
+    if not isinstance(kind, int) or isinstance(kind, bool):
+        raise MalformedInteraction("type must be an integer")
+    if kind == PING:
+        application_id = _optional_snowflake(payload, "application_id") or ""
+        return Interaction("", PING, application_id, "", None, None, None, None, ())
+    interaction_id = _snowflake(payload, "id")
+    token = payload.get("token")
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
+        raise MalformedInteraction("token must be a non-empty string")
+    channel_id = _optional_snowflake(payload, "channel_id")
+    if channel_id is None and isinstance(payload.get("channel"), dict):
+        channel_id = _optional_snowflake(payload["channel"], "id")
+    command_name: str | None = None
+    options: tuple[InvokedOption, ...] = ()
+    if kind == APPLICATION_COMMAND:
+        command_name, options = _command_data(payload.get("data"))
+    return Interaction(
+        id=interaction_id,
+        type=kind,
+        application_id=_snowflake(payload, "application_id"),
+        token=token,
+        guild_id=_optional_snowflake(payload, "guild_id"),
+        channel_id=channel_id,
+        caller=_caller(payload),
+        command_name=command_name,
+        options=options,
+    )
+
+
+def _command_data(data: object) -> tuple[str, tuple[InvokedOption, ...]]:
+    if not isinstance(data, dict):
+        raise MalformedInteraction("data must be an object")
+    name = data.get("name")
+    if not isinstance(name, str) or not 0 < len(name) <= 32:
+        raise MalformedInteraction("data.name must be a command name")
+    raw_options = data.get("options", [])
+    if not isinstance(raw_options, list) or len(raw_options) > 25:
+        raise MalformedInteraction("data.options must be a list of at most 25 options")
+    options = []
+    for raw in raw_options:
+        if not isinstance(raw, dict):
+            raise MalformedInteraction("each option must be an object")
+        option_name, option_type = raw.get("name"), raw.get("type")
+        if not isinstance(option_name, str) or not isinstance(option_type, int) or isinstance(option_type, bool):
+            raise MalformedInteraction("each option needs a string name and an integer type")
+        options.append(InvokedOption(option_name, option_type, raw.get("value")))
+    return name, tuple(options)
+
+
+def _caller(payload: dict[str, Any]) -> Caller:
+    # In a guild the user is inside `member` (with its roles); in a DM it is the top-level `user`.
+    member = payload.get("member")
+    roles: frozenset[str] = frozenset()
+    if member is not None:
+        if not isinstance(member, dict):
+            raise MalformedInteraction("member must be an object")
+        raw_roles = member.get("roles", [])
+        if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+            raise MalformedInteraction("member.roles must be a list of ids")
+        roles = frozenset(raw_roles)
+        user = member.get("user")
+    else:
+        user = payload.get("user")
+    if not isinstance(user, dict):
+        raise MalformedInteraction("interaction has no user")
+    name = user.get("global_name") or user.get("username") or ""
+    if not isinstance(name, str):
+        raise MalformedInteraction("user name must be a string")
+    return Caller(user_id=_snowflake(user, "id"), user_name=name[:100], roles=roles)
+
+
+def _optional_snowflake(container: dict[str, Any], key: str) -> str | None:
+    return None if container.get(key) is None else _snowflake(container, key)
+
+
+def _snowflake(container: dict[str, Any], key: str) -> str:
+    value = container.get(key)
+    if not isinstance(value, str) or not _SNOWFLAKE.match(value):
+        raise MalformedInteraction(f"{key} must be a Discord id")
+    return value

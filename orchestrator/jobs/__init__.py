@@ -1,0 +1,1 @@
+"""Jobs: what the interactions endpoint hands to the worker, and the worker itself."""

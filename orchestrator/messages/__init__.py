@@ -1,0 +1,1 @@
+"""The Discord messages users see, always within Discord's limits."""

@@ -1,0 +1,56 @@
+"""What the user's deferred message becomes once the worker knows the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.commands.model import OptionValue
+from orchestrator.dispatch.outcome import DispatchOutcome
+from orchestrator.messages import limits
+from orchestrator.observability.trace_ids import trace_fingerprint
+
+BLURPLE = 0x5865F2
+RED = 0xED4245
+YELLOW = 0xFEE75C
+LINK_BUTTON = 5
+
+
+def outcome_message(
+    command: str, options: dict[str, OptionValue], outcome: DispatchOutcome, trace_id: str
+) -> dict[str, Any]:
+    if outcome.kind == "dispatched":
+        title, color = f"/{command} · started", BLURPLE
+        description = "The workflow run is queued on GitHub."
+        if outcome.detail:
+            description = outcome.detail
+    elif outcome.kind == "rejected":
+        title, color = f"/{command} · not started", RED
+        description = outcome.detail or "GitHub did not start the workflow."
+    else:
+        title, color = f"/{command} · unknown", YELLOW
+        description = outcome.detail or "It is not known whether the workflow started."
+    embed: dict[str, Any] = {
+        "title": limits.clip(title, limits.EMBED_TITLE),
+        "description": limits.fit_lines(description, limits.EMBED_DESCRIPTION),
+        "color": color,
+        "footer": {"text": f"trace {trace_fingerprint(trace_id)}"},
+    }
+    if options:
+        shown = list(options.items())[: limits.EMBED_FIELDS]
+        # All embed text together must stay under 6000: share what is left among the fields.
+        used = len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
+        used += sum(len(name) for name, _ in shown)
+        per_value = max(1, min(limits.FIELD_VALUE, (limits.EMBEDS_TOTAL - used) // len(shown)))
+        embed["fields"] = [
+            {"name": name, "value": limits.clip(str(value), per_value) or "\u200b", "inline": True}
+            for name, value in shown
+        ]
+    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": {"parse": []}}
+    url = outcome.html_url
+    if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
+        embed["url"] = url
+        label = f"View run #{outcome.run_id} on GitHub" if outcome.run_id else "View run on GitHub"
+        message["components"] = [
+            {"type": 1, "components": [{"type": 2, "style": LINK_BUTTON, "label": label, "url": url}]}
+        ]
+    return message

@@ -1,0 +1,193 @@
+"""Settings from the environment, validated once at start.
+
+Every problem is reported at once, one line each, naming the setting and never
+echoing a secret's value: an operator fixing a deployment should see the whole
+list, not one error per restart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from orchestrator.state.url import StateStoreUrlError, parse_state_store_url
+
+DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_COMMANDS_FILE = Path(__file__).resolve().parent.parent / "commands.yaml"
+DEFAULT_LOCAL_STATE_STORE = "sqlite:///.orchestrator/state.db"
+
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+SECRET_NAMES = ("DISCORD_BOT_TOKEN", "GITHUB_TOKEN", "GITHUB_WEBHOOK_SECRET")
+
+
+class Role(Enum):
+    """What a process does decides which settings it cannot run without."""
+
+    INTERACTIONS = "interactions"
+    WORKER = "worker"
+
+
+ALL_ROLES = frozenset(Role)
+
+_REQUIRED_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.INTERACTIONS: ("DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID"),
+    Role.WORKER: ("DISCORD_APPLICATION_ID", "GITHUB_TOKEN", "GITHUB_REPOSITORY"),
+}
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or malformed; `problems` has a line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_public_key: str
+    discord_application_id: str
+    discord_api_url: str
+    github_repository: str
+    github_api_url: str
+    commands_file: Path
+    state_store: str
+    enable_debug_cmd: bool
+    enable_alerts: bool
+    alert_channel_id: str | None
+    work_queue_url: str | None
+    # Secrets are kept out of repr() so that printing settings can never leak them.
+    discord_bot_token: str | None = field(default=None, repr=False)
+    github_token: str = field(default="", repr=False)
+    github_webhook_secret: str | None = field(default=None, repr=False)
+
+    def secret_values(self) -> list[str]:
+        """The configured secret values, for redaction."""
+        return [s for s in (self.discord_bot_token, self.github_token, self.github_webhook_secret) if s]
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    roles: Collection[Role] = ALL_ROLES,
+    in_lambda: bool | None = None,
+    resolve_secret: Callable[[str], str] | None = None,
+) -> Settings:
+    """Read and validate settings; raise SettingsError listing every problem.
+
+    `resolve_secret` turns `<NAME>_PARAMETER` (an SSM parameter name, as the
+    SAM template sets them) into the secret's value; it is only called when the
+    plain variable is absent.
+    """
+    env = os.environ if env is None else env
+    if in_lambda is None:
+        in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in env
+    problems: list[str] = []
+
+    def text(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+        parameter = env.get(f"{name}_PARAMETER", "").strip()
+        if parameter and resolve_secret is not None:
+            try:
+                return resolve_secret(parameter).strip() or None
+            except Exception as exc:  # noqa: BLE001 - any failure becomes a settings problem
+                problems.append(f"{name}: could not read SSM parameter {parameter!r} ({type(exc).__name__})")
+        return None
+
+    def flag(name: str) -> bool:
+        raw = env.get(name, "").strip().lower()
+        if raw in _TRUE:
+            return True
+        if raw not in _FALSE:
+            problems.append(f"{name}: expected true or false, got {raw!r}")
+        return False
+
+    required = {name for role in roles for name in _REQUIRED_BY_ROLE[role]}
+    names = {name for role in Role for name in _REQUIRED_BY_ROLE[role]} | set(SECRET_NAMES)
+    values = {name: text(name) for name in sorted(names)}
+    for name in sorted(required):
+        if values[name] is None:
+            problems.append(f"{name}: required but not set")
+
+    public_key = values["DISCORD_PUBLIC_KEY"] or ""
+    if public_key and not _HEX_KEY.match(public_key):
+        problems.append("DISCORD_PUBLIC_KEY: expected 64 hex characters (the application's Ed25519 public key)")
+    application_id = values["DISCORD_APPLICATION_ID"] or ""
+    if application_id and not _SNOWFLAKE.match(application_id):
+        problems.append("DISCORD_APPLICATION_ID: expected a Discord id (digits only)")
+    repository = values["GITHUB_REPOSITORY"] or ""
+    if repository and not _REPOSITORY.match(repository):
+        problems.append(f"GITHUB_REPOSITORY: expected owner/repo, got {repository!r}")
+    for name in SECRET_NAMES:
+        secret = values[name]
+        if secret is not None and any(c.isspace() for c in secret):
+            problems.append(f"{name}: contains white space (a copy-paste error?)")
+
+    discord_api_url = _url(env, "DISCORD_API_URL", DEFAULT_DISCORD_API_URL, problems)
+    github_api_url = _url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL, problems)
+
+    commands_file = Path(env.get("COMMANDS_FILE", "").strip() or DEFAULT_COMMANDS_FILE)
+    if not commands_file.is_file():
+        problems.append(f"COMMANDS_FILE: no such file: {commands_file}")
+
+    state_store = env.get("STATE_STORE", "").strip()
+    if not state_store:
+        table = env.get("STATE_TABLE", "").strip()
+        state_store = f"dynamodb://{table}" if in_lambda and table else DEFAULT_LOCAL_STATE_STORE
+    try:
+        parse_state_store_url(state_store)
+    except StateStoreUrlError as exc:
+        problems.append(f"STATE_STORE: {exc}")
+
+    enable_alerts = flag("ENABLE_ALERTS")
+    alert_channel_id = env.get("ALERT_CHANNEL_ID", "").strip() or None
+    if alert_channel_id and not _SNOWFLAKE.match(alert_channel_id):
+        problems.append("ALERT_CHANNEL_ID: expected a Discord channel id (digits only)")
+    if enable_alerts and not alert_channel_id:
+        problems.append("ALERT_CHANNEL_ID: required when ENABLE_ALERTS is true")
+    enable_debug_cmd = flag("ENABLE_DEBUG_CMD")
+
+    work_queue_url = env.get("WORK_QUEUE_URL", "").strip() or None
+    if in_lambda and Role.INTERACTIONS in roles and not work_queue_url:
+        problems.append("WORK_QUEUE_URL: required in Lambda (the SQS queue the worker reads)")
+
+    if problems:
+        raise SettingsError(problems)
+    return Settings(
+        discord_public_key=public_key.lower(),
+        discord_application_id=application_id,
+        discord_api_url=discord_api_url,
+        github_repository=repository,
+        github_api_url=github_api_url,
+        commands_file=commands_file,
+        state_store=state_store,
+        enable_debug_cmd=enable_debug_cmd,
+        enable_alerts=enable_alerts,
+        alert_channel_id=alert_channel_id,
+        work_queue_url=work_queue_url,
+        discord_bot_token=values["DISCORD_BOT_TOKEN"],
+        github_token=values["GITHUB_TOKEN"] or "",
+        github_webhook_secret=values["GITHUB_WEBHOOK_SECRET"],
+    )
+
+
+def _url(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:
+    value = (env.get(name, "").strip() or default).rstrip("/")
+    if not value.startswith(("https://", "http://")):
+        problems.append(f"{name}: expected an http(s) URL")
+    elif "@" in value.split("/", 3)[2]:
+        # Credentials in a base URL would end up in logs and error messages.
+        problems.append(f"{name}: must not contain credentials (user:password@host)")
+    return value

@@ -1,0 +1,1 @@
+"""The state store: job records and idempotency keys, in memory, SQLite or DynamoDB."""

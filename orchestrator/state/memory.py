@@ -1,0 +1,94 @@
+"""In-process state: for tests and `memory://`. Bounded, like everything held in memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
+from orchestrator.observability.logging import get_logger
+from orchestrator.state.idempotency_rules import may_overwrite
+from orchestrator.state.jobs import JobRecord
+
+MAX_ITEMS = 10_000
+
+V = TypeVar("V")
+
+
+class BoundedMap(Generic[V]):
+    """A dict that evicts its oldest entry past `limit`, counting evictions and logging the first."""
+
+    def __init__(self, name: str, limit: int = MAX_ITEMS) -> None:
+        self.name = name
+        self.limit = limit
+        self.evicted = 0
+        self._items: OrderedDict[str, V] = OrderedDict()
+
+    def get(self, key: str) -> V | None:
+        return self._items.get(key)
+
+    def set(self, key: str, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+            self.evicted += 1
+            if self.evicted == 1:
+                get_logger().warning("in-memory store full: evicting oldest", extra={"store": self.name})
+
+    def pop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
+class MemoryJobStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: BoundedMap[str] = BoundedMap("jobs")
+
+    def get(self, interaction_id: str) -> JobRecord | None:
+        with self._lock:
+            text = self._records.get(interaction_id)
+        return JobRecord.from_json(text) if text else None
+
+    def put(self, record: JobRecord) -> None:
+        with self._lock:
+            self._records.set(record.interaction_id, record.to_json())
+
+
+class MemoryIdempotencyLayer(BasePersistenceLayer):
+    """Powertools Idempotency's persistence contract, kept in a dict under a lock."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._lock = threading.Lock()
+        self._records: BoundedMap[DataRecord] = BoundedMap("idempotency")
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        with self._lock:
+            record = self._records.get(idempotency_key)
+        if record is None:
+            raise IdempotencyItemNotFoundError
+        return record
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            existing = self._records.get(data_record.idempotency_key)
+            if existing is not None and not may_overwrite(existing, now=time.time()):
+                raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+            self._records.set(data_record.idempotency_key, data_record)
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            self._records.set(data_record.idempotency_key, data_record)
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        with self._lock:
+            self._records.pop(data_record.idempotency_key)

@@ -1,0 +1,147 @@
+"""State in one SQLite file: the local server's default, surviving restarts."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
+from orchestrator.state.idempotency_rules import may_overwrite
+from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    interaction_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    expiry INTEGER,
+    in_progress_expiry INTEGER,
+    response_data TEXT NOT NULL DEFAULT '',
+    payload_hash TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+class SqliteDatabase:
+    """One connection per store, serialised by a lock; transactions are IMMEDIATE so that two
+    processes sharing the file cannot both claim the same key."""
+
+    def __init__(self, path: Path) -> None:
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA busy_timeout=5000")
+        self._connection.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+
+class SqliteJobStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def get(self, interaction_id: str) -> JobRecord | None:
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT body FROM jobs WHERE interaction_id = ? AND expires_at >= ?",
+                (interaction_id, int(time.time())),
+            ).fetchone()
+        return JobRecord.from_json(row[0]) if row else None
+
+    def put(self, record: JobRecord) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO jobs (interaction_id, body, expires_at) VALUES (?, ?, ?)",
+                (record.interaction_id, record.to_json(), int(time.time()) + JOB_RETENTION_SECONDS),
+            )
+
+
+class SqliteIdempotencyLayer(BasePersistenceLayer):
+    """Powertools Idempotency's persistence contract on SQLite, with DynamoDB's claim rule."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._db = db
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        with self._db.transaction() as conn:
+            record = _read(conn, idempotency_key)
+        if record is None:
+            raise IdempotencyItemNotFoundError
+        return record
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        with self._db.transaction() as conn:
+            existing = _read(conn, data_record.idempotency_key)
+            if existing is not None and not may_overwrite(existing, now=time.time()):
+                raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+            _write(conn, data_record)
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        with self._db.transaction() as conn:
+            _write(conn, data_record)
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM idempotency WHERE key = ?", (data_record.idempotency_key,))
+
+
+def _read(conn: sqlite3.Connection, key: str) -> DataRecord | None:
+    row = conn.execute(
+        "SELECT status, expiry, in_progress_expiry, response_data, payload_hash FROM idempotency WHERE key = ?",
+        (key,),
+    ).fetchone()
+    if row is None:
+        return None
+    return DataRecord(
+        idempotency_key=key,
+        status=row[0],
+        expiry_timestamp=row[1],
+        in_progress_expiry_timestamp=row[2],
+        response_data=row[3],
+        payload_hash=row[4],
+    )
+
+
+def _write(conn: sqlite3.Connection, record: DataRecord) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO idempotency (key, status, expiry, in_progress_expiry, response_data, payload_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            record.idempotency_key,
+            record._status,  # the stored status, not the expiry-adjusted property
+            record.expiry_timestamp,
+            record.in_progress_expiry_timestamp,
+            record.response_data or "",
+            record.payload_hash or "",
+        ),
+    )

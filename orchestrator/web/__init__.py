@@ -1,0 +1,1 @@
+"""HTTP routes shared by the Lambda function URL and the local server."""

@@ -1,0 +1,33 @@
+"""Transport-neutral request and response: adapters convert to and from these."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str]  # names lowercased by the adapter
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, payload: object) -> HttpResponse:
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return HttpResponse(status, body, {"content-type": JSON_CONTENT_TYPE})
+
+
+def error_response(status: int, message: str) -> HttpResponse:
+    return json_response(status, {"error": message})

@@ -1,0 +1,100 @@
+"""Fixtures shared across the suite: a signer playing Discord, a small commands file, a recording queue."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.commands.loader import load_commands
+from orchestrator.commands.model import CommandSet
+from orchestrator.devtools.signing import InteractionSigner
+from orchestrator.observability.logging import configure_logging
+from orchestrator.queues.base import QueueUnavailable
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ADMIN_ROLE = "222222222222222222"
+ADMIN_USER = "333333333333333333"
+
+COMMANDS_YAML = f"""
+commands:
+  diagnose:
+    description: Run diagnostics
+    workflow: diagnose.yml
+    prompt: prompts/diagnose.md
+    options:
+      - name: target
+        type: string
+        description: Environment
+        required: true
+        choices: [staging, production]
+      - name: verbose
+        type: boolean
+        description: More output
+      - name: count
+        type: integer
+        description: How many
+      - name: ratio
+        type: number
+        description: A ratio
+    inputs:
+      target: "{{target}}"
+      verbose: "{{verbose}}"
+      trace_id: "{{trace_id}}"
+      prompt: "{{prompt}}"
+  deploy:
+    description: Deploy to production
+    workflow: deploy.yml
+    ephemeral: true
+    allow:
+      roles: ["{ADMIN_ROLE}"]
+      users: ["{ADMIN_USER}"]
+"""
+
+
+@pytest.fixture
+def commands_file(tmp_path: Path) -> Path:
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "diagnose.md").write_text("Diagnose the target.\n", encoding="utf-8")
+    path = tmp_path / "commands.yaml"
+    path.write_text(COMMANDS_YAML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def commands(commands_file: Path) -> CommandSet:
+    return load_commands(commands_file)
+
+
+@pytest.fixture
+def signer() -> InteractionSigner:
+    return InteractionSigner.generate()
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Everything the process logs during the test, as JSON lines."""
+    stream = io.StringIO()
+    configure_logging("test", level="DEBUG", stream=stream)
+    yield stream
+    configure_logging("test", level="INFO", stream=io.StringIO())
+
+
+class RecordingQueue:
+    """A JobQueue that keeps what it is sent, or refuses everything when `broken`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.broken = False
+
+    def send(self, body: str, *, delay_seconds: int = 0) -> None:
+        if self.broken:
+            raise QueueUnavailable("broken on purpose")
+        self.messages.append(body)
+
+
+@pytest.fixture
+def queue() -> RecordingQueue:
+    return RecordingQueue()

@@ -1,0 +1,100 @@
+"""template.yaml: cfn-lint clean, accepted by SAM's own transform, and wired to the code that exists."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+from tests.conftest import REPO_ROOT
+
+TEMPLATE = REPO_ROOT / "template.yaml"
+
+
+class NoManagedPolicies:
+    """The transform asks for AWS managed policy ARNs by name; the template names none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict[str, Any]:
+    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    # `sam package` replaces the local CodeUri with the uploaded artifact; do the same here.
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/orchestrator.zip"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        result: dict[str, Any] = transform(template, {}, NoManagedPolicies())
+    return result
+
+
+def resources_of(translated: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in translated["Resources"].items() if r["Type"] == kind}
+
+
+def findings(template_text: str) -> list[str]:
+    """Errors and warnings, as `cfn-lint template.yaml` reports them (informational rules are opt-in)."""
+    matches = lint(template_text, config=ManualArgs(regions=["us-east-1"]))
+    return [str(m) for m in matches if not m.rule.id.startswith("I")]
+
+
+def test_cfn_lint_is_clean() -> None:
+    assert findings(TEMPLATE.read_text(encoding="utf-8")) == []
+
+
+def test_sam_transform_accepts_it(translated: dict[str, Any]) -> None:
+    [url] = resources_of(translated, "AWS::Lambda::Url").values()
+    assert url["Properties"]["AuthType"] == "NONE"
+    [mapping] = resources_of(translated, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    functions = resources_of(translated, "AWS::Lambda::Function")
+    assert {f["Properties"]["Architectures"][0] for f in functions.values()} == {"arm64"}
+
+
+def test_translated_template_is_lint_clean_too(translated: dict[str, Any]) -> None:
+    import json
+
+    assert findings(json.dumps(translated)) == []
+
+
+def test_handlers_exist(translated: dict[str, Any]) -> None:
+    for function in resources_of(translated, "AWS::Lambda::Function").values():
+        module_name, _, attribute = function["Properties"]["Handler"].rpartition(".")
+        spec = importlib.util.find_spec(module_name)
+        assert spec is not None and spec.origin is not None, module_name
+        assert f"def {attribute}(" in open(spec.origin, encoding="utf-8").read()
+
+
+def test_redrive_matches_the_workers_last_attempt_setting() -> None:
+    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    resources = template["Resources"]
+    receives = resources["WorkQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    worker_env = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert str(receives) == worker_env["WORKER_MAX_RECEIVES"]
+
+
+def test_iam_is_scoped_to_the_resources_used() -> None:
+    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    for name in ("InteractionsFunction", "WorkerFunction"):
+        for policy in template["Resources"][name]["Properties"]["Policies"]:
+            for statement in policy["Statement"]:
+                assert statement["Resource"] != "*", (name, statement)
+                assert not any(str(action).endswith("*") for action in statement["Action"] if isinstance(statement["Action"], list)), name
+
+
+def test_no_secret_is_a_plain_parameter_or_environment_value() -> None:
+    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    text = TEMPLATE.read_text(encoding="utf-8")
+    assert "GITHUB_TOKEN:" not in text and "DISCORD_BOT_TOKEN:" not in text
+    for name in template["Parameters"]:
+        assert "Token" not in name or name.endswith("Parameter"), name
+
+
+def test_lint_all_sees_problems() -> None:
+    """Guard against a silently disabled linter: a broken template must produce findings."""
+    assert findings("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Nope: 1\n")

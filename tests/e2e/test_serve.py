@@ -1,0 +1,231 @@
+"""The real local server over real sockets, with stand-in Discord and GitHub speaking their wire formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from orchestrator import __version__
+from orchestrator.adapters.local_server import LocalRuntime
+from orchestrator.devtools.fake_discord import FakeDiscord
+from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator.devtools.signing import InteractionSigner
+from orchestrator.settings import Settings, load_settings
+from tests.conftest import REPO_ROOT
+from tests.contract.openapi import validate_interaction_response
+
+GITHUB_TOKEN = "ghp_" + "e2e" * 12
+WORKFLOWS = {
+    "diagnose.yml": FakeWorkflow(
+        id=1,
+        name="Diagnose",
+        inputs={"target": True, "verbose": False, "trace_id": False, "requested_by": False, "prompt": False},
+        run_name_input="trace_id",
+    )
+}
+
+
+@dataclass
+class Stack:
+    runtime: LocalRuntime
+    signer: InteractionSigner
+    github: FakeGitHub
+    discord: FakeDiscord
+    client: httpx.Client
+
+    def command(self, name: str, options: dict[str, Any], **kwargs: Any) -> tuple[dict[str, Any], httpx.Response]:
+        payload = self.signer.application_command(name, options, **kwargs)
+        self.discord.open_interaction(payload["token"], channel_id=payload["channel_id"], ephemeral=False)
+        body = self.signer.encode(payload)
+        return payload, self.client.post("/interactions", content=body, headers=self.signer.headers(body))
+
+
+def settings_for(signer: InteractionSigner, github: FakeGitHub, discord: FakeDiscord, tmp: Path) -> Settings:
+    return load_settings(
+        {
+            "DISCORD_PUBLIC_KEY": signer.public_key_hex,
+            "DISCORD_APPLICATION_ID": signer.application_id,
+            "DISCORD_API_URL": discord.api_url,
+            "GITHUB_TOKEN": GITHUB_TOKEN,
+            "GITHUB_REPOSITORY": "acme/delivery",
+            "GITHUB_API_URL": github.url,
+            "STATE_STORE": f"sqlite:///{tmp / 'state.db'}",
+        },
+        in_lambda=False,
+    )
+
+
+@pytest.fixture
+def stack(tmp_path: Path, signer: InteractionSigner) -> Iterator[Stack]:
+    with (
+        FakeGitHub(GITHUB_TOKEN, "acme/delivery", WORKFLOWS) as github,
+        FakeDiscord(signer.application_id) as discord,
+    ):
+        runtime = LocalRuntime(settings_for(signer, github, discord, tmp_path), port=0, workers=4)
+        runtime.start()
+        try:
+            with httpx.Client(base_url=runtime.url, timeout=10) as client:
+                yield Stack(runtime, signer, github, discord, client)
+        finally:
+            runtime.stop()
+
+
+def test_healthz(stack: Stack) -> None:
+    response = stack.client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "version": __version__}
+
+
+@pytest.mark.parametrize(
+    "method,path,status",
+    [("GET", "/nope", 404), ("GET", "/interactions", 405), ("POST", "/healthz", 405), ("POST", "/github/webhook", 501)],
+)
+def test_routes(stack: Stack, method: str, path: str, status: int) -> None:
+    assert stack.client.request(method, path).status_code == status
+
+
+def test_ping_and_forgery(stack: Stack) -> None:
+    body = stack.signer.encode(stack.signer.ping())
+    response = stack.client.post("/interactions", content=body, headers=stack.signer.headers(body))
+    assert response.status_code == 200 and response.json() == {"type": 1}
+    assert response.headers["content-type"] == "application/json"
+    forged = stack.client.post("/interactions", content=body, headers=stack.signer.headers(b"other"))
+    assert forged.status_code == 401
+
+
+def test_oversized_and_chunked_bodies(stack: Stack) -> None:
+    big = b"x" * (2 * 1024 * 1024)
+    assert stack.client.post("/interactions", content=big).status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"type":1}'
+
+    assert stack.client.post("/interactions", content=chunks()).status_code == 411
+    assert stack.client.get("/healthz").status_code == 200  # the server is still fine
+
+
+def test_signed_command_is_dispatched_and_linked(stack: Stack) -> None:
+    payload, response = stack.command("diagnose", {"target": "staging", "verbose": True})
+    assert response.status_code == 200
+    validate_interaction_response(response.json())
+    assert response.json() == {"type": 5, "data": {"flags": 0}}
+    assert stack.runtime.queue.wait_idle(timeout=20)
+    [dispatch] = stack.github.dispatches
+    assert dispatch["inputs"]["target"] == "staging" and dispatch["inputs"]["verbose"] == "true"
+    [run] = stack.github.runs
+    message = stack.discord.message_for(payload["token"])
+    assert message is not None
+    [row] = message["components"]
+    assert row["components"][0]["url"] == run["html_url"]
+    record = stack.runtime.state.jobs.get(payload["id"])
+    assert record is not None and record.status == "dispatched" and record.run_id == run["id"]
+
+
+def test_the_same_interaction_twice_dispatches_once(stack: Stack) -> None:
+    payload = stack.signer.application_command("diagnose", {"target": "production"})
+    stack.discord.open_interaction(payload["token"], channel_id=payload["channel_id"], ephemeral=False)
+    body = stack.signer.encode(payload)
+    for _ in range(2):
+        assert stack.client.post("/interactions", content=body, headers=stack.signer.headers(body)).status_code == 200
+    assert stack.runtime.queue.wait_idle(timeout=20)
+    assert len(stack.github.dispatches) == 1
+
+
+def test_concurrent_commands_are_each_dispatched_once(stack: Stack) -> None:
+    def one(i: int) -> tuple[dict[str, Any], float, int]:
+        started = time.perf_counter()
+        payload, response = stack.command("diagnose", {"target": "staging"}, user_id=str(10**17 + i))
+        return payload, time.perf_counter() - started, response.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, range(24)))
+    assert all(status == 200 for _, _, status in results)
+    assert max(elapsed for _, elapsed, _ in results) < 3.0  # Discord's deadline
+    assert stack.runtime.queue.wait_idle(timeout=60)
+    assert len(stack.github.dispatches) == 24
+    traces = {d["inputs"]["trace_id"] for d in stack.github.dispatches}
+    assert len(traces) == 24
+    for payload, _, _ in results:
+        message = stack.discord.message_for(payload["token"])
+        assert message is not None and message.get("components")
+
+
+def test_rejected_dispatch_is_explained(stack: Stack) -> None:
+    stack.github.workflows["diagnose.yml"] = FakeWorkflow(id=1, name="Diagnose", dispatchable=False)
+    payload, _ = stack.command("diagnose", {"target": "staging"})
+    assert stack.runtime.queue.wait_idle(timeout=20)
+    message = stack.discord.message_for(payload["token"])
+    assert message is not None
+    embed = message["embeds"][0]
+    assert "not started" in embed["title"] and "workflow_dispatch" in embed["description"]
+    assert stack.github.runs == []
+
+
+def test_expired_interaction_token_does_not_break_the_worker(stack: Stack) -> None:
+    payload = stack.signer.application_command("diagnose", {"target": "staging"})
+    stack.discord.open_interaction(payload["token"], channel_id=payload["channel_id"], ephemeral=False)
+    stack.discord.expire_interaction(payload["token"])
+    body = stack.signer.encode(payload)
+    stack.client.post("/interactions", content=body, headers=stack.signer.headers(body))
+    assert stack.runtime.queue.wait_idle(timeout=20)
+    assert len(stack.github.dispatches) == 1
+    assert len(stack.discord.requests_to("PATCH")) == 1  # a 404 webhook is never retried
+    assert stack.runtime.queue.dead_letters == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_command_line(tmp_path: Path, signer: InteractionSigner) -> None:
+    """`python -m orchestrator serve` as an operator runs it: JSON lines out, signed requests in."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DISCORD_PUBLIC_KEY": signer.public_key_hex,
+        "DISCORD_APPLICATION_ID": signer.application_id,
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "GITHUB_REPOSITORY": "acme/delivery",
+        "STATE_STORE": f"sqlite:///{tmp_path / 'state.db'}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        body = signer.encode(signer.ping())
+        assert httpx.post(f"{url}/interactions", content=body, headers=signer.headers(body)).json() == {"type": 1}
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr
+    lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert lines and all(line["service"] == "orchestrator" and line["fn"] == "serve" for line in lines)
+    assert GITHUB_TOKEN not in stdout + stderr
