@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from orchestrator.commands.loader import check_commands
+from orchestrator.commands.loader import CommandsFileError, check_commands
 from orchestrator.settings import DEFAULT_COMMANDS_FILE, SettingsError, load_settings
 
 
@@ -59,11 +59,13 @@ def _serve(host: str, port: int) -> int:
 
     configure_logging("serve", level=os.environ.get("LOG_LEVEL", "INFO"))
     try:
-        settings = load_settings()
-    except SettingsError as exc:
+        runtime = LocalRuntime(load_settings(), host=host, port=port)
+    except (SettingsError, CommandsFileError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    runtime = LocalRuntime(settings, host=host, port=port)
+    except OSError as exc:
+        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     runtime.start()

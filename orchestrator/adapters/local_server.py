@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.jobs.job import BadJobMessage
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.local import LocalQueue
@@ -19,6 +20,8 @@ from orchestrator.web.http import HttpRequest, HttpResponse, error_response
 
 # Larger bodies are refused before they are read: nothing we serve needs more.
 MAX_REQUEST_BYTES = 1024 * 1024
+# Up to this size an oversized body is read and dropped before the 413; past it we hang up.
+DRAIN_LIMIT_BYTES = 8 * MAX_REQUEST_BYTES
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -31,6 +34,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")  # or the client would reuse a socket we are closing
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
@@ -46,20 +51,54 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self) -> HttpResponse:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            return error_response(411, "chunked bodies are not accepted: send Content-Length")
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self.close_connection = True
-            return error_response(400, "bad Content-Length")
-        if length < 0 or length > MAX_REQUEST_BYTES:
-            self.close_connection = True  # the unread body must not be parsed as the next request
-            return error_response(413, "request body too large")
-        body = self.rfile.read(length) if length else b""
+            try:
+                chunked = self._read_chunked()
+            except ValueError:
+                self.close_connection = True
+                return error_response(400, "malformed chunked body")
+            if chunked is None:
+                self.close_connection = True
+                return error_response(413, "request body too large")
+            body = chunked
+        else:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                self.close_connection = True
+                return error_response(400, "bad Content-Length")
+            if length < 0 or length > MAX_REQUEST_BYTES:
+                self.close_connection = True  # the unread body must not be parsed as the next request
+                if 0 < length <= DRAIN_LIMIT_BYTES:
+                    # Read and drop it, so the client gets our 413 rather than a reset mid-upload.
+                    self._drain(length)
+                return error_response(413, "request body too large")
+            body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         path = self.path.split("?", 1)[0]
         return self.server.app.handle(HttpRequest(self.command, path, headers, body))
+
+    def _read_chunked(self) -> bytes | None:
+        """The body of a chunked request; None when it grows past the limit; ValueError if malformed."""
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+            if size < 0:
+                raise ValueError("negative chunk size")
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailer lines, until the blank one
+                    pass
+                return bytes(body)
+            if len(body) + size > MAX_REQUEST_BYTES:
+                return None
+            body += self.rfile.read(size)
+            self.rfile.readline(8)  # the CRLF after each chunk
+
+    def _drain(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 64 * 1024))
+            if not chunk:
+                return
+            length -= len(chunk)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
@@ -81,7 +120,7 @@ class LocalRuntime:
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 8787, workers: int = 2) -> None:
         self.state: StateStore = open_state_store(settings.state_store)
         self.worker = JobWorker.from_settings(settings, self.state)
-        self.queue = LocalQueue(self._run_job, workers=workers)
+        self.queue = LocalQueue(self._run_job, workers=workers, poison=(BadJobMessage,))
         endpoint = InteractionsEndpoint.from_settings(settings, self.queue)
         self._server = _Server((host, port), WebApp(endpoint))
         self._thread: threading.Thread | None = None

@@ -23,12 +23,21 @@ from orchestrator.clients.github_api import (
     RunRef,
 )
 from orchestrator.commands.model import CommandSpec
-from orchestrator.dispatch.explain import explain_rate_limit, explain_rejection, explain_unknown
+from orchestrator.dispatch.explain import UNREACHABLE, explain_rate_limit, explain_rejection, explain_unknown
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.jobs.job import Job
 from orchestrator.observability.logging import get_logger
 from orchestrator.state.jobs import JobRecord, JobStore
+
+
+class RetryLater(Exception):
+    """Nothing conclusive happened; the queue should deliver the job again later."""
+
+
+class RunLookupFailed(Exception):
+    """Every attempt to list runs failed: whether our run exists is unknown."""
+
 
 # Clocks differ and `created` has one-second resolution: look a little before we sent.
 CLOCK_SKEW = timedelta(seconds=60)
@@ -55,8 +64,21 @@ class Dispatcher:
         self._find_attempts = find_attempts
         self._find_interval = find_interval_seconds
 
-    def dispatch(self, job: Job, spec: CommandSpec, record: JobRecord) -> DispatchOutcome:
-        """Raises GitHubUnreachable when nothing reached GitHub (the caller may retry later)."""
+    def dispatch(self, job: Job, spec: CommandSpec, record: JobRecord, *, final_attempt: bool) -> DispatchOutcome:
+        """Dispatch once and say what happened. Raises RetryLater when a later attempt may know
+        more (GitHub unreachable, or its run list failing); on the final attempt, says so instead."""
+        try:
+            return self._dispatch(job, spec, record)
+        except (GitHubUnreachable, RunLookupFailed) as exc:
+            if not final_attempt:
+                raise RetryLater(type(exc).__name__) from exc
+            get_logger().error("GitHub unreachable on the last attempt", extra={"reason": type(exc).__name__})
+            if record.dispatch_attempted_at is not None:
+                # An earlier attempt did reach GitHub: its run may exist, so "nothing started" would be a lie.
+                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+            return DispatchOutcome("rejected", detail=UNREACHABLE)
+
+    def _dispatch(self, job: Job, spec: CommandSpec, record: JobRecord) -> DispatchOutcome:
         try:
             inputs = render_inputs(spec, job)
         except InputsTooLarge as exc:
@@ -70,7 +92,10 @@ class Dispatcher:
             found = self._find(spec, correlation, record.dispatch_attempted_at)
             if found is not None:
                 return _dispatched(found)
-        self._mark_attempt(record, self._clock())
+        first_attempt = record.dispatch_attempted_at is None
+        if first_attempt:
+            # Only the first attempt's time is kept: it bounds every later search for the run.
+            self._mark_attempt(record, self._clock())
         try:
             return self._send_and_locate(spec, inputs, correlation, record)
         except GitHubOutcomeUnknown as exc:
@@ -86,7 +111,8 @@ class Dispatcher:
             except GitHubOutcomeUnknown:
                 return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
         except GitHubUnreachable:
-            self._mark_attempt(record, None)  # nothing reached GitHub: a retry need not look first
+            if first_attempt:
+                self._mark_attempt(record, None)  # this attempt never reached GitHub
             raise
 
     def _send_and_locate(
@@ -105,11 +131,17 @@ class Dispatcher:
             get_logger().warning("dispatch rate limited", extra={"retry_after": exc.retry_after_seconds})
             return DispatchOutcome("rejected", detail=explain_rate_limit(exc))
         if run is None and correlation is not None:
-            run = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
+            try:
+                run = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
+            except RunLookupFailed:
+                run = None  # the dispatch itself was accepted: report it without a link
         return _dispatched(run) if run is not None else DispatchOutcome("dispatched", detail=NO_LINK)
 
     def _find(self, spec: CommandSpec, correlation: str, since: float) -> RunRef | None:
+        """The run carrying `correlation`, None when GitHub listed runs and none was ours, or
+        RunLookupFailed when no listing succeeded (which proves nothing either way)."""
         created_since = datetime.fromtimestamp(since, UTC) - CLOCK_SKEW
+        listed = False
         for attempt in range(self._find_attempts):
             if attempt:
                 self._sleep(self._find_interval)
@@ -120,6 +152,9 @@ class Dispatcher:
                 continue
             if run is not None:
                 return run
+            listed = True
+        if not listed:
+            raise RunLookupFailed("no run listing succeeded")
         return None
 
     def _mark_attempt(self, record: JobRecord, when: float | None) -> None:

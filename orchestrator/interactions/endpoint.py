@@ -6,7 +6,6 @@ a deferred reply; the worker does the rest.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +26,7 @@ from orchestrator.jobs.job import Job
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.trace_ids import new_trace_id
 from orchestrator.queues.base import JobQueue, QueueUnavailable
+from orchestrator.serialization import loads
 from orchestrator.settings import Settings
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
@@ -74,9 +74,9 @@ class InteractionsEndpoint:
             log.info("interaction rejected: bad or missing signature")
             return error_response(401, "invalid request signature")
         try:
-            interaction = parse_interaction(json.loads(request.body))
-        except (ValueError, RecursionError) as exc:
-            # json's ValueError covers bad UTF-8 and bad JSON; MalformedInteraction is a ValueError too.
+            interaction = parse_interaction(loads(request.body))
+        except ValueError as exc:
+            # JSONDecodeError covers bad UTF-8, bad JSON and deep nesting; MalformedInteraction is a ValueError too.
             reason = str(exc) if isinstance(exc, MalformedInteraction) else "body is not valid JSON"
             log.info("interaction rejected: malformed", extra={"reason": reason})
             return error_response(400, f"malformed interaction: {reason}")

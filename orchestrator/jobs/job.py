@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.commands.model import OptionValue
+from orchestrator.serialization import dumps_text, loads
 
 SCHEMA_VERSION = 1
 
 
 class BadJobMessage(ValueError):
-    """A queue message that is not a job this version understands (poison: never retried)."""
+    """A queue message that is not a job this version understands: retrying cannot help, so it is
+    dead-lettered (at once locally; after the queue's maxReceiveCount on SQS)."""
 
 
 @dataclass(frozen=True)
@@ -32,34 +33,41 @@ class Job:
     interaction_token: str = field(repr=False)
 
     def to_message(self) -> str:
-        return json.dumps({"v": SCHEMA_VERSION, "kind": "dispatch", **asdict(self)}, separators=(",", ":"))
+        # vars(), not asdict(): asdict deep-copies every field, and this runs on the ACK's hot path.
+        return dumps_text({"v": SCHEMA_VERSION, "kind": "dispatch", **vars(self)})
 
     @classmethod
     def from_message(cls, body: str) -> Job:
         try:
-            raw: Any = json.loads(body)
+            raw: Any = loads(body)
         except ValueError as exc:
             raise BadJobMessage("not JSON") from exc
-        if not isinstance(raw, dict) or raw.get("v") != SCHEMA_VERSION or raw.get("kind") != "dispatch":
-            raise BadJobMessage("unknown message kind or version")
-        raw.pop("v")
-        raw.pop("kind")
-        try:
-            job = cls(**raw)
-        except TypeError as exc:
-            raise BadJobMessage(f"missing or unexpected fields: {exc}") from exc
-        if not isinstance(job.options, dict) or not all(
-            isinstance(v, str | int | float | bool) for v in job.options.values()
-        ):
+        if not isinstance(raw, dict) or raw.get("kind") != "dispatch":
+            raise BadJobMessage("unknown message kind")
+        if type(raw.get("v")) is not int or raw["v"] != SCHEMA_VERSION:  # JSON true == 1 in Python
+            raise BadJobMessage("unknown message version")
+        fields = {k: v for k, v in raw.items() if k not in ("v", "kind")}
+        if set(fields) != set(_FIELD_TYPES):
+            raise BadJobMessage(f"fields differ from a version {SCHEMA_VERSION} job")
+        for name, expected in _FIELD_TYPES.items():
+            value = fields[name]
+            if not isinstance(value, expected) or isinstance(value, bool) or value == "":
+                raise BadJobMessage(f"{name} has the wrong type")
+        if not all(isinstance(k, str) and isinstance(v, OptionValue) for k, v in fields["options"].items()):
             raise BadJobMessage("options must map names to scalar values")
-        for name in (
-            "interaction_id",
-            "application_id",
-            "command",
-            "user_id",
-            "trace_id",
-            "interaction_token",
-        ):
-            if not isinstance(getattr(job, name), str) or not getattr(job, name):
-                raise BadJobMessage(f"{name} must be a non-empty string")
-        return job
+        return cls(**fields)
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "interaction_id": str,
+    "application_id": str,
+    "command": str,
+    "options": dict,
+    "user_id": str,
+    "user_name": str,
+    "guild_id": (str, type(None)),
+    "channel_id": (str, type(None)),
+    "trace_id": str,
+    "received_at": (int, float),
+    "interaction_token": str,
+}

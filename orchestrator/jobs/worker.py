@@ -17,12 +17,11 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
-from orchestrator.clients.github_api import GitHubClient, GitHubUnreachable
+from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.dispatch.dispatcher import Dispatcher
-from orchestrator.dispatch.explain import UNREACHABLE
+from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.jobs.job import Job
 from orchestrator.messages.job_messages import outcome_message
@@ -96,13 +95,10 @@ class JobWorker:
             )
         else:
             try:
-                outcome = self._dispatcher.dispatch(job, spec, record)
-            except GitHubUnreachable:
-                if not final_attempt:
-                    log.warning("GitHub unreachable, the queue will retry")
-                    raise
-                log.error("GitHub unreachable on the last attempt")
-                outcome = DispatchOutcome("rejected", detail=UNREACHABLE)
+                outcome = self._dispatcher.dispatch(job, spec, record, final_attempt=final_attempt)
+            except RetryLater as exc:
+                log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
+                raise
         record = replace(
             record,
             status=outcome.kind,

@@ -53,12 +53,15 @@ class LocalQueue:
         max_attempts: int = 5,
         retry_delay_seconds: float = 1.0,
         max_pending: int = MAX_PENDING,
+        poison: tuple[type[Exception], ...] = (),
     ) -> None:
         self._handler = handler
         self._workers = workers
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay_seconds
         self._max_pending = max_pending
+        # Failures no retry can cure (a message this version cannot read): dead-lettered at once.
+        self._poison = poison
         self._heap: list[_Entry] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -131,7 +134,7 @@ class LocalQueue:
             self._handler(entry.body, context, final)
         except Exception as exc:  # noqa: BLE001 - any failure is a retry, as with SQS
             log = get_logger()
-            if final:
+            if final or isinstance(exc, self._poison):
                 log.error("job failed on its last attempt: dead-lettered", extra={"error": type(exc).__name__})
                 with self._cond:
                     if len(self.dead_letters) >= MAX_DEAD_LETTERS:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from orchestrator.serialization import dumps
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -25,8 +26,7 @@ class HttpResponse:
 
 
 def json_response(status: int, payload: object) -> HttpResponse:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    return HttpResponse(status, body, {"content-type": JSON_CONTENT_TYPE})
+    return HttpResponse(status, dumps(payload), {"content-type": JSON_CONTENT_TYPE})
 
 
 def error_response(status: int, message: str) -> HttpResponse:

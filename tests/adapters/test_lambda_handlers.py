@@ -67,12 +67,11 @@ def function_url_event(body: bytes, headers: dict[str, str], *, base64_body: boo
 
 
 def load_interactions_module(monkeypatch: pytest.MonkeyPatch, signer: InteractionSigner) -> tuple[ModuleType, str]:
-    ssm = boto3.client("ssm")
-    ssm.put_parameter(Name="/orchestrator/discord-public-key", Value=signer.public_key_hex, Type="SecureString")
+    # As template.yaml sets it: the public key resolved at deploy time, no SSM call at run time.
     queue_url = boto3.client("sqs").create_queue(QueueName="work")["QueueUrl"]
     monkeypatch.setenv("WORK_QUEUE_URL", queue_url)
     monkeypatch.setenv("DISCORD_APPLICATION_ID", signer.application_id)
-    monkeypatch.setenv("DISCORD_PUBLIC_KEY_PARAMETER", "/orchestrator/discord-public-key")
+    monkeypatch.setenv("DISCORD_PUBLIC_KEY", signer.public_key_hex)
     import orchestrator.adapters.lambda_interactions as module
 
     return importlib.reload(module), queue_url
@@ -130,7 +129,7 @@ def test_misconfigured_interactions_function_answers_503(
 ) -> None:
     monkeypatch.delenv("WORK_QUEUE_URL", raising=False)
     monkeypatch.setenv("DISCORD_APPLICATION_ID", "not-an-id")
-    monkeypatch.delenv("DISCORD_PUBLIC_KEY_PARAMETER", raising=False)
+    monkeypatch.delenv("DISCORD_PUBLIC_KEY", raising=False)
     import orchestrator.adapters.lambda_interactions as module
 
     module = importlib.reload(module)

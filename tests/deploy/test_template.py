@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ def test_handlers_exist(translated: dict[str, Any]) -> None:
         module_name, _, attribute = function["Properties"]["Handler"].rpartition(".")
         spec = importlib.util.find_spec(module_name)
         assert spec is not None and spec.origin is not None, module_name
-        assert f"def {attribute}(" in open(spec.origin, encoding="utf-8").read()
+        assert f"def {attribute}(" in Path(spec.origin).read_text(encoding="utf-8")
 
 
 def test_redrive_matches_the_workers_last_attempt_setting() -> None:
@@ -84,7 +85,9 @@ def test_iam_is_scoped_to_the_resources_used() -> None:
         for policy in template["Resources"][name]["Properties"]["Policies"]:
             for statement in policy["Statement"]:
                 assert statement["Resource"] != "*", (name, statement)
-                assert not any(str(action).endswith("*") for action in statement["Action"] if isinstance(statement["Action"], list)), name
+                assert not any(
+                    str(action).endswith("*") for action in statement["Action"] if isinstance(statement["Action"], list)
+                ), name
 
 
 def test_no_secret_is_a_plain_parameter_or_environment_value() -> None:

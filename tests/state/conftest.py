@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from moto import mock_aws
 
 from orchestrator.observability.logging import configure_logging, get_logger
+from orchestrator.state.dynamodb import DynamoJobStore, dynamo_idempotency_layer
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
 
@@ -35,10 +39,16 @@ class _CloudFormationLoader(yaml.SafeLoader):
 _CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
+@functools.cache
+def _template() -> dict[str, Any]:
+    text = (REPO_ROOT / "template.yaml").read_text(encoding="utf-8")
+    template: dict[str, Any] = yaml.load(text, Loader=_CloudFormationLoader)
+    return template
+
+
 def state_table_properties() -> dict[str, Any]:
     """The StateTable resource's properties, exactly as template.yaml declares them."""
-    template = yaml.load((REPO_ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=_CloudFormationLoader)
-    properties: dict[str, Any] = template["Resources"]["StateTable"]["Properties"]
+    properties: dict[str, Any] = copy.deepcopy(_template()["Resources"]["StateTable"]["Properties"])
     return properties
 
 
@@ -54,9 +64,29 @@ def create_state_table(client: DynamoDBClient, table: str = TABLE) -> None:
     client.update_time_to_live(TableName=table, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
 
 
+def make_moto_writes_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give moto the guarantee DynamoDB has: a conditional write is checked and applied atomically.
+
+    moto checks a PutItem condition and then stores the item with no lock in between, so two threads
+    can both pass the check (seen: 2 winners out of 10 claimants). DynamoDB serialises writes to an
+    item. With this lock, more than one winner can only come from a write that is not conditional.
+    """
+    from moto.dynamodb.models.table import Table
+
+    lock = threading.Lock()
+    unlocked = Table.put_item
+
+    def put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return unlocked(self, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "put_item", put_item)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto's mock of every AWS API, with a region and credentials that cannot reach a real account."""
+    make_moto_writes_atomic(monkeypatch)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -68,8 +98,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def dynamodb_table(aws: None) -> str:
-    create_state_table(boto3.client("dynamodb"))
+def dynamodb_client(aws: None) -> DynamoDBClient:
+    return boto3.client("dynamodb")
+
+
+@pytest.fixture
+def dynamodb_table(dynamodb_client: DynamoDBClient) -> str:
+    create_state_table(dynamodb_client)
     return TABLE
 
 
@@ -110,8 +145,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         result = Backend(name, open_state_store(url), lambda: open_state_store(url))
     else:
         request.getfixturevalue("dynamodb_table")
-        url = f"dynamodb://{TABLE}"
-        result = Backend(name, open_state_store(url), lambda: open_state_store(url))
+        client: DynamoDBClient = request.getfixturevalue("dynamodb_client")
+        # Built on the fixture's client, as the Lambda adapter would; reopen() goes through the URL.
+        store = StateStore(DynamoJobStore(client, TABLE), dynamo_idempotency_layer(client, TABLE))
+        result = Backend(name, store, lambda: open_state_store(f"dynamodb://{TABLE}"))
     try:
         yield result
     finally:

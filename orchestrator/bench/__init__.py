@@ -1,0 +1,1 @@
+"""`python -m orchestrator.bench`: the speed and memory goals, measured beside their baselines."""

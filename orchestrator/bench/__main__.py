@@ -1,0 +1,223 @@
+"""Print every figure the issues ask for, each beside a baseline measured in the same run.
+
+Medians of repeated runs; nothing here asserts, it reports. Keep the whole run under 2 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from nacl.signing import VerifyKey
+
+from orchestrator.commands.loader import load_commands
+from orchestrator.devtools.signing import InteractionSigner
+from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.interactions.signature import SignatureVerifier
+from orchestrator.observability.logging import configure_logging
+from orchestrator.settings import DEFAULT_COMMANDS_FILE
+from orchestrator.web.http import HttpRequest
+
+# The baseline for cold start: what the ACK cannot do without. A: the imports and one verify,
+# as the issue words it. B: the same plus constructing the SQS client, which sending needs.
+BASELINE_IMPORTS = (
+    "import sys, boto3, nacl.signing;"
+    "k = nacl.signing.VerifyKey(bytes.fromhex(sys.argv[1]));"
+    "k.verify(sys.argv[2].encode() + sys.argv[3].encode(), bytes.fromhex(sys.argv[4]))"
+)
+BASELINE_WITH_CLIENT = BASELINE_IMPORTS + ";boto3.client('sqs')"
+BASELINE_RSS = "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])"
+
+
+@dataclass
+class Row:
+    metric: str
+    ours: str
+    baseline: str
+    ratio: str
+    goal: str
+    met: bool | None
+
+    def cells(self) -> list[str]:
+        verdict = "" if self.met is None else ("met" if self.met else "MISSED")
+        return [self.metric, self.ours, self.baseline, self.ratio, self.goal, verdict]
+
+
+def paired_medians(
+    ours: Callable[[], object], baseline: Callable[[], object], *, repeat: int, number: int
+) -> tuple[float, float]:
+    """Medians over `repeat` samples, each the mean of `number` calls; ours and the baseline take
+    turns, so a busy moment on the machine slows both rather than skewing the ratio."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for action, bucket in ((ours, samples[0]), (baseline, samples[1])):
+            started = time.perf_counter()
+            for _ in range(number):
+                action()
+            bucket.append((time.perf_counter() - started) / number)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
+class NullQueue:
+    def send(self, body: str, *, delay_seconds: int = 0) -> None:
+        """Warm latency measures our code, not a network: the send is a no-op here."""
+
+
+def warm_latency(signer: InteractionSigner, repeat: int) -> list[Row]:
+    configure_logging("bench", level="INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
+    endpoint = InteractionsEndpoint(
+        SignatureVerifier(signer.public_key_hex), load_commands(DEFAULT_COMMANDS_FILE), NullQueue()
+    )
+    verify_key = VerifyKey(bytes.fromhex(signer.public_key_hex))
+    rows = []
+    for label, payload, goal in (
+        ("warm PING ACK", signer.ping(), 1.3),
+        ("warm command ACK", signer.application_command("diagnose", {"target": "staging"}), 2.0),
+    ):
+        body = signer.encode(payload)
+        headers = {k.lower(): v for k, v in signer.headers(body).items()}
+        request = HttpRequest("POST", "/interactions", headers, body)
+        signed = headers["x-signature-timestamp"].encode() + body
+        signature = bytes.fromhex(headers["x-signature-ed25519"])
+        assert endpoint.handle(request).status == 200
+        ours, floor = paired_medians(
+            partial(endpoint.handle, request), partial(verify_key.verify, signed, signature), repeat=repeat, number=200
+        )
+        ratio = ours / floor
+        rows.append(
+            Row(
+                label,
+                f"{ours * 1e6:.0f} µs",
+                f"{floor * 1e6:.0f} µs (bare PyNaCl verify)",
+                f"{ratio:.2f}×",
+                f"≤ {goal}×",
+                ratio <= goal,
+            )
+        )
+    return rows
+
+
+def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
+    env = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench-interactions",
+        "WORK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-work",
+        "DISCORD_PUBLIC_KEY": signer.public_key_hex,
+        "DISCORD_APPLICATION_ID": signer.application_id,
+        "COMMANDS_FILE": str(DEFAULT_COMMANDS_FILE),
+        "LOG_LEVEL": "WARNING",
+    }
+    body = signer.encode(signer.application_command("diagnose", {"target": "staging"}))
+    headers = {k.lower(): v for k, v in signer.headers(body).items()}
+    env["BENCH_EVENT"] = json.dumps(
+        {
+            "rawPath": "/interactions",
+            "headers": headers,
+            "requestContext": {"http": {"method": "POST"}},
+            "body": base64.b64encode(body).decode(),
+            "isBase64Encoded": True,
+        }
+    )
+    baseline_args = [
+        signer.public_key_hex,
+        headers["x-signature-timestamp"],
+        body.decode(),
+        headers["x-signature-ed25519"],
+    ]
+    ours_cmd = [sys.executable, "-m", "orchestrator.bench.cold_child"]
+    commands = {
+        "imports": [sys.executable, "-c", BASELINE_IMPORTS, *baseline_args],
+        "client": [sys.executable, "-c", BASELINE_WITH_CLIENT, *baseline_args],
+        "ours": ours_cmd,
+    }
+    samples: dict[str, list[float]] = {key: [] for key in commands}
+    for _ in range(runs):
+        for key, command in commands.items():  # interleaved, so machine noise hits all three alike
+            started = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            samples[key].append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise RuntimeError(f"{key} failed: {done.stderr[-2000:]}")
+            if key == "ours" and json.loads(done.stdout)["statuses"] != [200]:
+                raise RuntimeError(f"cold command not answered: {done.stdout}")
+    rss_run = subprocess.run(ours_cmd, env={**env, "BENCH_COMMANDS": "500"}, capture_output=True, text=True, check=True)
+    peak_mb = json.loads(rss_run.stdout)["peak_rss_kb"] / 1024
+    baseline_rss = subprocess.run(
+        [sys.executable, "-c", BASELINE_WITH_CLIENT + ";" + BASELINE_RSS, *baseline_args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    baseline_mb = int(baseline_rss.stdout.strip()) / 1024
+    ours = statistics.median(samples["ours"])
+    with_client = statistics.median(samples["client"])
+    imports_only = statistics.median(samples["imports"])
+    return [
+        Row(
+            "cold start → first command ACK",
+            f"{ours * 1000:.0f} ms",
+            f"{with_client * 1000:.0f} ms (B: boto3 + SQS client + PyNaCl verify)",
+            f"{ours / with_client:.2f}×",
+            "≤ 1.15×",
+            ours / with_client <= 1.15,
+        ),
+        Row(
+            "  same, against imports only",
+            f"{ours * 1000:.0f} ms",
+            f"{imports_only * 1000:.0f} ms (A: import boto3 + PyNaCl verify, no client)",
+            f"{ours / imports_only:.2f}×",
+            "",
+            None,
+        ),
+        Row(
+            "peak RSS, interactions process (500 commands)",
+            f"{peak_mb:.1f} MB",
+            f"{baseline_mb:.1f} MB (B)",
+            f"{peak_mb / baseline_mb:.2f}×",
+            "≤ 80 MB",
+            peak_mb <= 80,
+        ),
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["metric", "ours", "baseline (same run)", "ratio", "goal", ""]
+    table = [header, *(row.cells() for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for index, line in enumerate(table):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, noisier numbers)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    signer = InteractionSigner.generate()
+    rows = warm_latency(signer, repeat=5 if args.quick else 15)
+    rows += cold_start(signer, runs=3 if args.quick else 11)
+    print_table(rows)
+    print(
+        f"\n{sys.platform}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+        f"took {time.perf_counter() - started:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
