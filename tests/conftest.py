@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +90,9 @@ class RecordingQueue:
     def __init__(self) -> None:
         self.messages: list[str] = []
         self.broken = False
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in map(json.loads, self.messages) if m["kind"] == kind]
 
     def send(self, body: str, *, delay_seconds: int = 0) -> None:
         if self.broken:

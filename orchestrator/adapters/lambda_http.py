@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from typing import Any
 
+from orchestrator.observability.trace_ids import new_trace_id
 from orchestrator.web.http import HttpRequest, HttpResponse
 
 
@@ -25,6 +27,8 @@ def request_from_function_url(event: dict[str, Any]) -> HttpRequest:
         body = raw_body.encode("utf-8", "surrogatepass")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     return HttpRequest(
+        # Lambda sets the invocation's X-Ray header here; our trace id is derived from its root.
+        trace_id=new_trace_id(os.environ.get("_X_AMZN_TRACE_ID")),
         method=str(http.get("method", "GET")).upper(),
         path=str(event.get("rawPath", "/")),
         headers=headers,

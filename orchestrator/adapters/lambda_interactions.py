@@ -25,9 +25,10 @@ from orchestrator.adapters.lambda_http import (  # noqa: E402
     request_from_function_url,
 )
 from orchestrator.adapters.secrets import ssm_secret  # noqa: E402
-from orchestrator.commands.loader import CommandsFileError  # noqa: E402
+from orchestrator.commands.loader import CommandsFileError, load_commands  # noqa: E402
 from orchestrator.interactions.endpoint import InteractionsEndpoint  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
+from orchestrator.observability.setup import install_redactor  # noqa: E402
 from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue  # noqa: E402
 from orchestrator.settings import Role, SettingsError, load_settings  # noqa: E402
 from orchestrator.web.app import WebApp  # noqa: E402
@@ -44,11 +45,11 @@ def _build() -> WebApp | None:
     # instead of failing every invocation with an import error.
     try:
         settings = load_settings(roles={Role.INTERACTIONS}, resolve_secret=ssm_secret)
+        commands = load_commands(settings.commands_file)
+        install_redactor(settings, commands)
         assert settings.work_queue_url is not None  # load_settings requires it in Lambda
         queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
-        endpoint = InteractionsEndpoint.from_settings(
-            settings, queue, trace_source=lambda: os.environ.get("_X_AMZN_TRACE_ID")
-        )
+        endpoint = InteractionsEndpoint.from_settings(settings, commands, queue)
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
         return None

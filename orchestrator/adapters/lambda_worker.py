@@ -16,8 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.adapters.secrets import ssm_secret
+from orchestrator.commands.loader import load_commands
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
+from orchestrator.observability.metrics import EmfMetrics
+from orchestrator.observability.setup import install_redactor
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
 
@@ -28,7 +31,9 @@ MAX_RECEIVES = int(os.environ.get("WORKER_MAX_RECEIVES", "5"))
 # Unlike the interactions function, a worker without valid settings cannot do anything useful:
 # failing at init makes every message retry and then dead-letter, which the DLQ alarm reports.
 settings = load_settings(roles={Role.WORKER}, resolve_secret=ssm_secret)
-worker = JobWorker.from_settings(settings, open_state_store(settings.state_store))
+commands = load_commands(settings.commands_file)
+install_redactor(settings, commands)
+worker = JobWorker.from_settings(settings, commands, open_state_store(settings.state_store), EmfMetrics())
 # A batch where every item failed is still reported item by item, not raised: SQS retries the same
 # messages either way, and the handler's own errors stay meaningful for the errors alarm.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -38,6 +43,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     def record_handler(record: SQSRecord) -> None:
         final = int(record.attributes.approximate_receive_count) >= MAX_RECEIVES
-        worker.process(record.body, context=context, final_attempt=final)
+        sent_at = int(record.attributes.sent_timestamp) / 1000
+        worker.process(record.body, context=context, final_attempt=final, sent_at=sent_at)
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

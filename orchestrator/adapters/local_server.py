@@ -8,10 +8,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orchestrator.commands.loader import load_commands
 from orchestrator.interactions.endpoint import InteractionsEndpoint
-from orchestrator.jobs.job import BadJobMessage
+from orchestrator.jobs.messages import BadJobMessage
 from orchestrator.jobs.worker import JobWorker
-from orchestrator.observability.logging import get_logger
+from orchestrator.observability.logging import get_logger, log_context
+from orchestrator.observability.metrics import MemoryMetrics
+from orchestrator.observability.setup import install_redactor
+from orchestrator.observability.trace_ids import new_trace_id
 from orchestrator.queues.local import LocalQueue
 from orchestrator.settings import Settings
 from orchestrator.state.store import StateStore, open_state_store
@@ -29,8 +33,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _serve(self) -> None:
+        trace_id = new_trace_id()
+        with log_context(trace_id=trace_id):
+            self._serve_traced(trace_id)
+
+    def _serve_traced(self, trace_id: str) -> None:
         started = time.perf_counter()
-        response = self._respond()
+        response = self._respond(trace_id)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -49,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _respond(self) -> HttpResponse:
+    def _respond(self, trace_id: str) -> HttpResponse:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             try:
                 chunked = self._read_chunked()
@@ -75,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         path = self.path.split("?", 1)[0]
-        return self.server.app.handle(HttpRequest(self.command, path, headers, body))
+        return self.server.app.handle(HttpRequest(self.command, path, headers, body, trace_id))
 
     def _read_chunked(self) -> bytes | None:
         """The body of a chunked request; None when it grows past the limit; ValueError if malformed."""
@@ -118,10 +127,13 @@ class LocalRuntime:
     """The HTTP server, the in-process queue and the worker, started and stopped together."""
 
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 8787, workers: int = 2) -> None:
+        commands = load_commands(settings.commands_file)
+        install_redactor(settings, commands)
         self.state: StateStore = open_state_store(settings.state_store)
-        self.worker = JobWorker.from_settings(settings, self.state)
+        self.metrics = MemoryMetrics()
+        self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics)
         self.queue = LocalQueue(self._run_job, workers=workers, poison=(BadJobMessage,))
-        endpoint = InteractionsEndpoint.from_settings(settings, self.queue)
+        endpoint = InteractionsEndpoint.from_settings(settings, commands, self.queue)
         self._server = _Server((host, port), WebApp(endpoint))
         self._thread: threading.Thread | None = None
 
@@ -130,8 +142,8 @@ class LocalRuntime:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def _run_job(self, body: str, context: LambdaContext, final_attempt: bool) -> None:
-        self.worker.process(body, context=context, final_attempt=final_attempt)
+    def _run_job(self, body: str, context: LambdaContext, final_attempt: bool, sent_at: float) -> None:
+        self.worker.process(body, context=context, final_attempt=final_attempt, sent_at=sent_at)
 
     def start(self) -> None:
         self.queue.start()

@@ -9,6 +9,7 @@ import httpx
 
 from orchestrator import __version__
 from orchestrator.clients.retries import RetryPolicy, json_object, send
+from orchestrator.observability.redaction import active_redactor
 
 # Editing a message to the same content twice is harmless, so 5xx and lost answers are retried.
 EDIT_POLICY = RetryPolicy(idempotent=True)
@@ -41,8 +42,10 @@ class DiscordClient:
 
     def edit_original(self, interaction_token: str, message: dict[str, Any]) -> None:
         url = f"{self._api_url}/webhooks/{self._application_id}/{quote(interaction_token, safe='')}/messages/@original"
+        # Whatever a message says (a GitHub error, an option's value), it leaves without secrets.
+        body = active_redactor().value(message)
         try:
-            response = send(self._http, "PATCH", url, json_body=message, policy=EDIT_POLICY)
+            response = send(self._http, "PATCH", url, json_body=body, policy=EDIT_POLICY)
         except httpx.TransportError as exc:
             raise DiscordUnavailable(type(exc).__name__) from None
         if response.status_code == 404:

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import yaml
 
+from orchestrator.commands.builtin import RESERVED_NAMES
 from orchestrator.commands.model import (
     CONTEXT_PLACEHOLDERS,
     AllowList,
@@ -22,6 +23,7 @@ from orchestrator.commands.model import (
     OptionType,
     OptionValue,
 )
+from orchestrator.observability.redaction import RedactionPatternError, compile_custom_pattern
 
 # Discord: 1-32 characters of letters, digits, '-', '_' (and a few scripts), lowercase.
 _NAME = re.compile(r"^[-_'\w]{1,32}$")
@@ -87,7 +89,8 @@ def check_commands(path: Path) -> tuple[CommandSet | None, list[str]]:
         return None, [f"{path}: not valid YAML ({_yaml_error_line(exc)})"]
     problems: list[str] = []
     commands = _parse_document(document, path.parent, problems)
-    return (CommandSet(commands) if not problems else None), problems
+    patterns = _parse_redact_patterns(document, problems)
+    return (CommandSet(commands, patterns) if not problems else None), problems
 
 
 def _yaml_error_line(exc: yaml.YAMLError) -> str:
@@ -100,7 +103,7 @@ def _parse_document(document: object, base_dir: Path, problems: list[str]) -> di
     if not isinstance(document, dict):
         problems.append("top level: expected a mapping with a 'commands' key")
         return {}
-    _unknown_keys(document, {"commands"}, "top level", problems)
+    _unknown_keys(document, {"commands", "redact_patterns"}, "top level", problems)
     raw_commands = document.get("commands")
     if not isinstance(raw_commands, dict) or not raw_commands:
         problems.append("commands: expected a mapping of command name to command")
@@ -111,10 +114,27 @@ def _parse_document(document: object, base_dir: Path, problems: list[str]) -> di
         if not isinstance(name, str) or not _is_discord_name(name):
             problems.append(f"{where}: bad command name: use 1-32 lowercase letters, digits, '-' or '_'")
             continue
+        if name in RESERVED_NAMES:
+            problems.append(f"{where}: /{name} is built into the bot; choose another name")
+            continue
         spec = _parse_command(name, raw, base_dir, where, problems)
         if spec is not None:
             commands[name] = spec
     return commands
+
+
+def _parse_redact_patterns(document: object, problems: list[str]) -> dict[str, re.Pattern[str]]:
+    raw = document.get("redact_patterns", {}) if isinstance(document, dict) else {}
+    if not isinstance(raw, dict):
+        problems.append("redact_patterns: expected a mapping of name to regular expression")
+        return {}
+    patterns: dict[str, re.Pattern[str]] = {}
+    for name, source in raw.items():
+        try:
+            patterns[str(name)] = compile_custom_pattern(str(name), source)
+        except RedactionPatternError as exc:
+            problems.append(f"redact_patterns.{exc}")
+    return patterns
 
 
 def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems: list[str]) -> CommandSpec | None:

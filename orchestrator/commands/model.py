@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 OptionType = Literal["string", "integer", "number", "boolean"]
@@ -54,6 +55,8 @@ class CommandSpec:
 @dataclass(frozen=True)
 class CommandSet:
     commands: dict[str, CommandSpec]
+    # Operators' own secret shapes, by name, redacted from every output like the built-in ones.
+    redact_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     def get(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)

@@ -26,7 +26,7 @@ from orchestrator.commands.model import CommandSpec
 from orchestrator.dispatch.explain import UNREACHABLE, explain_rate_limit, explain_rejection, explain_unknown
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
-from orchestrator.jobs.job import Job
+from orchestrator.jobs.messages import Job
 from orchestrator.observability.logging import get_logger
 from orchestrator.state.jobs import JobRecord, JobStore
 

@@ -6,30 +6,33 @@ a deferred reply; the worker does the rest.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.commands.loader import load_commands
+from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
 from orchestrator.commands.model import CommandSet
 from orchestrator.interactions import responses
 from orchestrator.interactions.options import check_options
 from orchestrator.interactions.payload import (
     APPLICATION_COMMAND,
     PING,
+    Caller,
     Interaction,
     MalformedInteraction,
     parse_interaction,
 )
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.job import Job
+from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
 from orchestrator.observability.logging import get_logger, log_context
-from orchestrator.observability.trace_ids import new_trace_id
 from orchestrator.queues.base import JobQueue, QueueUnavailable
 from orchestrator.serialization import loads
 from orchestrator.settings import Settings
+from orchestrator.traces.model import Trace, TraceStep
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
+_TRACE_ID_PREFIX = re.compile(r"^[0-9a-f]{8,32}$")
 # Discord's interaction payloads are a few KB; anything this large is not from Discord.
 MAX_BODY_BYTES = 64 * 1024
 
@@ -42,37 +45,42 @@ class InteractionsEndpoint:
         queue: JobQueue,
         *,
         clock: Callable[[], float] = time.time,
-        trace_source: Callable[[], str | None] = lambda: None,
+        debug_enabled: bool = False,
     ) -> None:
         self._verifier = verifier
         self._commands = commands
         self._queue = queue
         self._clock = clock
-        # The X-Ray trace header of the current invocation, when Lambda tracing is on.
-        self._trace_source = trace_source
+        self._debug_enabled = debug_enabled
 
     @classmethod
-    def from_settings(cls, settings: Settings, queue: JobQueue, **kwargs: Any) -> InteractionsEndpoint:
+    def from_settings(
+        cls, settings: Settings, commands: CommandSet, queue: JobQueue, **kwargs: Any
+    ) -> InteractionsEndpoint:
         return cls(
             SignatureVerifier(settings.discord_public_key),
-            load_commands(settings.commands_file),
+            commands,
             queue,
+            debug_enabled=settings.enable_debug_cmd,
             **kwargs,
         )
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         log = get_logger()
+        received_at = self._clock()
+        started = time.perf_counter()
         if len(request.body) > MAX_BODY_BYTES:
             return error_response(413, "request body too large")
         signed = self._verifier.verify(
             request.headers.get("x-signature-timestamp"),
             request.body,
             request.headers.get("x-signature-ed25519"),
-            now=self._clock(),
+            now=received_at,
         )
         if not signed:
             log.info("interaction rejected: bad or missing signature")
             return error_response(401, "invalid request signature")
+        verified = time.perf_counter()
         try:
             interaction = parse_interaction(loads(request.body))
         except ValueError as exc:
@@ -82,41 +90,61 @@ class InteractionsEndpoint:
             return error_response(400, f"malformed interaction: {reason}")
         if interaction.type == PING:
             return json_response(200, responses.pong())
-        if interaction.type == APPLICATION_COMMAND:
-            trace_id = new_trace_id(self._trace_source())
-            caller = interaction.caller
+        if interaction.type == APPLICATION_COMMAND and interaction.caller is not None:
+            trace = Trace(
+                request.trace_id,
+                interaction.caller.user_id,
+                interaction.command_name or "",
+                received_at,
+                [_timed("verify signature", received_at, started, started, verified)],
+            )
             with log_context(
-                trace_id=trace_id,
+                trace_id=trace.trace_id,
                 correlation_id=interaction.id,
-                user_id=caller.user_id if caller else None,
-                cmd=interaction.command_name,
+                user_id=trace.user_id,
+                cmd=trace.command,
             ):
-                return json_response(200, self._command(interaction, trace_id))
+                return json_response(200, self._command(interaction, interaction.caller, trace, started))
         log.info("interaction rejected: unsupported type", extra={"interaction_type": interaction.type})
         return error_response(400, f"unsupported interaction type {interaction.type}")
 
-    def _command(self, interaction: Interaction, trace_id: str) -> dict[str, object]:
+    def _command(self, interaction: Interaction, caller: Caller, trace: Trace, origin: float) -> dict[str, Any]:
+        """`origin` is the perf_counter reading at the trace's start, to place each step in time."""
         log = get_logger()
-        name = interaction.command_name or ""
-        caller = interaction.caller
-        assert caller is not None  # parse_interaction guarantees a caller for commands
+        name = trace.command
+        checking = time.perf_counter()
+        if name == DEBUG_COMMAND:
+            return self._debug_last(interaction, caller)
         spec = self._commands.get(name)
         if spec is None:
-            log.info("command unknown")
-            return responses.ephemeral_message(
+            return self._refuse(
+                trace,
+                origin,
+                checking,
+                "unknown_command",
                 f"/{name} is not a command this bot knows (any more). "
-                "Ask an operator to run `orchestrator register` so Discord shows the current commands."
+                "Ask an operator to run `orchestrator register` so Discord shows the current commands.",
             )
         if spec.allow is not None and not spec.allow.permits(caller.user_id, caller.roles):
-            log.info("command denied", extra={"outcome": "denied"})
-            return responses.ephemeral_message(
+            return self._refuse(
+                trace,
+                origin,
+                checking,
+                "denied",
                 f"You are not allowed to run /{name}: it is limited to certain roles or people. "
-                "Ask an operator to add you to its `allow` list if you need it."
+                "Ask an operator to add you to its `allow` list if you need it.",
             )
         values, problems = check_options(spec, interaction.options)
         if problems:
-            log.info("command invalid", extra={"outcome": "invalid", "problems": problems})
-            return responses.ephemeral_message(f"/{name} was not run: " + "; ".join(problems) + ". Please try again.")
+            return self._refuse(
+                trace,
+                origin,
+                checking,
+                "invalid",
+                f"/{name} was not run: " + "; ".join(problems) + ". Please try again.",
+            )
+        queueing = time.perf_counter()
+        trace.steps.append(_timed("check command", trace.started_at, origin, checking, queueing))
         job = Job(
             interaction_id=interaction.id,
             application_id=interaction.application_id,
@@ -126,9 +154,10 @@ class InteractionsEndpoint:
             user_name=caller.user_name,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
-            trace_id=trace_id,
-            received_at=self._clock(),
+            trace_id=trace.trace_id,
+            received_at=trace.started_at,
             interaction_token=interaction.token,
+            steps=tuple(trace.steps),
         )
         try:
             self._queue.send(job.to_message())
@@ -140,3 +169,48 @@ class InteractionsEndpoint:
             )
         log.info("command accepted", extra={"outcome": "accepted"})
         return responses.deferred(ephemeral=spec.ephemeral)
+
+    def _refuse(self, trace: Trace, origin: float, checking: float, outcome: str, reply: str) -> dict[str, Any]:
+        """Answer at once, and hand the trace to the worker to store (best effort: the user's
+        answer must not wait on, or fail with, the queue)."""
+        step = _timed("check command", trace.started_at, origin, checking, time.perf_counter())
+        step.status = "failed"
+        step.details["outcome"] = outcome
+        trace.steps.append(step)
+        trace.fail(reply)
+        get_logger().info(f"command {outcome.replace('_', ' ')}", extra={"outcome": outcome})
+        try:
+            self._queue.send(TraceOnly(trace, outcome).to_message())
+        except QueueUnavailable as exc:
+            get_logger().warning("trace not queued", extra={"reason": str(exc)})
+        return responses.ephemeral_message(reply)
+
+    def _debug_last(self, interaction: Interaction, caller: Caller) -> dict[str, Any]:
+        if not self._debug_enabled:
+            return responses.ephemeral_message(
+                f"/{DEBUG_COMMAND} is not enabled on this bot. An operator can turn it on with ENABLE_DEBUG_CMD=true."
+            )
+        wanted = next((o.value for o in interaction.options if o.name == DEBUG_TRACE_OPTION.name), None)
+        if wanted is not None and (not isinstance(wanted, str) or not _TRACE_ID_PREFIX.match(wanted)):
+            return responses.ephemeral_message(
+                f"`{DEBUG_TRACE_OPTION.name}` takes a trace id: 8 to 32 hex characters, as shown in the bot's messages."
+            )
+        request = DebugRequest(
+            interaction_id=interaction.id,
+            application_id=interaction.application_id,
+            user_id=caller.user_id,
+            requested_trace_id=wanted,
+            interaction_token=interaction.token,
+        )
+        try:
+            self._queue.send(request.to_message())
+        except QueueUnavailable:
+            return responses.ephemeral_message(
+                f"/{DEBUG_COMMAND} is unavailable right now (the bot's work queue is down). Try again in a minute."
+            )
+        return responses.deferred(ephemeral=True)
+
+
+def _timed(name: str, trace_start: float, origin: float, started: float, ended: float) -> TraceStep:
+    """A step measured with perf_counter, placed on the wall clock by its offset from `origin`."""
+    return TraceStep(name, "ok", trace_start + (started - origin), (ended - started) * 1000)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.observability.redaction import active_redactor
+
 PONG = 1
 CHANNEL_MESSAGE_WITH_SOURCE = 4
 DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE = 5
@@ -18,6 +20,7 @@ def pong() -> dict[str, Any]:
 
 
 def ephemeral_message(text: str) -> dict[str, Any]:
+    text = active_redactor().text(text)
     if len(text) > MAX_CONTENT:
         text = text[: MAX_CONTENT - 1] + "…"
     return {

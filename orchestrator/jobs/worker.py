@@ -19,16 +19,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
-from orchestrator.commands.loader import load_commands
+from orchestrator.commands.builtin import DEBUG_COMMAND
 from orchestrator.commands.model import CommandSet
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
-from orchestrator.jobs.job import Job
+from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly, parse_message
+from orchestrator.messages.debug_report import debug_report
 from orchestrator.messages.job_messages import outcome_message
+from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
+from orchestrator.observability.redaction import active_redactor
 from orchestrator.settings import Settings
 from orchestrator.state.jobs import JobRecord, JobStore
 from orchestrator.state.store import StateStore
+from orchestrator.state.traces import TraceStore
+from orchestrator.traces.model import Trace, TraceStep, step
 
 # Outlives any redelivery: SQS keeps a message at most 14 days, and a DLQ redrive can come later still.
 IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600
@@ -42,10 +47,14 @@ class JobWorker:
         dispatcher: Dispatcher,
         discord: DiscordClient,
         *,
+        metrics_sink: metrics.MetricsSink,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._commands = commands
+        self._command_names = frozenset(commands.commands)
         self._jobs: JobStore = state.jobs
+        self._traces: TraceStore = state.traces
+        self._metrics = metrics_sink
         self._dispatcher = dispatcher
         self._discord = discord
         self._clock = clock
@@ -61,7 +70,9 @@ class JobWorker:
         )(self._dispatch)
 
     @classmethod
-    def from_settings(cls, settings: Settings, state: StateStore) -> JobWorker:
+    def from_settings(
+        cls, settings: Settings, commands: CommandSet, state: StateStore, metrics_sink: metrics.MetricsSink
+    ) -> JobWorker:
         github = GitHubClient(
             httpx.Client(timeout=DEFAULT_TIMEOUT),
             settings.github_api_url,
@@ -72,18 +83,70 @@ class JobWorker:
             httpx.Client(timeout=DEFAULT_TIMEOUT), settings.discord_api_url, settings.discord_application_id
         )
         dispatcher = Dispatcher(github, state.jobs, settings.github_repository)
-        return cls(load_commands(settings.commands_file), state, dispatcher, discord)
+        return cls(commands, state, dispatcher, discord, metrics_sink=metrics_sink)
 
-    def process(self, body: str, *, context: LambdaContext, final_attempt: bool) -> None:
-        """Handle one queue message. Raises to ask the queue for a retry (BadJobMessage: never retry)."""
-        job = Job.from_message(body)
-        with log_context(
-            trace_id=job.trace_id, correlation_id=job.interaction_id, user_id=job.user_id, cmd=job.command
-        ):
-            self._idempotency.register_lambda_context(context)
-            result = self._dispatch_once(job=job, final_attempt=final_attempt)
-            outcome = DispatchOutcome.from_dict(result)
-            self._tell_user(job, outcome)
+    def process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None = None) -> None:
+        """Handle one queue message; `sent_at` is when it was queued (for the ACK latency).
+        Raises to ask the queue for a retry; BadJobMessage means retrying cannot help."""
+        message = parse_message(body)
+        if isinstance(message, TraceOnly):
+            self._store_refusal(message)
+        elif isinstance(message, DebugRequest):
+            with log_context(correlation_id=message.interaction_id, user_id=message.user_id, cmd=DEBUG_COMMAND):
+                self._answer_debug(message)
+        else:
+            with log_context(
+                trace_id=message.trace_id,
+                correlation_id=message.interaction_id,
+                user_id=message.user_id,
+                cmd=message.command,
+            ):
+                self._idempotency.register_lambda_context(context)
+                try:
+                    self._run(message, final_attempt=final_attempt, sent_at=sent_at)
+                except Exception as exc:
+                    # Logged here, inside the job's context, so the line carries its trace id.
+                    log = get_logger()
+                    log.warning("job failed; the queue will deliver it again", extra={"error": type(exc).__name__})
+                    raise
+
+    def _run(self, job: Job, *, final_attempt: bool, sent_at: float | None) -> None:
+        trace = job.trace()
+        ack_ms = (sent_at - job.received_at) * 1000 if sent_at else None
+        if sent_at:
+            trace.steps.append(TraceStep("wait in queue", "ok", sent_at, max(0.0, (self._clock() - sent_at) * 1000)))
+        self._save_trace(trace)
+        try:
+            with step(trace, "dispatch", workflow=self._workflow_of(job.command)) as dispatching:
+                outcome = DispatchOutcome.from_dict(self._dispatch_once(job=job, final_attempt=final_attempt))
+                dispatching.note(outcome=outcome.kind, run_id=outcome.run_id)
+                if outcome.kind != "dispatched":
+                    dispatching.fail(outcome.detail or outcome.kind)
+            dispatch_ms = trace.steps[-1].duration_ms
+            with step(trace, "update Discord message") as updating:
+                problem = self._tell_user(job, outcome)
+                if problem:
+                    updating.fail(problem)
+        except BaseException:
+            trace.fail("the job failed before it finished; the queue will retry it")
+            self._save_trace(trace)
+            raise
+        trace.run_url = outcome.html_url
+        if outcome.kind == "dispatched" and not problem:
+            trace.status = "ok"
+        else:
+            trace.fail(outcome.detail or problem or outcome.kind)
+        self._save_trace(trace)
+        values = [(metrics.COMMAND_ACCEPTED, 1.0), (metrics.DISPATCH_LATENCY, dispatch_ms)]
+        if ack_ms is not None:
+            values.append((metrics.ACK_LATENCY, ack_ms))
+        if outcome.kind != "dispatched":
+            values.append((metrics.COMMAND_FAILED, 1.0))
+        self._metrics.emit(self._dimension(job.command), values)
+
+    def _workflow_of(self, command: str) -> str | None:
+        spec = self._commands.get(command)
+        return spec.workflow if spec else None
 
     def _dispatch(self, job: Job, final_attempt: bool) -> dict[str, Any]:
         log = get_logger()
@@ -110,11 +173,7 @@ class JobWorker:
         self._jobs.put(record)
         log.info(
             "dispatch finished",
-            extra={
-                "outcome": outcome.kind,
-                "run_id": outcome.run_id,
-                "workflow": spec.workflow if spec else None,
-            },
+            extra={"outcome": outcome.kind, "run_id": outcome.run_id, "workflow": spec.workflow if spec else None},
         )
         return outcome.to_dict()
 
@@ -135,15 +194,44 @@ class JobWorker:
         self._jobs.put(record)
         return record
 
-    def _tell_user(self, job: Job, outcome: DispatchOutcome) -> None:
+    def _tell_user(self, job: Job, outcome: DispatchOutcome) -> str | None:
+        """Edit the user's message; return what went wrong, if anything (DiscordUnavailable raises)."""
         message = outcome_message(job.command, job.options, outcome, job.trace_id)
         try:
             self._discord.edit_original(job.interaction_token, message)
         except InteractionExpired:
             # Past the token's 15 minutes; the run itself is recorded and unaffected.
             get_logger().warning("interaction token expired: the user's message was not updated")
+            return "the interaction token had expired"
         except DiscordRejected as exc:
             # A 4xx other than 404 is our bug (a body Discord refuses): retrying cannot help.
             get_logger().error("Discord refused the message edit", extra={"status": exc.status})
-        else:
-            get_logger().info("user message updated", extra={"outcome": outcome.kind})
+            return f"Discord refused the message ({exc.status})"
+        get_logger().info("user message updated", extra={"outcome": outcome.kind})
+        return None
+
+    def _store_refusal(self, message: TraceOnly) -> None:
+        trace = message.trace
+        with log_context(trace_id=trace.trace_id, user_id=trace.user_id, cmd=trace.command):
+            self._save_trace(trace)
+            metric = metrics.COMMAND_DENIED if message.outcome == "denied" else metrics.COMMAND_INVALID
+            self._metrics.emit(self._dimension(trace.command), [(metric, 1.0)])
+
+    def _answer_debug(self, request: DebugRequest) -> None:
+        wanted = request.requested_trace_id
+        trace = self._traces.find(request.user_id, wanted) if wanted else self._traces.latest(request.user_id)
+        text = debug_report(trace, requested=wanted)
+        try:
+            self._discord.edit_original(request.interaction_token, {"content": text, "allowed_mentions": {"parse": []}})
+        except (InteractionExpired, DiscordRejected) as exc:
+            get_logger().warning("could not show /debug-last", extra={"error": type(exc).__name__})
+
+    def _save_trace(self, trace: Trace) -> None:
+        # Traces help explain failures; failing to store one must never fail the command itself.
+        try:
+            self._traces.save(Trace.from_dict(active_redactor().value(trace.to_dict())))
+        except Exception as exc:  # noqa: BLE001
+            get_logger().warning("trace not stored", extra={"error": type(exc).__name__})
+
+    def _dimension(self, command: str) -> str:
+        return metrics.command_dimension(command, self._command_names)

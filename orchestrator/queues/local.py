@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import QueueUnavailable
 
-# handler(body, context, final_attempt); raising asks for a retry, like a failed SQS batch item.
-Handler = Callable[[str, LambdaContext, bool], None]
+# handler(body, context, final_attempt, sent_at); raising asks for a retry, like a failed SQS item.
+Handler = Callable[[str, LambdaContext, bool, float], None]
 
 MAX_PENDING = 10_000
 MAX_DEAD_LETTERS = 1_000
@@ -42,6 +42,7 @@ class _Entry:
     seq: int
     body: str = ""
     attempt: int = 1
+    sent_at: float = 0.0  # wall clock, like SQS's SentTimestamp
 
 
 class LocalQueue:
@@ -75,10 +76,10 @@ class LocalQueue:
         with self._cond:
             if self._stopping or len(self._heap) >= self._max_pending:
                 raise QueueUnavailable("local queue full" if not self._stopping else "local queue stopped")
-            self._push(body, delay_seconds, attempt=1)
+            self._push(body, delay_seconds, attempt=1, sent_at=time.time())
 
-    def _push(self, body: str, delay: float, attempt: int) -> None:
-        heapq.heappush(self._heap, _Entry(time.monotonic() + delay, next(self._seq), body, attempt))
+    def _push(self, body: str, delay: float, attempt: int, sent_at: float) -> None:
+        heapq.heappush(self._heap, _Entry(time.monotonic() + delay, next(self._seq), body, attempt, sent_at))
         self._cond.notify()
 
     def start(self) -> None:
@@ -131,7 +132,7 @@ class LocalQueue:
         final = entry.attempt >= self._max_attempts
         context = LocalContext(time.monotonic() + JOB_TIME_LIMIT_SECONDS)
         try:
-            self._handler(entry.body, context, final)
+            self._handler(entry.body, context, final, entry.sent_at)
         except Exception as exc:  # noqa: BLE001 - any failure is a retry, as with SQS
             log = get_logger()
             if final or isinstance(exc, self._poison):
@@ -143,6 +144,7 @@ class LocalQueue:
                     self.dead_letters.append(entry.body)
                 return
             delay = self._retry_delay * 2 ** (entry.attempt - 1)
-            log.warning("job failed, retrying", extra={"error": type(exc).__name__, "attempt": entry.attempt})
+            # At debug: the worker has already logged the failure with the job's trace id.
+            log.debug("job failed, retrying", extra={"error": type(exc).__name__, "attempt": entry.attempt})
             with self._cond:
-                self._push(entry.body, delay, entry.attempt + 1)
+                self._push(entry.body, delay, entry.attempt + 1, entry.sent_at)

@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from orchestrator.observability.logging import get_logger
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JobRecord
+from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, matches
+from orchestrator.traces.model import Trace
 
 MAX_ITEMS = 10_000
 
@@ -92,3 +94,48 @@ class MemoryIdempotencyLayer(BasePersistenceLayer):
     def _delete_record(self, data_record: DataRecord) -> None:
         with self._lock:
             self._records.pop(data_record.idempotency_key)
+
+
+class MemoryTraceStore:
+    def __init__(self, per_user: int = MAX_TRACES_PER_USER, total: int = MAX_TRACES_TOTAL) -> None:
+        self._lock = threading.Lock()
+        self._per_user = per_user
+        self._total = total
+        self._by_user: dict[str, OrderedDict[str, str]] = {}
+        self._order: OrderedDict[str, str] = OrderedDict()  # trace id -> user id, oldest first
+        self._evictions = 0
+
+    def save(self, trace: Trace) -> None:
+        with self._lock:
+            mine = self._by_user.setdefault(trace.user_id, OrderedDict())
+            is_new = trace.trace_id not in mine
+            mine[trace.trace_id] = trace.to_json()
+            if not is_new:
+                return
+            self._order[trace.trace_id] = trace.user_id
+            while len(mine) > self._per_user:
+                oldest, _ = mine.popitem(last=False)
+                self._order.pop(oldest, None)
+                self._evictions += 1
+            while len(self._order) > self._total:
+                oldest, owner = self._order.popitem(last=False)
+                self._by_user[owner].pop(oldest, None)
+                if not self._by_user[owner]:
+                    del self._by_user[owner]
+                self._evictions += 1
+
+    def latest(self, user_id: str) -> Trace | None:
+        with self._lock:
+            mine = self._by_user.get(user_id)
+            text = next(reversed(mine.values())) if mine else None
+        return Trace.from_json(text) if text else None
+
+    def find(self, user_id: str, trace_id: str) -> Trace | None:
+        with self._lock:
+            mine = self._by_user.get(user_id) or OrderedDict()
+            text = next((t for key, t in reversed(mine.items()) if matches(key, trace_id)), None)
+        return Trace.from_json(text) if text else None
+
+    def evictions(self) -> int:
+        with self._lock:
+            return self._evictions

@@ -18,12 +18,26 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
+from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
+from orchestrator.traces.model import Trace
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     interaction_id TEXT PRIMARY KEY,
     body TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS traces (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    trace_id TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_by_user ON traces (user_id, seq);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
@@ -83,6 +97,63 @@ class SqliteJobStore:
                 "INSERT OR REPLACE INTO jobs (interaction_id, body, expires_at) VALUES (?, ?, ?)",
                 (record.interaction_id, record.to_json(), int(time.time()) + JOB_RETENTION_SECONDS),
             )
+
+
+class SqliteTraceStore:
+    def __init__(self, db: SqliteDatabase, per_user: int = MAX_TRACES_PER_USER, total: int = MAX_TRACES_TOTAL) -> None:
+        self._db = db
+        self._per_user = per_user
+        self._total = total
+
+    def save(self, trace: Trace) -> None:
+        expires = int(time.time()) + TRACE_RETENTION_SECONDS
+        with self._db.transaction() as conn:
+            updated = conn.execute(
+                "UPDATE traces SET body = ?, expires_at = ? WHERE trace_id = ? AND user_id = ?",
+                (trace.to_json(), expires, trace.trace_id, trace.user_id),
+            ).rowcount
+            if updated:
+                return
+            conn.execute(
+                "INSERT OR REPLACE INTO traces (trace_id, user_id, body, expires_at) VALUES (?, ?, ?, ?)",
+                (trace.trace_id, trace.user_id, trace.to_json(), expires),
+            )
+            evicted = conn.execute(
+                "DELETE FROM traces WHERE user_id = ? AND seq NOT IN "
+                "(SELECT seq FROM traces WHERE user_id = ? ORDER BY seq DESC LIMIT ?)",
+                (trace.user_id, trace.user_id, self._per_user),
+            ).rowcount
+            evicted += conn.execute(
+                "DELETE FROM traces WHERE seq NOT IN (SELECT seq FROM traces ORDER BY seq DESC LIMIT ?)",
+                (self._total,),
+            ).rowcount
+            if evicted:
+                conn.execute(
+                    "INSERT INTO counters (name, value) VALUES ('trace_evictions', ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    (evicted,),
+                )
+
+    def latest(self, user_id: str) -> Trace | None:
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT body FROM traces WHERE user_id = ? AND expires_at >= ? ORDER BY seq DESC LIMIT 1",
+                (user_id, int(time.time())),
+            ).fetchone()
+        return Trace.from_json(row[0]) if row else None
+
+    def find(self, user_id: str, trace_id: str) -> Trace | None:
+        with self._db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT trace_id, body FROM traces WHERE user_id = ? AND expires_at >= ? ORDER BY seq DESC",
+                (user_id, int(time.time())),
+            ).fetchall()
+        return next((Trace.from_json(body) for key, body in rows if matches(key, trace_id)), None)
+
+    def evictions(self) -> int:
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT value FROM counters WHERE name = 'trace_evictions'").fetchone()
+        return int(row[0]) if row else 0
 
 
 class SqliteIdempotencyLayer(BasePersistenceLayer):

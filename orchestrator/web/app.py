@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orchestrator import __version__
 from orchestrator.interactions.endpoint import InteractionsEndpoint
-from orchestrator.observability.logging import get_logger
+from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
 _ROUTES = {"/interactions": "POST", "/github/webhook": "POST", "/healthz": "GET"}
@@ -15,6 +15,10 @@ class WebApp:
         self._interactions = interactions
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        with log_context(trace_id=request.trace_id):
+            return self._route(request)
+
+    def _route(self, request: HttpRequest) -> HttpResponse:
         path = request.path.rstrip("/") or "/"
         allowed = _ROUTES.get(path)
         if allowed is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from orchestrator.observability.trace_ids import new_trace_id
 from orchestrator.serialization import dumps
 
 JSON_CONTENT_TYPE = "application/json"
@@ -16,6 +17,9 @@ class HttpRequest:
     path: str
     headers: Mapping[str, str]  # names lowercased by the adapter
     body: bytes = b""
+    # Set by the adapter (from the Lambda's X-Ray root when there is one): every log line of the
+    # request carries it, and an interaction's trace takes it.
+    trace_id: str = field(default_factory=new_trace_id)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.http_standin import Request
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
-from orchestrator.jobs.job import Job
+from orchestrator.jobs.messages import Job
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging, get_logger
+from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.queues.local import LocalContext
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.sqlite import SqliteJobStore
@@ -311,7 +312,7 @@ def make_harness(
             github_api_client, state.jobs, REPO, sleep=lambda seconds: None, find_attempts=find_attempts
         )
         discord = DiscordClient(discord_client, fake_discord.api_url, APPLICATION_ID)
-        worker = JobWorker(load_commands(commands_path), state, dispatcher, discord)
+        worker = JobWorker(load_commands(commands_path), state, dispatcher, discord, metrics_sink=MemoryMetrics())
         return Harness(worker, server, fake_discord, state)
 
     yield make

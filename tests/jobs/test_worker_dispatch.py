@@ -156,7 +156,9 @@ def test_duplicate_messages_through_the_local_queue(harness: Harness) -> None:
     job = harness.job()
     harness.github.inject(Fault(method="POST", path=DISPATCH_PATH, delay=0.2))
     queue = LocalQueue(
-        lambda body, ctx, final: harness.worker.process(body, context=ctx, final_attempt=final),
+        lambda body, ctx, final, sent_at: harness.worker.process(
+            body, context=ctx, final_attempt=final, sent_at=sent_at
+        ),
         workers=2,
         retry_delay_seconds=0.05,
     )

@@ -42,7 +42,7 @@ def test_happy_path_and_duplicate_delivery(harness: Harness) -> None:
     assert_linked_to_the_one_run(harness, job)
     assert len(harness.patches(job)) == 2
     keys = {item[PARTITION_KEY]["S"] for item in boto3.client("dynamodb").scan(TableName=TABLE)["Items"]}
-    assert keys == {f"job#{job.interaction_id}", "idempotency"}
+    assert keys == {f"job#{job.interaction_id}", "idempotency", f"trace#{job.user_id}", "traces"}
 
 
 def test_two_lambda_instances_deliver_concurrently(make_harness: HarnessFactory) -> None:

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from moto import mock_aws
 
 from orchestrator.observability.logging import configure_logging, get_logger
-from orchestrator.state.dynamodb import DynamoJobStore, dynamo_idempotency_layer
+from orchestrator.state.dynamodb import DynamoJobStore, DynamoTraceStore, dynamo_idempotency_layer
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
 
@@ -147,7 +147,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         request.getfixturevalue("dynamodb_table")
         client: DynamoDBClient = request.getfixturevalue("dynamodb_client")
         # Built on the fixture's client, as the Lambda adapter would; reopen() goes through the URL.
-        store = StateStore(DynamoJobStore(client, TABLE), dynamo_idempotency_layer(client, TABLE))
+        store = StateStore(
+            DynamoJobStore(client, TABLE), dynamo_idempotency_layer(client, TABLE), DynamoTraceStore(client, TABLE)
+        )
         result = Backend(name, store, lambda: open_state_store(f"dynamodb://{TABLE}"))
     try:
         yield result

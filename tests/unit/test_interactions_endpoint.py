@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from orchestrator.adapters.lambda_http import request_from_function_url
 from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import MAX_BODY_BYTES, InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.job import Job
+from orchestrator.jobs.messages import Job
+from orchestrator.observability.trace_ids import is_trace_id
 from orchestrator.web.http import HttpRequest, HttpResponse
 from tests.conftest import ADMIN_ROLE, ADMIN_USER, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
@@ -147,13 +149,20 @@ def ephemeral_text(response: HttpResponse) -> str:
 def test_unknown_command(endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue) -> None:
     text = ephemeral_text(post(endpoint, signer, signer.application_command("nope")))
     assert "/nope is not a command" in text and "register" in text
-    assert queue.messages == []
+    assert queue.of_kind("dispatch") == []
+    [refusal] = queue.of_kind("trace")
+    assert refusal["outcome"] == "unknown_command" and refusal["trace"]["status"] == "failed"
 
 
 def test_denied_without_role(endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue) -> None:
     text = ephemeral_text(post(endpoint, signer, signer.application_command("deploy", roles=["1" * 18])))
     assert "not allowed to run /deploy" in text
-    assert queue.messages == []
+    assert queue.of_kind("dispatch") == []
+    [refusal] = queue.of_kind("trace")
+    assert refusal["outcome"] == "denied" and [s["name"] for s in refusal["trace"]["steps"]] == [
+        "verify signature",
+        "check command",
+    ]
 
 
 def test_allowed_by_user_id_in_a_dm(
@@ -193,7 +202,8 @@ def test_invalid_options_say_why(
 ) -> None:
     text = ephemeral_text(post(endpoint, signer, signer.application_command("diagnose", options)))
     assert expected in text and "try again" in text
-    assert queue.messages == []
+    assert queue.of_kind("dispatch") == []
+    assert [m["outcome"] for m in queue.of_kind("trace")] == ["invalid"]
 
 
 def test_option_value_type_must_match_declared_type(endpoint: InteractionsEndpoint, signer: InteractionSigner) -> None:
@@ -222,10 +232,18 @@ def test_log_lines_carry_the_request_context_and_no_token(
     assert payload["token"] not in log_stream.getvalue()
 
 
-def test_trace_id_follows_the_xray_root(signer: InteractionSigner, commands: CommandSet, queue: RecordingQueue) -> None:
-    root = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-    endpoint = InteractionsEndpoint(
-        SignatureVerifier(signer.public_key_hex), commands, queue, trace_source=lambda: root
-    )
-    post(endpoint, signer, signer.application_command("diagnose", {"target": "staging"}))
+def test_the_interaction_takes_the_requests_trace_id(
+    endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue
+) -> None:
+    body = signer.encode(signer.application_command("diagnose", {"target": "staging"}))
+    headers = {k.lower(): v for k, v in signer.headers(body).items()}
+    endpoint.handle(HttpRequest("POST", "/interactions", headers, body, trace_id="5759e988bd862e3fe1be46a994272793"))
     assert Job.from_message(queue.messages[0]).trace_id == "5759e988bd862e3fe1be46a994272793"
+
+
+def test_lambda_requests_take_the_xray_root_as_trace_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+    event = {"rawPath": "/interactions", "requestContext": {"http": {"method": "POST"}}, "body": "{}"}
+    assert request_from_function_url(event).trace_id == "5759e988bd862e3fe1be46a994272793"
+    monkeypatch.delenv("_X_AMZN_TRACE_ID")
+    assert is_trace_id(request_from_function_url(event).trace_id)

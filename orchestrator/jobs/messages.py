@@ -1,0 +1,146 @@
+"""Queue messages from the interactions endpoint to the worker, one kind each:
+
+- `dispatch` (Job): an accepted command to run;
+- `trace` (TraceOnly): the trace of a command answered at once (denied, invalid, unknown), for
+  the worker to store, so the ACK path never touches the state store;
+- `debug` (DebugRequest): /debug-last, answered by the worker from the trace store.
+
+Every message is `{"v": 1, "kind": ..., fields...}`; anything else is a BadJobMessage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from orchestrator.commands.model import OptionValue
+from orchestrator.serialization import dumps_text, loads
+from orchestrator.traces.model import Trace, TraceStep
+
+SCHEMA_VERSION = 1
+_NONE = type(None)
+
+
+class BadJobMessage(ValueError):
+    """A queue message that is not a job this version understands: retrying cannot help, so it is
+    dead-lettered (at once locally; after the queue's maxReceiveCount on SQS)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    KIND: ClassVar[str] = "dispatch"
+    interaction_id: str
+    application_id: str
+    command: str
+    options: dict[str, OptionValue]
+    user_id: str
+    user_name: str
+    guild_id: str | None
+    channel_id: str | None
+    trace_id: str
+    received_at: float
+    # The interaction token lets the worker edit the user's message for 15 minutes. It is a
+    # credential: kept out of repr() and never logged.
+    interaction_token: str = field(repr=False)
+    # What the interactions function did before queueing: the trace's first steps.
+    steps: tuple[TraceStep, ...] = ()
+
+    def to_message(self) -> str:
+        # Field by field, not asdict(): asdict deep-copies everything, and this is the ACK's hot path.
+        fields = {**vars(self), "steps": [step.to_dict() for step in self.steps]}
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **fields})
+
+    @classmethod
+    def from_message(cls, body: str) -> Job:
+        message = parse_message(body)
+        if not isinstance(message, Job):
+            raise BadJobMessage(f"expected a {cls.KIND} message")
+        return message
+
+    def trace(self) -> Trace:
+        return Trace(self.trace_id, self.user_id, self.command, self.received_at, list(self.steps))
+
+
+@dataclass(frozen=True)
+class TraceOnly:
+    KIND: ClassVar[str] = "trace"
+    trace: Trace
+    outcome: str  # denied | invalid | unknown_command
+
+    def to_message(self) -> str:
+        return dumps_text(
+            {"v": SCHEMA_VERSION, "kind": self.KIND, "trace": self.trace.to_dict(), "outcome": self.outcome}
+        )
+
+
+@dataclass(frozen=True)
+class DebugRequest:
+    KIND: ClassVar[str] = "debug"
+    interaction_id: str
+    application_id: str
+    user_id: str
+    requested_trace_id: str | None
+    interaction_token: str = field(repr=False)
+
+    def to_message(self) -> str:
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+
+
+Message = Job | TraceOnly | DebugRequest
+
+_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    Job.KIND: {
+        "interaction_id": str,
+        "application_id": str,
+        "command": str,
+        "options": dict,
+        "user_id": str,
+        "user_name": str,
+        "guild_id": (str, _NONE),
+        "channel_id": (str, _NONE),
+        "trace_id": str,
+        "received_at": (int, float),
+        "interaction_token": str,
+        "steps": list,
+    },
+    TraceOnly.KIND: {"trace": dict, "outcome": str},
+    DebugRequest.KIND: {
+        "interaction_id": str,
+        "application_id": str,
+        "user_id": str,
+        "requested_trace_id": (str, _NONE),
+        "interaction_token": str,
+    },
+}
+
+
+def parse_message(body: str) -> Message:
+    try:
+        raw: Any = loads(body)
+    except ValueError as exc:
+        raise BadJobMessage("not JSON") from exc
+    if not isinstance(raw, dict) or raw.get("kind") not in _FIELDS:
+        raise BadJobMessage("unknown message kind")
+    if type(raw.get("v")) is not int or raw["v"] != SCHEMA_VERSION:  # JSON true == 1 in Python
+        raise BadJobMessage("unknown message version")
+    kind = raw.pop("kind")
+    raw.pop("v")
+    expected_types = _FIELDS[kind]
+    if set(raw) != set(expected_types):
+        raise BadJobMessage(f"fields differ from a version {SCHEMA_VERSION} {kind} message")
+    for name, expected in expected_types.items():
+        value = raw[name]
+        if not isinstance(value, expected) or isinstance(value, bool) or value == "":
+            raise BadJobMessage(f"{name} has the wrong type")
+    if kind == Job.KIND and not all(
+        isinstance(k, str) and isinstance(v, OptionValue) for k, v in raw["options"].items()
+    ):
+        raise BadJobMessage("options must map names to scalar values")
+    try:
+        if kind == TraceOnly.KIND:
+            return TraceOnly(Trace.from_dict(raw["trace"]), raw["outcome"])
+        if kind == DebugRequest.KIND:
+            return DebugRequest(**raw)
+        return Job(**{**raw, "steps": tuple(TraceStep.from_dict(step) for step in raw["steps"])})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadJobMessage(f"malformed {kind} message ({type(exc).__name__})") from exc
