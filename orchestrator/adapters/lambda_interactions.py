@@ -28,6 +28,7 @@ from orchestrator.adapters.secrets import ssm_secret  # noqa: E402
 from orchestrator.commands.loader import CommandsFileError, load_commands  # noqa: E402
 from orchestrator.interactions.endpoint import InteractionsEndpoint  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
+from orchestrator.observability.metrics import emit_cold_start  # noqa: E402
 from orchestrator.observability.setup import install_redactor  # noqa: E402
 from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue  # noqa: E402
 from orchestrator.settings import Role, SettingsError, load_settings  # noqa: E402
@@ -57,6 +58,7 @@ def _build() -> WebApp | None:
 
 
 app = _build()
+emit_cold_start("interactions")
 gc.freeze()
 gc.enable()
 

@@ -19,7 +19,7 @@ from orchestrator.adapters.secrets import ssm_secret
 from orchestrator.commands.loader import load_commands
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
-from orchestrator.observability.metrics import EmfMetrics
+from orchestrator.observability.metrics import EmfMetrics, emit_cold_start
 from orchestrator.observability.setup import install_redactor
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
@@ -36,6 +36,7 @@ install_redactor(settings, commands)
 worker = JobWorker.from_settings(settings, commands, open_state_store(settings.state_store), EmfMetrics())
 # A batch where every item failed is still reported item by item, not raised: SQS retries the same
 # messages either way, and the handler's own errors stay meaningful for the errors alarm.
+emit_cold_start("worker")
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 

@@ -24,6 +24,7 @@ from orchestrator.observability.logging import configure_logging
 from orchestrator.settings import load_settings
 
 REPOSITORY = "acme/delivery"
+ALICE: dict[str, Any] = {"user_id": "1150000000000000010", "username": "alice", "global_name": "Alice"}
 DIAGNOSE = FakeWorkflow(
     id=101,
     name="Diagnose",
@@ -52,6 +53,7 @@ def run_demo() -> int:
                     "GITHUB_REPOSITORY": REPOSITORY,
                     "GITHUB_API_URL": github.url,
                     "STATE_STORE": f"sqlite:///{Path(workdir) / 'state.db'}",
+                    "ENABLE_DEBUG_CMD": "true",
                 },
                 in_lambda=False,
             )
@@ -79,10 +81,8 @@ def _play(runtime: LocalRuntime, signer: InteractionSigner, discord: FakeDiscord
         response = client.post("/interactions", content=body, headers=signer.headers(body))
         print(f"  POST /interactions → {response.status_code} {response.text}")
 
-        _step("A user types /diagnose target:staging")
-        interaction = signer.application_command(
-            "diagnose", {"target": "staging"}, username="alice", global_name="Alice"
-        )
+        _step("Alice types /diagnose target:staging")
+        interaction = signer.application_command("diagnose", {"target": "staging"}, **ALICE)
         discord.open_interaction(interaction["token"], channel_id=interaction["channel_id"], ephemeral=False)
         body = signer.encode(interaction)
         response = client.post("/interactions", content=body, headers=signer.headers(body))
@@ -98,13 +98,24 @@ def _play(runtime: LocalRuntime, signer: InteractionSigner, discord: FakeDiscord
         for line in render_message(message):
             print(f"  │ {line}")
 
-        _step("A user without a required option is told why, only they see it")
-        incomplete = signer.application_command("diagnose", {})
+        _step("Bob forgets a required option: he is told why, and only he sees it")
+        incomplete = signer.application_command("diagnose", {}, user_id="1150000000000000020", username="bob")
         body = signer.encode(incomplete)
         reply = client.post("/interactions", content=body, headers=signer.headers(body)).json()
         print(f"  Ephemeral reply: {reply['data']['content']}")
+
+        _step("Alice runs /debug-last: her last command's trace, only she sees it")
+        debug = signer.application_command("debug-last", {}, **ALICE)
+        discord.open_interaction(debug["token"], channel_id=debug["channel_id"], ephemeral=True)
+        body = signer.encode(debug)
+        response = client.post("/interactions", content=body, headers=signer.headers(body))
+        print(f"  POST /interactions → {response.status_code} {response.text}")
+        runtime.queue.wait_idle(timeout=30)
+        report = (discord.message_for(debug["token"]) or {}).get("content", "")
+        for line in report.splitlines():
+            print(f"  │ {line}")
     components = message.get("components") or []
-    return bool(components) and len(github.dispatches) == 1
+    return bool(components) and len(github.dispatches) == 1 and "trace `" in report
 
 
 def render_message(message: Mapping[str, Any]) -> list[str]:

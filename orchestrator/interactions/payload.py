@@ -7,7 +7,6 @@ once, so the rest of the code can trust it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ MESSAGE_COMPONENT = 3
 AUTOCOMPLETE = 4
 MODAL_SUBMIT = 5
 
-_SNOWFLAKE = re.compile(r"^[0-9]{1,21}$")
+MAX_SNOWFLAKE_DIGITS = 21
 MAX_TOKEN_LENGTH = 1000
 
 
@@ -133,6 +132,9 @@ def _optional_snowflake(container: dict[str, Any], key: str) -> str | None:
 
 def _snowflake(container: dict[str, Any], key: str) -> str:
     value = container.get(key)
-    if not isinstance(value, str) or not _SNOWFLAKE.match(value):
+    # String methods, not a regex: five ids per request on the ACK's hot path.
+    if not isinstance(value, str) or not (
+        0 < len(value) <= MAX_SNOWFLAKE_DIGITS and value.isascii() and value.isdigit()
+    ):
         raise MalformedInteraction(f"{key} must be a Discord id")
     return value

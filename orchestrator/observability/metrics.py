@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 NAMESPACE = "Orchestrator"
 SERVICE = "orchestrator"
@@ -82,3 +82,11 @@ class MemoryMetrics:
 
 def command_dimension(command: str, known: set[str] | frozenset[str]) -> str:
     return command if command in known else OTHER_COMMAND
+
+
+def emit_cold_start(function: str) -> None:
+    """One ColdStart count for a Lambda instance, emitted while it initialises (not per request)."""
+    with single_metric(
+        name="ColdStart", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ) as metric:
+        metric.add_dimension(name="function", value=function)

@@ -16,6 +16,7 @@ each shape runs only when a cheap substring test says it could match.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -104,9 +105,13 @@ class Redactor:
             if escaped != secret and escaped in value:
                 value = value.replace(escaped, "[redacted:configured_secret]")
         for shape in self._shapes:
-            if shape.hints and not any(hint in value for hint in shape.hints):
+            if not shape.hints:
+                value = _apply(shape, value)
                 continue
-            value = _apply(shape, value)
+            for hint in shape.hints:  # a plain loop: any() with a generator costs more than the test
+                if hint in value:
+                    value = _apply(shape, value)
+                    break
         value = _redact_authorization(value)
         return _redact_bot_tokens(value) if "." in value else value
 
@@ -114,7 +119,7 @@ class Redactor:
         """Any JSON-like value: keys checked (layer 1), strings scanned (layer 2), recursively."""
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return {k: self._entry(k, v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
@@ -122,7 +127,7 @@ class Redactor:
 
     def keys_only(self, value: Any) -> Any:
         """Layer 1 alone, for structures whose text is scanned later as a whole (log lines)."""
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return {k: mask(v) if is_secret_key(k) else self.keys_only(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.keys_only(item) for item in value]
@@ -133,7 +138,13 @@ class Redactor:
 
 
 def is_secret_key(key: object) -> bool:
-    return isinstance(key, str) and key.lower() not in _NOT_SECRET_KEYS and bool(_SECRET_KEY.search(key))
+    return isinstance(key, str) and _is_secret_name(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(key: str) -> bool:
+    # Cached: log lines and records reuse a small set of key names, and this runs for every one.
+    return key.lower() not in _NOT_SECRET_KEYS and bool(_SECRET_KEY.search(key))
 
 
 def mask(value: Any) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 # Root=1-5759e988-bd862e3fe1be46a994272793: 8 hex of time + 24 hex of id = 32 hex,
 # so the trace id *is* the X-Ray root without its dashes and an operator can go from one to the other.
@@ -16,7 +16,7 @@ def new_trace_id(xray_header: str | None = None) -> str:
         match = _XRAY_ROOT.search(xray_header)
         if match:
             return match.group(1) + match.group(2)
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, as uuid4 (which costs four times as much)
 
 
 def is_trace_id(value: object) -> bool:
