@@ -27,7 +27,43 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
-SECRET_NAMES = ("DISCORD_BOT_TOKEN", "GITHUB_TOKEN", "GITHUB_WEBHOOK_SECRET")
+SECRET_NAMES = ("DISCORD_BOT_TOKEN", "GITHUB_TOKEN")
+# Secrets the interactions function needs only for some requests (a webhook, a button press):
+# read from SSM on first use, so its cold start makes no SSM call.
+LAZY_SECRET_NAMES = ("GITHUB_WEBHOOK_SECRET", "BUTTON_SIGNING_SECRET")
+
+
+class SecretUnavailable(Exception):
+    """A secret could not be read when first needed (its SSM parameter is missing or unreadable)."""
+
+
+class LazySecret:
+    """A secret given as a value, or as an SSM parameter name read once on first use."""
+
+    def __init__(self, name: str, *, value: str | None, parameter: str | None, resolve: Callable[[str], str] | None):
+        self.name = name
+        self._value = value
+        self._parameter = parameter
+        self._resolve = resolve
+
+    def __repr__(self) -> str:
+        return f"LazySecret({self.name})"
+
+    def get(self) -> str:
+        if self._value is None:
+            if self._parameter is None or self._resolve is None:
+                raise SecretUnavailable(f"{self.name} is not configured")
+            try:
+                value = self._resolve(self._parameter).strip()
+            except Exception as exc:  # noqa: BLE001 - any failure: the caller answers "unavailable"
+                raise SecretUnavailable(f"{self.name}: could not read SSM parameter ({type(exc).__name__})") from None
+            if not value:
+                raise SecretUnavailable(f"{self.name}: SSM parameter is empty")
+            from orchestrator.observability.redaction import active_redactor, install
+
+            install(active_redactor().with_secrets([value]))  # redacted from here on, like the others
+            self._value = value
+        return self._value
 
 
 class Role(Enum):
@@ -49,6 +85,10 @@ class SettingsError(Exception):
     """One or more settings are missing or malformed; `problems` has a line each."""
 
     def __init__(self, problems: list[str]) -> None:
+        from orchestrator.observability.redaction import active_redactor
+
+        # A problem may quote the value it is about, and a secret can be pasted into the wrong setting.
+        problems = [active_redactor().text(problem) for problem in problems]
         super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
 
@@ -69,11 +109,13 @@ class Settings:
     # Secrets are kept out of repr() so that printing settings can never leak them.
     discord_bot_token: str | None = field(default=None, repr=False)
     github_token: str = field(default="", repr=False)
-    github_webhook_secret: str | None = field(default=None, repr=False)
+    github_webhook_secret: LazySecret | None = None
+    button_secret: LazySecret | None = None
+    poll_limit: int = 360
 
     def secret_values(self) -> list[str]:
         """The configured secret values, for redaction."""
-        return [s for s in (self.discord_bot_token, self.github_token, self.github_webhook_secret) if s]
+        return [s for s in (self.discord_bot_token, self.github_token) if s]
 
 
 def load_settings(
@@ -159,8 +201,21 @@ def load_settings(
         problems.append("ALERT_CHANNEL_ID: required when ENABLE_ALERTS is true")
     enable_debug_cmd = flag("ENABLE_DEBUG_CMD")
 
+    lazy: dict[str, LazySecret | None] = {}
+    for name in LAZY_SECRET_NAMES:
+        value = env.get(name, "").strip() or None
+        parameter = env.get(f"{name}_PARAMETER", "").strip() or None
+        lazy[name] = (
+            LazySecret(name, value=value, parameter=parameter, resolve=resolve_secret) if value or parameter else None
+        )
+        if value is not None and len(value) < 16:
+            problems.append(f"{name}: too short: use at least 16 random characters")
+    if in_lambda and lazy["BUTTON_SIGNING_SECRET"] is None:
+        problems.append("BUTTON_SIGNING_SECRET: required in Lambda (signs Confirm and Cancel buttons)")
+    poll_limit = _positive_int(env, "POLL_LIMIT", 360, problems)
+
     work_queue_url = env.get("WORK_QUEUE_URL", "").strip() or None
-    if in_lambda and Role.INTERACTIONS in roles and not work_queue_url:
+    if in_lambda and not work_queue_url:
         problems.append("WORK_QUEUE_URL: required in Lambda (the SQS queue the worker reads)")
 
     if problems:
@@ -179,8 +234,20 @@ def load_settings(
         work_queue_url=work_queue_url,
         discord_bot_token=values["DISCORD_BOT_TOKEN"],
         github_token=values["GITHUB_TOKEN"] or "",
-        github_webhook_secret=values["GITHUB_WEBHOOK_SECRET"],
+        github_webhook_secret=lazy["GITHUB_WEBHOOK_SECRET"],
+        button_secret=lazy["BUTTON_SIGNING_SECRET"],
+        poll_limit=poll_limit,
     )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        problems.append(f"{name}: expected a positive whole number, got {raw!r}")
+        return default
+    return int(raw)
 
 
 def _url(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:

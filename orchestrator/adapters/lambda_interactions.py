@@ -26,14 +26,16 @@ from orchestrator.adapters.lambda_http import (  # noqa: E402
 )
 from orchestrator.adapters.secrets import ssm_secret  # noqa: E402
 from orchestrator.commands.loader import CommandsFileError, load_commands  # noqa: E402
-from orchestrator.interactions.endpoint import InteractionsEndpoint  # noqa: E402
+from orchestrator.interactions.buttons import signer_from_secret  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
 from orchestrator.observability.metrics import emit_cold_start  # noqa: E402
 from orchestrator.observability.setup import install_redactor  # noqa: E402
 from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue  # noqa: E402
 from orchestrator.settings import Role, SettingsError, load_settings  # noqa: E402
+from orchestrator.state.store import open_state_store  # noqa: E402
 from orchestrator.web.app import WebApp  # noqa: E402
 from orchestrator.web.http import HttpResponse, error_response  # noqa: E402
+from orchestrator.web.lazy import Lazy  # noqa: E402
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -50,11 +52,18 @@ def _build() -> WebApp | None:
         install_redactor(settings, commands)
         assert settings.work_queue_url is not None  # load_settings requires it in Lambda
         queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
-        endpoint = InteractionsEndpoint.from_settings(settings, commands, queue)
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
         return None
-    return WebApp(endpoint)
+    button_secret = settings.button_secret
+    return WebApp.from_settings(
+        settings,
+        commands,
+        queue,
+        # Read on first use: only button presses and confirmations need them.
+        signer=Lazy(lambda: signer_from_secret(button_secret.get() if button_secret else None)),
+        pending=Lazy(lambda: open_state_store(settings.state_store).pending),
+    )
 
 
 app = _build()

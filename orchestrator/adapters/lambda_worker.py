@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -17,10 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.adapters.secrets import ssm_secret
 from orchestrator.commands.loader import load_commands
+from orchestrator.interactions.buttons import signer_from_secret
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import EmfMetrics, emit_cold_start
 from orchestrator.observability.setup import install_redactor
+from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
 
@@ -33,7 +36,12 @@ MAX_RECEIVES = int(os.environ.get("WORKER_MAX_RECEIVES", "5"))
 settings = load_settings(roles={Role.WORKER}, resolve_secret=ssm_secret)
 commands = load_commands(settings.commands_file)
 install_redactor(settings, commands)
-worker = JobWorker.from_settings(settings, commands, open_state_store(settings.state_store), EmfMetrics())
+assert settings.work_queue_url is not None  # the worker queues its own polls
+queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
+signer = signer_from_secret(settings.button_secret.get() if settings.button_secret else None)
+worker = JobWorker.from_settings(
+    settings, commands, open_state_store(settings.state_store), EmfMetrics(), queue, signer
+)
 # A batch where every item failed is still reported item by item, not raised: SQS retries the same
 # messages either way, and the handler's own errors stay meaningful for the errors alarm.
 emit_cold_start("worker")

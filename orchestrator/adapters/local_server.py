@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.commands.loader import load_commands
-from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.interactions.buttons import signer_from_secret
 from orchestrator.jobs.messages import BadJobMessage
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import get_logger, log_context
@@ -131,10 +131,13 @@ class LocalRuntime:
         install_redactor(settings, commands)
         self.state: StateStore = open_state_store(settings.state_store)
         self.metrics = MemoryMetrics()
-        self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics)
+        signer = signer_from_secret(settings.button_secret.get() if settings.button_secret else None)
         self.queue = LocalQueue(self._run_job, workers=workers, poison=(BadJobMessage,))
-        endpoint = InteractionsEndpoint.from_settings(settings, commands, self.queue)
-        self._server = _Server((host, port), WebApp(endpoint))
+        self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
+        app = WebApp.from_settings(
+            settings, commands, self.queue, signer=lambda: signer, pending=lambda: self.state.pending
+        )
+        self._server = _Server((host, port), app)
         self._thread: threading.Thread | None = None
 
     @property

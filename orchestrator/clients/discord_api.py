@@ -11,8 +11,10 @@ from orchestrator import __version__
 from orchestrator.clients.retries import RetryPolicy, json_object, send
 from orchestrator.observability.redaction import active_redactor
 
-# Editing a message to the same content twice is harmless, so 5xx and lost answers are retried.
+# Editing a message to the same content twice is harmless, so 5xx and lost answers are retried;
+# creating one is not (a lost answer may hide a message that was posted).
 EDIT_POLICY = RetryPolicy(idempotent=True)
+CREATE_POLICY = RetryPolicy(idempotent=False)
 
 
 class DiscordError(Exception):
@@ -20,7 +22,7 @@ class DiscordError(Exception):
 
 
 class InteractionExpired(DiscordError):
-    """404 on the interaction webhook: the 15-minute token is gone. Never retried."""
+    """404: the 15-minute interaction token is gone (or the message was deleted). Never retried."""
 
 
 class DiscordRejected(DiscordError):
@@ -33,24 +35,65 @@ class DiscordUnavailable(DiscordError):
     """5xx, rate limited for longer than we wait, or unreachable, after retries."""
 
 
+class DiscordNotConfigured(DiscordError):
+    """The channel path needs DISCORD_BOT_TOKEN, which is not set."""
+
+
 class DiscordClient:
-    def __init__(self, http: httpx.Client, api_url: str, application_id: str) -> None:
+    def __init__(self, http: httpx.Client, api_url: str, application_id: str, bot_token: str | None = None) -> None:
         self._http = http
         self._api_url = api_url.rstrip("/")
         self._application_id = application_id
+        self._bot_token = bot_token
         http.headers.update({"User-Agent": f"DiscordBot (orchestrator, {__version__})"})
 
-    def edit_original(self, interaction_token: str, message: dict[str, Any]) -> None:
-        url = f"{self._api_url}/webhooks/{self._application_id}/{quote(interaction_token, safe='')}/messages/@original"
+    @property
+    def can_post_in_channels(self) -> bool:
+        return self._bot_token is not None
+
+    def _webhook(self, interaction_token: str) -> str:
+        return f"{self._api_url}/webhooks/{self._application_id}/{quote(interaction_token, safe='')}"
+
+    def edit_original(self, interaction_token: str, message: dict[str, Any]) -> str | None:
+        """Edit the interaction's own message; returns its id."""
+        return self._call("PATCH", f"{self._webhook(interaction_token)}/messages/@original", message, EDIT_POLICY)
+
+    def create_followup(self, interaction_token: str, message: dict[str, Any]) -> str | None:
+        """A new message under the interaction (a retry could post it twice, so none is made)."""
+        return self._call("POST", self._webhook(interaction_token), message, CREATE_POLICY)
+
+    def edit_followup(self, interaction_token: str, message_id: str, message: dict[str, Any]) -> None:
+        self._call("PATCH", f"{self._webhook(interaction_token)}/messages/{message_id}", message, EDIT_POLICY)
+
+    def post_in_channel(self, channel_id: str, message: dict[str, Any], *, reply_to: str | None = None) -> str | None:
+        """Post with the bot token (after the interaction token's 15 minutes, and for alerts)."""
+        if reply_to:
+            message = {**message, "message_reference": {"message_id": reply_to, "fail_if_not_exists": False}}
+        return self._call("POST", f"{self._api_url}/channels/{channel_id}/messages", message, CREATE_POLICY, bot=True)
+
+    def edit_in_channel(self, channel_id: str, message_id: str, message: dict[str, Any]) -> None:
+        url = f"{self._api_url}/channels/{channel_id}/messages/{message_id}"
+        self._call("PATCH", url, message, EDIT_POLICY, bot=True)
+
+    def _call(
+        self, method: str, url: str, message: dict[str, Any], policy: RetryPolicy, *, bot: bool = False
+    ) -> str | None:
+        headers = None
+        if bot:
+            if self._bot_token is None:
+                raise DiscordNotConfigured("DISCORD_BOT_TOKEN is not set")
+            headers = {"Authorization": f"Bot {self._bot_token}"}
         # Whatever a message says (a GitHub error, an option's value), it leaves without secrets.
         body = active_redactor().value(message)
         try:
-            response = send(self._http, "PATCH", url, json_body=body, policy=EDIT_POLICY)
+            response = send(self._http, method, url, json_body=body, headers=headers, policy=policy)
         except httpx.TransportError as exc:
             raise DiscordUnavailable(type(exc).__name__) from None
         if response.status_code == 404:
-            raise InteractionExpired("interaction webhook answered 404")
+            raise InteractionExpired("Discord answered 404 (expired interaction token or deleted message)")
         if response.status_code == 429 or response.status_code >= 500:
             raise DiscordUnavailable(f"Discord answered {response.status_code}")
         if response.status_code >= 400:
             raise DiscordRejected(response.status_code, json_object(response).get("code"))
+        message_id = json_object(response).get("id")
+        return message_id if isinstance(message_id, str) else None

@@ -113,20 +113,10 @@ class GitHubClient:
     def find_dispatched_run(self, workflow: str, correlation_id: str, created_since: datetime) -> RunRef | None:
         """The workflow_dispatch run whose name carries `correlation_id` (never just the newest run)."""
         since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        try:
-            response = send(
-                self._http,
-                "GET",
-                self._workflow_url(workflow, "runs"),
-                params={"event": "workflow_dispatch", "created": f">={since}", "per_page": "100"},
-                policy=READ_POLICY,
-            )
-        except httpx.TransportError as exc:
-            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
-        if response.status_code != 200:
-            self._raise_for(response)
-            raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
-        runs = json_object(response).get("workflow_runs")
+        runs = self._get_json(
+            self._workflow_url(workflow, "runs"),
+            params={"event": "workflow_dispatch", "created": f">={since}", "per_page": "100"},
+        ).get("workflow_runs")
         for run in runs if isinstance(runs, list) else []:
             if not isinstance(run, dict):
                 continue
@@ -134,6 +124,48 @@ class GitHubClient:
             if correlation_id in title and isinstance(run.get("id"), int):
                 return RunRef(run["id"], str(run.get("html_url", "")))
         return None
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        return self._get_json(f"{self._api_url}/repos/{self._repository}/actions/runs/{run_id}")
+
+    def list_jobs(self, run_id: int) -> tuple[list[dict[str, Any]], int]:
+        """The run's jobs (first 100, as GitHub pages them) and how many there are in all."""
+        body = self._get_json(
+            f"{self._api_url}/repos/{self._repository}/actions/runs/{run_id}/jobs",
+            params={"filter": "latest", "per_page": "100"},
+        )
+        jobs = [job for job in body.get("jobs") or [] if isinstance(job, dict)]
+        total = body.get("total_count")
+        return jobs, total if isinstance(total, int) and total >= len(jobs) else len(jobs)
+
+    def cancel_run(self, run_id: int) -> bool:
+        """True when GitHub accepted the cancel (202); False when the run cannot be cancelled (409)."""
+        url = f"{self._api_url}/repos/{self._repository}/actions/runs/{run_id}/cancel"
+        try:
+            # Cancelling twice is harmless, so this may be retried like a read.
+            response = send(self._http, "POST", url, policy=READ_POLICY)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise GitHubUnreachable(type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+        if response.status_code == 202:
+            return True
+        if response.status_code == 409:
+            return False
+        self._raise_for(response)
+        raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+
+    def _get_json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        try:
+            response = send(self._http, "GET", url, params=params, policy=READ_POLICY)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise GitHubUnreachable(type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+        if response.status_code != 200:
+            self._raise_for(response)
+            raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+        return json_object(response)
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:

@@ -77,6 +77,7 @@ def send(
     policy: RetryPolicy,
     json_body: object | None = None,
     params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> httpx.Response:
     """Send with retries; return the last response, or raise the last transport error."""
@@ -85,7 +86,7 @@ def send(
     for attempt in range(1, policy.max_attempts + 1):
         last = attempt == policy.max_attempts
         try:
-            response = client.request(method, url, json=json_body, params=params)
+            response = client.request(method, url, json=json_body, params=params, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             if last:
                 raise

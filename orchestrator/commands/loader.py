@@ -52,6 +52,7 @@ _COMMAND_KEYS = {
     "options",
     "inputs",
     "allow",
+    "cancel",
 }
 _OPTION_KEYS = {"name", "type", "description", "required", "choices"}
 _OPTION_TYPES: dict[str, Callable[[object], bool]] = {
@@ -158,6 +159,7 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     prompt_text = _read_prompt(raw.get("prompt"), base_dir, f"{where}.prompt", problems)
     inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
     allow = _parse_allow(raw.get("allow"), f"{where}.allow", problems)
+    cancel = _parse_allow(raw.get("cancel"), f"{where}.cancel", problems)
     if len(problems) > before:
         return None
     return CommandSpec(
@@ -171,6 +173,7 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         ephemeral=ephemeral,
         confirm=confirm,
         allow=allow,
+        cancel=cancel,
     )
 
 

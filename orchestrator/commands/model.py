@@ -47,6 +47,8 @@ class CommandSpec:
     ephemeral: bool = False
     confirm: bool = False
     allow: AllowList | None = None
+    # Who besides the invoker may press a run's Cancel button; None: only the invoker.
+    cancel: AllowList | None = None
 
     def option(self, name: str) -> OptionSpec | None:
         return next((o for o in self.options if o.name == name), None)

@@ -17,12 +17,14 @@ from orchestrator.interactions import responses
 from orchestrator.interactions.options import check_options
 from orchestrator.interactions.payload import (
     APPLICATION_COMMAND,
+    MESSAGE_COMPONENT,
     PING,
     Caller,
     Interaction,
     MalformedInteraction,
     parse_interaction,
 )
+from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
 from orchestrator.observability.logging import get_logger, log_context
@@ -46,12 +48,14 @@ class InteractionsEndpoint:
         *,
         clock: Callable[[], float] = time.time,
         debug_enabled: bool = False,
+        buttons: ButtonHandler | None = None,
     ) -> None:
         self._verifier = verifier
         self._commands = commands
         self._queue = queue
         self._clock = clock
         self._debug_enabled = debug_enabled
+        self._buttons = buttons
 
     @classmethod
     def from_settings(
@@ -105,6 +109,11 @@ class InteractionsEndpoint:
                 cmd=trace.command,
             ):
                 return json_response(200, self._command(interaction, interaction.caller, trace, started))
+        if interaction.type == MESSAGE_COMPONENT and interaction.caller is not None and self._buttons is not None:
+            with log_context(correlation_id=interaction.id, user_id=interaction.caller.user_id):
+                return json_response(
+                    200, self._buttons.press(interaction, interaction.caller, ephemeral_of=self._ephemeral)
+                )
         log.info("interaction rejected: unsupported type", extra={"interaction_type": interaction.type})
         return error_response(400, f"unsupported interaction type {interaction.type}")
 
@@ -158,7 +167,10 @@ class InteractionsEndpoint:
             received_at=trace.started_at,
             interaction_token=interaction.token,
             steps=tuple(trace.steps),
+            ephemeral=spec.ephemeral,
         )
+        if spec.confirm and self._buttons is not None:
+            return self._buttons.ask(job, spec)
         try:
             self._queue.send(job.to_message())
         except QueueUnavailable as exc:
@@ -169,6 +181,10 @@ class InteractionsEndpoint:
             )
         log.info("command accepted", extra={"outcome": "accepted"})
         return responses.deferred(ephemeral=spec.ephemeral)
+
+    def _ephemeral(self, command: str) -> bool:
+        spec = self._commands.get(command)
+        return bool(spec and spec.ephemeral)
 
     def _refuse(self, trace: Trace, origin: float, checking: float, outcome: str, reply: str) -> dict[str, Any]:
         """Answer at once, and hand the trace to the worker to store (best effort: the user's
@@ -191,7 +207,7 @@ class InteractionsEndpoint:
                 f"/{DEBUG_COMMAND} is not enabled on this bot. An operator can turn it on with ENABLE_DEBUG_CMD=true."
             )
         wanted = next((o.value for o in interaction.options if o.name == DEBUG_TRACE_OPTION.name), None)
-        if wanted is not None and (not isinstance(wanted, str) or not _TRACE_ID_PREFIX.match(wanted)):
+        if wanted is not None and (not isinstance(wanted, str) or not _TRACE_ID_PREFIX.fullmatch(wanted)):
             return responses.ephemeral_message(
                 f"`{DEBUG_TRACE_OPTION.name}` takes a trace id: 8 to 32 hex characters, as shown in the bot's messages."
             )

@@ -18,6 +18,7 @@ MODAL_SUBMIT = 5
 
 MAX_SNOWFLAKE_DIGITS = 21
 MAX_TOKEN_LENGTH = 1000
+MAX_CUSTOM_ID = 100
 
 
 class MalformedInteraction(ValueError):
@@ -49,6 +50,7 @@ class Interaction:
     caller: Caller | None
     command_name: str | None
     options: tuple[InvokedOption, ...]
+    custom_id: str | None = None  # the pressed button's, for MESSAGE_COMPONENT
 
 
 def parse_interaction(payload: object) -> Interaction:
@@ -69,8 +71,14 @@ def parse_interaction(payload: object) -> Interaction:
         channel_id = _optional_snowflake(payload["channel"], "id")
     command_name: str | None = None
     options: tuple[InvokedOption, ...] = ()
+    custom_id: str | None = None
     if kind == APPLICATION_COMMAND:
         command_name, options = _command_data(payload.get("data"))
+    elif kind == MESSAGE_COMPONENT:
+        data = payload.get("data")
+        custom_id = data.get("custom_id") if isinstance(data, dict) else None
+        if not isinstance(custom_id, str) or not 0 < len(custom_id) <= MAX_CUSTOM_ID:
+            raise MalformedInteraction("data.custom_id must be 1-100 characters")
     return Interaction(
         id=interaction_id,
         type=kind,
@@ -81,6 +89,7 @@ def parse_interaction(payload: object) -> Interaction:
         caller=_caller(payload),
         command_name=command_name,
         options=options,
+        custom_id=custom_id,
     )
 
 

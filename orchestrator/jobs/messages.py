@@ -44,6 +44,9 @@ class Job:
     interaction_token: str = field(repr=False)
     # What the interactions function did before queueing: the trace's first steps.
     steps: tuple[TraceStep, ...] = ()
+    ephemeral: bool = False
+    # After a confirmation the token is the button press's: the live message is a new follow-up.
+    reply_as_followup: bool = False
 
     def to_message(self) -> str:
         # Field by field, not asdict(): asdict deep-copies everything, and this is the ACK's hot path.
@@ -86,7 +89,47 @@ class DebugRequest:
         return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
 
 
-Message = Job | TraceOnly | DebugRequest
+@dataclass(frozen=True)
+class PollRequest:
+    """Look at the run again (a delayed message: the polling fallback)."""
+
+    KIND: ClassVar[str] = "poll"
+    interaction_id: str
+    attempt: int
+
+    def to_message(self) -> str:
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """A verified `workflow_run` webhook delivery, for the worker to apply."""
+
+    KIND: ClassVar[str] = "run_event"
+    delivery_id: str
+    run: dict[str, Any]
+
+    def to_message(self) -> str:
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Someone pressed a live message's Cancel button; the worker checks who and asks GitHub."""
+
+    KIND: ClassVar[str] = "cancel"
+    interaction_id: str  # the job's
+    user_id: str  # who pressed
+    user_name: str
+    roles: list[str]
+    interaction_token: str = field(repr=False)  # the press's, to answer the presser
+
+    def to_message(self) -> str:
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+
+
+Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest
+_OPTIONAL = frozenset({"ephemeral", "reply_as_followup"})
 
 _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     Job.KIND: {
@@ -102,6 +145,8 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "received_at": (int, float),
         "interaction_token": str,
         "steps": list,
+        "ephemeral": bool,
+        "reply_as_followup": bool,
     },
     TraceOnly.KIND: {"trace": dict, "outcome": str},
     DebugRequest.KIND: {
@@ -109,6 +154,15 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "application_id": str,
         "user_id": str,
         "requested_trace_id": (str, _NONE),
+        "interaction_token": str,
+    },
+    PollRequest.KIND: {"interaction_id": str, "attempt": int},
+    RunEvent.KIND: {"delivery_id": str, "run": dict},
+    CancelRequest.KIND: {
+        "interaction_id": str,
+        "user_id": str,
+        "user_name": str,
+        "roles": list,
         "interaction_token": str,
     },
 }
@@ -126,11 +180,15 @@ def parse_message(body: str) -> Message:
     kind = raw.pop("kind")
     raw.pop("v")
     expected_types = _FIELDS[kind]
-    if set(raw) != set(expected_types):
+    if not set(expected_types) - _OPTIONAL <= set(raw) <= set(expected_types):
         raise BadJobMessage(f"fields differ from a version {SCHEMA_VERSION} {kind} message")
-    for name, expected in expected_types.items():
-        value = raw[name]
-        if not isinstance(value, expected) or isinstance(value, bool) or value == "":
+    for name, value in raw.items():
+        expected = expected_types[name]
+        if expected is bool:
+            valid = isinstance(value, bool)
+        else:  # JSON true is an int to Python: never accepted where a number or text is meant
+            valid = isinstance(value, expected) and not isinstance(value, bool) and value != ""
+        if not valid:
             raise BadJobMessage(f"{name} has the wrong type")
     if kind == Job.KIND and not all(
         isinstance(k, str) and isinstance(v, OptionValue) for k, v in raw["options"].items()
@@ -141,6 +199,12 @@ def parse_message(body: str) -> Message:
             return TraceOnly(Trace.from_dict(raw["trace"]), raw["outcome"])
         if kind == DebugRequest.KIND:
             return DebugRequest(**raw)
+        if kind == PollRequest.KIND:
+            return PollRequest(**raw)
+        if kind == RunEvent.KIND:
+            return RunEvent(**raw)
+        if kind == CancelRequest.KIND:
+            return CancelRequest(**raw)
         return Job(**{**raw, "steps": tuple(TraceStep.from_dict(step) for step in raw["steps"])})
     except (KeyError, TypeError, ValueError) as exc:
         raise BadJobMessage(f"malformed {kind} message ({type(exc).__name__})") from exc

@@ -23,12 +23,16 @@ from orchestrator.commands.builtin import DEBUG_COMMAND
 from orchestrator.commands.model import CommandSet
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
-from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly, parse_message
+from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.jobs.messages import CancelRequest, DebugRequest, Job, PollRequest, RunEvent, TraceOnly, parse_message
 from orchestrator.messages.debug_report import debug_report
-from orchestrator.messages.job_messages import outcome_message
 from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import active_redactor
+from orchestrator.queues.base import JobQueue
+from orchestrator.runs.follower import RunFollower
+from orchestrator.runs.polling import DEFAULT_POLL_LIMIT
+from orchestrator.runs.tracker import RunTracker
 from orchestrator.settings import Settings
 from orchestrator.state.jobs import JobRecord, JobStore
 from orchestrator.state.store import StateStore
@@ -37,6 +41,8 @@ from orchestrator.traces.model import Trace, TraceStep, step
 
 # Outlives any redelivery: SQS keeps a message at most 14 days, and a DLQ redrive can come later still.
 IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600
+# GitHub redelivers on request (an operator's "Redeliver") for up to a few days.
+DELIVERY_TTL_SECONDS = 7 * 24 * 3600
 
 
 class JobWorker:
@@ -46,6 +52,8 @@ class JobWorker:
         state: StateStore,
         dispatcher: Dispatcher,
         discord: DiscordClient,
+        tracker: RunTracker,
+        follower: RunFollower,
         *,
         metrics_sink: metrics.MetricsSink,
         clock: Callable[[], float] = time.time,
@@ -57,6 +65,8 @@ class JobWorker:
         self._metrics = metrics_sink
         self._dispatcher = dispatcher
         self._discord = discord
+        self._tracker = tracker
+        self._follower = follower
         self._clock = clock
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="interaction_id",
@@ -68,10 +78,27 @@ class JobWorker:
             persistence_store=state.idempotency,
             config=self._idempotency,
         )(self._dispatch)
+        # Webhook redeliveries (same X-GitHub-Delivery) replay instead of applying twice.
+        self._deliveries = IdempotencyConfig(
+            event_key_jmespath="delivery_id",
+            expires_after_seconds=DELIVERY_TTL_SECONDS,
+            raise_on_no_idempotency_key=True,
+        )
+        self._apply_event_once: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="event",
+            persistence_store=state.idempotency,
+            config=self._deliveries,
+        )(self._apply_event)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, commands: CommandSet, state: StateStore, metrics_sink: metrics.MetricsSink
+        cls,
+        settings: Settings,
+        commands: CommandSet,
+        state: StateStore,
+        metrics_sink: metrics.MetricsSink,
+        queue: JobQueue,
+        signer: ButtonSigner,
     ) -> JobWorker:
         github = GitHubClient(
             httpx.Client(timeout=DEFAULT_TIMEOUT),
@@ -80,20 +107,72 @@ class JobWorker:
             settings.github_repository,
         )
         discord = DiscordClient(
-            httpx.Client(timeout=DEFAULT_TIMEOUT), settings.discord_api_url, settings.discord_application_id
+            httpx.Client(timeout=DEFAULT_TIMEOUT),
+            settings.discord_api_url,
+            settings.discord_application_id,
+            bot_token=settings.discord_bot_token,
         )
-        dispatcher = Dispatcher(github, state.jobs, settings.github_repository)
-        return cls(commands, state, dispatcher, discord, metrics_sink=metrics_sink)
+        return cls.assemble(
+            commands,
+            state,
+            github,
+            discord,
+            Dispatcher(github, state.jobs, settings.github_repository),
+            signer,
+            queue,
+            metrics_sink,
+            webhooks=settings.github_webhook_secret is not None,
+            poll_limit=settings.poll_limit,
+        )
+
+    @classmethod
+    def assemble(
+        cls,
+        commands: CommandSet,
+        state: StateStore,
+        github: GitHubClient,
+        discord: DiscordClient,
+        dispatcher: Dispatcher,
+        signer: ButtonSigner,
+        queue: JobQueue,
+        metrics_sink: metrics.MetricsSink,
+        *,
+        webhooks: bool,
+        poll_limit: int = DEFAULT_POLL_LIMIT,
+    ) -> JobWorker:
+        """The worker from its parts (tests build the parts themselves)."""
+        tracker = RunTracker(state.jobs, github, discord, signer)
+        follower = RunFollower(
+            state.jobs,
+            commands,
+            github,
+            discord,
+            tracker,
+            queue,
+            metrics_sink,
+            webhooks=webhooks,
+            poll_limit=poll_limit,
+        )
+        return cls(commands, state, dispatcher, discord, tracker, follower, metrics_sink=metrics_sink)
 
     def process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None = None) -> None:
         """Handle one queue message; `sent_at` is when it was queued (for the ACK latency).
         Raises to ask the queue for a retry; BadJobMessage means retrying cannot help."""
         message = parse_message(body)
+        self._idempotency.register_lambda_context(context)
+        self._deliveries.register_lambda_context(context)
         if isinstance(message, TraceOnly):
             self._store_refusal(message)
         elif isinstance(message, DebugRequest):
             with log_context(correlation_id=message.interaction_id, user_id=message.user_id, cmd=DEBUG_COMMAND):
                 self._answer_debug(message)
+        elif isinstance(message, PollRequest):
+            self._follower.poll(message)
+        elif isinstance(message, RunEvent):
+            self._apply_event_once(event=message)
+        elif isinstance(message, CancelRequest):
+            with log_context(correlation_id=message.interaction_id, user_id=message.user_id):
+                self._follower.cancel(message)
         else:
             with log_context(
                 trace_id=message.trace_id,
@@ -101,7 +180,6 @@ class JobWorker:
                 user_id=message.user_id,
                 cmd=message.command,
             ):
-                self._idempotency.register_lambda_context(context)
                 try:
                     self._run(message, final_attempt=final_attempt, sent_at=sent_at)
                 except Exception as exc:
@@ -110,12 +188,16 @@ class JobWorker:
                     log.warning("job failed; the queue will deliver it again", extra={"error": type(exc).__name__})
                     raise
 
+    def _apply_event(self, event: RunEvent) -> dict[str, Any]:
+        return self._follower.apply_event(event)
+
     def _run(self, job: Job, *, final_attempt: bool, sent_at: float | None) -> None:
         trace = job.trace()
         ack_ms = (sent_at - job.received_at) * 1000 if sent_at else None
         if sent_at:
             trace.steps.append(TraceStep("wait in queue", "ok", sent_at, max(0.0, (self._clock() - sent_at) * 1000)))
         self._save_trace(trace)
+        problem: str | None = None
         try:
             with step(trace, "dispatch", workflow=self._workflow_of(job.command)) as dispatching:
                 outcome = DispatchOutcome.from_dict(self._dispatch_once(job=job, final_attempt=final_attempt))
@@ -124,9 +206,16 @@ class JobWorker:
                     dispatching.fail(outcome.detail or outcome.kind)
             dispatch_ms = trace.steps[-1].duration_ms
             with step(trace, "update Discord message") as updating:
-                problem = self._tell_user(job, outcome)
-                if problem:
-                    updating.fail(problem)
+                record = self._jobs.get(job.interaction_id)
+                if record is not None:
+                    try:
+                        record = self._tracker.refresh(record)
+                    except DiscordRejected as exc:
+                        # A 4xx other than 404 is our bug (a body Discord refuses): retrying cannot help.
+                        get_logger().error("Discord refused the message", extra={"status": exc.status})
+                        problem = f"Discord refused the message ({exc.status})"
+                        updating.fail(problem)
+                    self._follower.start_following(record)
         except BaseException:
             trace.fail("the job failed before it finished; the queue will retry it")
             self._save_trace(trace)
@@ -162,15 +251,21 @@ class JobWorker:
             except RetryLater as exc:
                 log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
                 raise
-        record = replace(
-            record,
-            status=outcome.kind,
-            run_id=outcome.run_id,
-            html_url=outcome.html_url,
-            detail=outcome.detail,
-            updated_at=self._clock(),
-        )
-        self._jobs.put(record)
+
+        def settle(current: JobRecord | None) -> JobRecord | None:
+            base = current or record
+            return replace(
+                base,
+                status=outcome.kind,
+                run_id=outcome.run_id,
+                html_url=outcome.html_url,
+                detail=outcome.detail,
+                run_status="queued" if outcome.run_id else None,
+                updated_at=self._clock(),
+                render_pending=True,
+            )
+
+        self._jobs.update(job.interaction_id, settle)
         log.info(
             "dispatch finished",
             extra={"outcome": outcome.kind, "run_id": outcome.run_id, "workflow": spec.workflow if spec else None},
@@ -190,25 +285,15 @@ class JobWorker:
             status="dispatching",
             created_at=now,
             updated_at=now,
+            options=dict(job.options),
+            workflow=self._workflow_of(job.command),
+            received_at=job.received_at,
+            reply_token=job.interaction_token,
+            message_is_followup=job.reply_as_followup,
+            ephemeral=job.ephemeral,
         )
         self._jobs.put(record)
         return record
-
-    def _tell_user(self, job: Job, outcome: DispatchOutcome) -> str | None:
-        """Edit the user's message; return what went wrong, if anything (DiscordUnavailable raises)."""
-        message = outcome_message(job.command, job.options, outcome, job.trace_id)
-        try:
-            self._discord.edit_original(job.interaction_token, message)
-        except InteractionExpired:
-            # Past the token's 15 minutes; the run itself is recorded and unaffected.
-            get_logger().warning("interaction token expired: the user's message was not updated")
-            return "the interaction token had expired"
-        except DiscordRejected as exc:
-            # A 4xx other than 404 is our bug (a body Discord refuses): retrying cannot help.
-            get_logger().error("Discord refused the message edit", extra={"status": exc.status})
-            return f"Discord refused the message ({exc.status})"
-        get_logger().info("user message updated", extra={"outcome": outcome.kind})
-        return None
 
     def _store_refusal(self, message: TraceOnly) -> None:
         trace = message.trace

@@ -27,18 +27,20 @@ def debug_report(trace: Trace | None, *, requested: str | None) -> str:
         f"trace `{trace.trace_id}`",
         f"started {started} (<t:{int(trace.started_at)}:R>) · total {duration(trace.duration_ms)}",
     ]
+    # Redacted again here, whatever was stored (this text leaves the system), field by field and
+    # before any cut: a secret cut in half would no longer be recognised.
+    redact = active_redactor().text
     for step in trace.steps:
         line = f"{ICONS.get(step.status, '⏳')} {step.name} · {duration(step.duration_ms)}"
         error = step.details.get("error")
         if step.status == "failed" and error:
-            line += f" — {clip(str(error), 200)}"
+            line += f" — {clip(redact(str(error)), 200)}"
         lines.append(line)
     if trace.error:
-        lines.append(f"error: {clip(trace.error, 600)}")
+        lines.append(f"error: {clip(redact(trace.error), 600)}")
     if trace.run_url:
         lines.append(f"run: {trace.run_url}")
-    # Redacted again here, whatever was stored: this text leaves the system.
-    return fit_lines(active_redactor().text("\n".join(lines)), LIMIT)
+    return fit_lines("\n".join(redact(line) for line in lines), LIMIT)
 
 
 def duration(ms: float) -> str:

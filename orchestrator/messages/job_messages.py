@@ -35,16 +35,9 @@ def outcome_message(
         "color": color,
         "footer": {"text": f"trace {trace_fingerprint(trace_id)}"},
     }
-    if options:
-        shown = list(options.items())[: limits.EMBED_FIELDS]
-        # All embed text together must stay under 6000: share what is left among the fields.
-        used = len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
-        used += sum(len(name) for name, _ in shown)
-        per_value = max(1, min(limits.FIELD_VALUE, (limits.EMBEDS_TOTAL - used) // len(shown)))
-        embed["fields"] = [
-            {"name": name, "value": limits.clip(str(value), per_value) or "\u200b", "inline": True}
-            for name, value in shown
-        ]
+    fields = option_fields(options, embed)
+    if fields:
+        embed["fields"] = fields
     message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": {"parse": []}}
     url = outcome.html_url
     if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
@@ -54,3 +47,16 @@ def outcome_message(
             {"type": 1, "components": [{"type": 2, "style": LINK_BUTTON, "label": label, "url": url}]}
         ]
     return message
+
+
+def option_fields(options: dict[str, OptionValue], embed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The user's options as inline fields, sharing what the embed's 6,000 characters leave."""
+    shown = list(options.items())[: limits.EMBED_FIELDS]
+    if not shown:
+        return []
+    used = len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"])
+    used += sum(len(name) for name, _ in shown)
+    per_value = max(1, min(limits.FIELD_VALUE, (limits.EMBEDS_TOTAL - used) // len(shown)))
+    return [
+        {"name": name, "value": limits.clip(str(value), per_value) or "\u200b", "inline": True} for name, value in shown
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,6 +28,8 @@ COMMAND_INVALID = ("CommandInvalid", MetricUnit.Count)
 COMMAND_FAILED = ("CommandFailed", MetricUnit.Count)
 ACK_LATENCY = ("AckLatency", MetricUnit.Milliseconds)
 DISPATCH_LATENCY = ("DispatchLatency", MetricUnit.Milliseconds)
+RUN_COMPLETED = ("RunCompleted", MetricUnit.Count)
+RUN_FAILED = ("RunFailed", MetricUnit.Count)
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class MemoryMetrics:
             return list(self._observations)
 
 
-def command_dimension(command: str, known: set[str] | frozenset[str]) -> str:
+def command_dimension(command: str, known: Collection[str]) -> str:
     return command if command in known else OTHER_COMMAND
 
 

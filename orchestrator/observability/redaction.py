@@ -96,6 +96,11 @@ class Redactor:
         # JSON-escaped form, since log lines are redacted after serialising.
         known = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
         self._secrets = [(s, _json_escaped(s)) for s in known]
+        self._custom = dict(extra_patterns or {})
+
+    def with_secrets(self, more: Iterable[str]) -> Redactor:
+        """The same redactor, knowing more configured secrets (read later, on first use)."""
+        return Redactor(secrets=[s for s, _ in self._secrets] + list(more), extra_patterns=self._custom)
 
     def text(self, value: str) -> str:
         """Free text with every secret shape and configured secret replaced."""

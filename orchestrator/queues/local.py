@@ -97,15 +97,22 @@ class LocalQueue:
         self._threads.clear()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until nothing is queued or running (tests and the demo); False on timeout."""
+        """Block until nothing is running or due (tests and the demo): messages delayed into the
+        future, such as the next poll of a run, do not count. False on timeout."""
         end = time.monotonic() + timeout
         with self._cond:
-            while self._heap or self._busy:
+            while self._busy or (self._heap and self._heap[0].due <= time.monotonic()):
                 remaining = end - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._cond.wait(remaining)
+                self._cond.wait(min(remaining, 0.05))
         return True
+
+    @property
+    def delayed(self) -> int:
+        """How many messages wait for a later time (scheduled polls)."""
+        with self._cond:
+            return len(self._heap)
 
     def _run(self) -> None:
         while True:

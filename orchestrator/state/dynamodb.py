@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
+from orchestrator.state.jobs import (
+    JOB_RETENTION_SECONDS,
+    MAX_UPDATE_ATTEMPTS,
+    Change,
+    JobRecord,
+    UpdateConflict,
+    apply_change,
+)
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
@@ -25,26 +33,91 @@ class DynamoJobStore:
         self._table = table
 
     def get(self, interaction_id: str) -> JobRecord | None:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key={PARTITION_KEY: {"S": f"job#{interaction_id}"}, SORT_KEY: {"S": "job"}},
-            ConsistentRead=True,
-        ).get("Item")
+        item = self._client.get_item(TableName=self._table, Key=_job_key(interaction_id), ConsistentRead=True).get(
+            "Item"
+        )
         # TTL deletes lazily (up to two days late): an expired item is treated as gone.
         if not item or int(item[TTL_ATTRIBUTE]["N"]) < time.time():
             return None
-        return JobRecord.from_json(item["data"]["S"])
+        record = JobRecord.from_json(item["data"]["S"])
+        record.version = int(item.get("version", {}).get("N", "0"))
+        return record
+
+    def get_by_run(self, run_id: int) -> JobRecord | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={PARTITION_KEY: {"S": f"run#{run_id}"}, SORT_KEY: {"S": "run"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return self.get(item["interaction_id"]["S"]) if item else None
+
+    def update(self, interaction_id: str, change: Change) -> JobRecord | None:
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            current = self.get(interaction_id)
+            changed = apply_change(current, change)
+            if changed is None:
+                return current
+            expires = {"N": str(int(time.time()) + JOB_RETENTION_SECONDS)}
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        **_job_key(interaction_id),
+                        "data": {"S": changed.to_json()},
+                        "version": {"N": str(changed.version)},
+                        TTL_ATTRIBUTE: expires,
+                    },
+                    # Compare-and-set: only over the version we read (or nothing at all).
+                    ConditionExpression="attribute_not_exists(#pk) OR version = :read",
+                    ExpressionAttributeNames={"#pk": PARTITION_KEY},
+                    ExpressionAttributeValues={":read": {"N": str(current.version if current else 0)}},
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue
+            if changed.run_id is not None and (current is None or current.run_id != changed.run_id):
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        PARTITION_KEY: {"S": f"run#{changed.run_id}"},
+                        SORT_KEY: {"S": "run"},
+                        "interaction_id": {"S": interaction_id},
+                        TTL_ATTRIBUTE: expires,
+                    },
+                )
+            return changed
+        raise UpdateConflict(interaction_id)
 
     def put(self, record: JobRecord) -> None:
+        self.update(record.interaction_id, lambda _: record)
+
+
+class DynamoPendingStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def put(self, ref: str, body: str, expires_at: float) -> None:
         self._client.put_item(
             TableName=self._table,
-            Item={
-                PARTITION_KEY: {"S": f"job#{record.interaction_id}"},
-                SORT_KEY: {"S": "job"},
-                "data": {"S": record.to_json()},
-                TTL_ATTRIBUTE: {"N": str(int(time.time()) + JOB_RETENTION_SECONDS)},
-            },
+            Item={**_pending_key(ref), "body": {"S": body}, TTL_ATTRIBUTE: {"N": str(int(expires_at))}},
         )
+
+    def take(self, ref: str) -> str | None:
+        # Delete returning the old item: of two presses at once, only one gets it back.
+        old = self._client.delete_item(TableName=self._table, Key=_pending_key(ref), ReturnValues="ALL_OLD").get(
+            "Attributes"
+        )
+        if not old or int(old[TTL_ATTRIBUTE]["N"]) < time.time():
+            return None
+        return old["body"]["S"]
+
+
+def _pending_key(ref: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"pending#{ref}"}, SORT_KEY: {"S": "pending"}}
+
+
+def _job_key(interaction_id: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"job#{interaction_id}"}, SORT_KEY: {"S": "job"}}
 
 
 _EVICTION_COUNTER: dict[str, Any] = {PARTITION_KEY: {"S": "counter"}, SORT_KEY: {"S": "trace_evictions"}}
@@ -98,7 +171,7 @@ class DynamoTraceStore:
             self._delete(trace.user_id, key)
             evicted += 1
         everyone = self._sort_keys(self.INDEX, with_user=True)
-        for key, user_id in everyone[: max(0, len(everyone) - evicted - self._total)]:
+        for key, user_id in everyone[: max(0, len(everyone) - self._total)]:
             self._delete(user_id, key)
             evicted += 1
         if evicted:
@@ -124,17 +197,23 @@ class DynamoTraceStore:
         item = self._client.get_item(TableName=self._table, Key=_EVICTION_COUNTER, ConsistentRead=True).get("Item")
         return int(item["evictions"]["N"]) if item and "evictions" in item else 0
 
-    def _items(self, user_id: str, *, newest_first: bool) -> list[dict[str, Any]]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": PARTITION_KEY},
-            ExpressionAttributeValues={":pk": {"S": f"trace#{user_id}"}},
-            ScanIndexForward=not newest_first,
-            ConsistentRead=True,
-        )
+    def _items(self, user_id: str, *, newest_first: bool) -> Iterator[dict[str, Any]]:
+        """The user's unexpired traces, page by page (a user's 100 traces may pass 1 MB)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": f"trace#{user_id}"}},
+            "ScanIndexForward": not newest_first,
+            "ConsistentRead": True,
+        }
         now = time.time()
-        return [item for item in response.get("Items", []) if int(item[TTL_ATTRIBUTE]["N"]) >= now]
+        while True:
+            response = self._client.query(**request)
+            yield from (item for item in response.get("Items", []) if int(item[TTL_ATTRIBUTE]["N"]) >= now)
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _sort_keys(self, partition: str, *, with_user: bool = False) -> list[Any]:
         """Oldest first. The partitions are bounded (100, 1,000 items), so pages are few."""

@@ -1,13 +1,25 @@
-"""Job records: what happened to each accepted command, readable by traces and audits."""
+"""Job records: what happened to each accepted command and its run, readable by traces and audits.
+
+Records change from several places at once (the worker dispatching, a webhook, a poll), so
+every backend writes them with compare-and-set on `version`: `update` re-reads and re-applies
+its change until it wins, and no change is ever lost or applied out of order.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Protocol
+
+from orchestrator.serialization import dumps_text, loads
 
 # Records outlive any retry or redelivery of their queue message (SQS keeps messages up to 14 days).
 JOB_RETENTION_SECONDS = 30 * 24 * 3600
+MAX_UPDATE_ATTEMPTS = 20
+
+
+class UpdateConflict(Exception):
+    """A record kept changing under us for MAX_UPDATE_ATTEMPTS tries (retry the job later)."""
 
 
 @dataclass
@@ -19,7 +31,7 @@ class JobRecord:
     user_name: str
     guild_id: str | None
     channel_id: str | None
-    # received → dispatching → dispatched | rejected | unknown | failed
+    # dispatching → dispatched | rejected | unknown
     status: str
     created_at: float
     updated_at: float
@@ -27,18 +39,63 @@ class JobRecord:
     run_id: int | None = None
     html_url: str | None = None
     detail: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    workflow: str | None = None
+    # The run as last seen (webhook or poll): GitHub's status, conclusion and timestamps.
+    run_status: str | None = None
+    conclusion: str | None = None
+    run_started_at: str | None = None
+    run_updated_at: str | None = None
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    jobs_total: int = 0
+    # The live message: where it is and what it last showed.
+    received_at: float | None = None  # the interaction's time: its token lives 15 minutes from here
+    reply_token: str | None = field(default=None, repr=False)  # a credential: never logged or shown
+    message_id: str | None = None  # the live message's id, once Discord has told us
+    message_is_followup: bool = False  # a follow-up of the interaction (after a confirmation), not @original
+    channel_message_id: str | None = None  # set once the message continues in the channel (bot token)
+    ephemeral: bool = False
+    rendered_hash: str | None = None
+    render_pending: bool = False  # something changed that the message does not show yet
+    render_owner: str | None = None
+    render_until: float | None = None
+    cancelled_by: str | None = None
+    polls: int = 0
+    version: int = 0  # maintained by the store
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return dumps_text(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> JobRecord:
-        raw = json.loads(text)
+        raw = loads(text)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+Change = Callable[[JobRecord | None], JobRecord | None]
 
 
 class JobStore(Protocol):
     def get(self, interaction_id: str) -> JobRecord | None: ...
 
-    def put(self, record: JobRecord) -> None: ...
+    def get_by_run(self, run_id: int) -> JobRecord | None:
+        """The record of the job that started this run, if it was one of ours."""
+
+    def update(self, interaction_id: str, change: Change) -> JobRecord | None:
+        """Apply `change` to the current record (None if there is none) atomically: it may be
+        called again with a fresher record if another writer won. Returning None writes nothing.
+        Returns the record as written (or the current one when nothing was written)."""
+
+    def put(self, record: JobRecord) -> None:
+        """Write the record as it is (its version is the store's business)."""
+
+
+def apply_change(current: JobRecord | None, change: Change) -> JobRecord | None:
+    """Run `change` on a private copy of `current`; give the result the next version."""
+    copy = JobRecord.from_json(current.to_json()) if current else None
+    changed = change(copy)
+    if changed is None:
+        return None
+    changed.version = (current.version if current else 0) + 1
+    return changed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -16,8 +17,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from orchestrator.observability.logging import get_logger
 from orchestrator.state.idempotency_rules import may_overwrite
-from orchestrator.state.jobs import JobRecord
-from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, matches
+from orchestrator.state.jobs import Change, JobRecord, apply_change
+from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
 MAX_ITEMS = 10_000
@@ -54,15 +55,32 @@ class MemoryJobStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: BoundedMap[str] = BoundedMap("jobs")
+        self._runs: BoundedMap[str] = BoundedMap("run index")
 
     def get(self, interaction_id: str) -> JobRecord | None:
         with self._lock:
             text = self._records.get(interaction_id)
         return JobRecord.from_json(text) if text else None
 
-    def put(self, record: JobRecord) -> None:
+    def get_by_run(self, run_id: int) -> JobRecord | None:
         with self._lock:
-            self._records.set(record.interaction_id, record.to_json())
+            interaction_id = self._runs.get(str(run_id))
+        return self.get(interaction_id) if interaction_id else None
+
+    def update(self, interaction_id: str, change: Change) -> JobRecord | None:
+        with self._lock:
+            text = self._records.get(interaction_id)
+            current = JobRecord.from_json(text) if text else None
+            changed = apply_change(current, change)
+            if changed is None:
+                return current
+            self._records.set(interaction_id, changed.to_json())
+            if changed.run_id is not None:
+                self._runs.set(str(changed.run_id), interaction_id)
+            return changed
+
+    def put(self, record: JobRecord) -> None:
+        self.update(record.interaction_id, lambda _: record)
 
 
 class MemoryIdempotencyLayer(BasePersistenceLayer):
@@ -101,7 +119,8 @@ class MemoryTraceStore:
         self._lock = threading.Lock()
         self._per_user = per_user
         self._total = total
-        self._by_user: dict[str, OrderedDict[str, str]] = {}
+        # user id -> trace id -> (saved at, trace JSON), oldest first
+        self._by_user: dict[str, OrderedDict[str, tuple[float, str]]] = {}
         self._order: OrderedDict[str, str] = OrderedDict()  # trace id -> user id, oldest first
         self._evictions = 0
 
@@ -109,7 +128,7 @@ class MemoryTraceStore:
         with self._lock:
             mine = self._by_user.setdefault(trace.user_id, OrderedDict())
             is_new = trace.trace_id not in mine
-            mine[trace.trace_id] = trace.to_json()
+            mine[trace.trace_id] = (time.time(), trace.to_json())
             if not is_new:
                 return
             self._order[trace.trace_id] = trace.user_id
@@ -125,17 +144,36 @@ class MemoryTraceStore:
                 self._evictions += 1
 
     def latest(self, user_id: str) -> Trace | None:
-        with self._lock:
-            mine = self._by_user.get(user_id)
-            text = next(reversed(mine.values())) if mine else None
-        return Trace.from_json(text) if text else None
+        return self._newest(user_id, lambda _: True)
 
     def find(self, user_id: str, trace_id: str) -> Trace | None:
+        return self._newest(user_id, lambda key: matches(key, trace_id))
+
+    def _newest(self, user_id: str, wanted: Callable[[str], bool]) -> Trace | None:
+        oldest_kept = time.time() - TRACE_RETENTION_SECONDS
         with self._lock:
-            mine = self._by_user.get(user_id) or OrderedDict()
-            text = next((t for key, t in reversed(mine.items()) if matches(key, trace_id)), None)
-        return Trace.from_json(text) if text else None
+            mine = list((self._by_user.get(user_id) or OrderedDict()).items())
+        for key, (saved_at, text) in reversed(mine):
+            if saved_at >= oldest_kept and wanted(key):
+                return Trace.from_json(text)
+        return None
 
     def evictions(self) -> int:
         with self._lock:
             return self._evictions
+
+
+class MemoryPendingStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: BoundedMap[tuple[str, float]] = BoundedMap("pending confirmations")
+
+    def put(self, ref: str, body: str, expires_at: float) -> None:
+        with self._lock:
+            self._items.set(ref, (body, expires_at))
+
+    def take(self, ref: str) -> str | None:
+        with self._lock:
+            item = self._items.get(ref)
+            self._items.pop(ref)
+        return item[0] if item and item[1] >= time.time() else None

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from orchestrator.state.idempotency_rules import may_overwrite
-from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
+from orchestrator.state.jobs import JOB_RETENTION_SECONDS, Change, JobRecord, apply_change
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
@@ -26,6 +26,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     interaction_id TEXT PRIMARY KEY,
     body TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+    ref TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_index (
+    run_id INTEGER PRIMARY KEY,
+    interaction_id TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS traces (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -85,18 +94,40 @@ class SqliteJobStore:
 
     def get(self, interaction_id: str) -> JobRecord | None:
         with self._db.transaction() as conn:
-            row = conn.execute(
-                "SELECT body FROM jobs WHERE interaction_id = ? AND expires_at >= ?",
-                (interaction_id, int(time.time())),
-            ).fetchone()
-        return JobRecord.from_json(row[0]) if row else None
+            return _read_job(conn, interaction_id)
 
-    def put(self, record: JobRecord) -> None:
+    def get_by_run(self, run_id: int) -> JobRecord | None:
         with self._db.transaction() as conn:
+            row = conn.execute("SELECT interaction_id FROM run_index WHERE run_id = ?", (run_id,)).fetchone()
+            return _read_job(conn, row[0]) if row else None
+
+    def update(self, interaction_id: str, change: Change) -> JobRecord | None:
+        # One IMMEDIATE transaction: no other writer, in this process or another, comes between.
+        with self._db.transaction() as conn:
+            current = _read_job(conn, interaction_id)
+            changed = apply_change(current, change)
+            if changed is None:
+                return current
             conn.execute(
                 "INSERT OR REPLACE INTO jobs (interaction_id, body, expires_at) VALUES (?, ?, ?)",
-                (record.interaction_id, record.to_json(), int(time.time()) + JOB_RETENTION_SECONDS),
+                (interaction_id, changed.to_json(), int(time.time()) + JOB_RETENTION_SECONDS),
             )
+            if changed.run_id is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO run_index (run_id, interaction_id) VALUES (?, ?)",
+                    (changed.run_id, interaction_id),
+                )
+            return changed
+
+    def put(self, record: JobRecord) -> None:
+        self.update(record.interaction_id, lambda _: record)
+
+
+def _read_job(conn: sqlite3.Connection, interaction_id: str) -> JobRecord | None:
+    row = conn.execute(
+        "SELECT body FROM jobs WHERE interaction_id = ? AND expires_at >= ?", (interaction_id, int(time.time()))
+    ).fetchone()
+    return JobRecord.from_json(row[0]) if row else None
 
 
 class SqliteTraceStore:
@@ -154,6 +185,23 @@ class SqliteTraceStore:
         with self._db.transaction() as conn:
             row = conn.execute("SELECT value FROM counters WHERE name = 'trace_evictions'").fetchone()
         return int(row[0]) if row else 0
+
+
+class SqlitePendingStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def put(self, ref: str, body: str, expires_at: float) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO pending (ref, body, expires_at) VALUES (?, ?, ?)", (ref, body, expires_at)
+            )
+
+    def take(self, ref: str) -> str | None:
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT body, expires_at FROM pending WHERE ref = ?", (ref,)).fetchone()
+            conn.execute("DELETE FROM pending WHERE ref = ?", (ref,))
+        return row[0] if row and row[1] >= time.time() else None
 
 
 class SqliteIdempotencyLayer(BasePersistenceLayer):

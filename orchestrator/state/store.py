@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from orchestrator.state.jobs import JobStore
+from orchestrator.state.pending import PendingStore
 from orchestrator.state.traces import TraceStore
 from orchestrator.state.url import parse_state_store_url
 
@@ -16,28 +17,40 @@ class StateStore:
     jobs: JobStore
     idempotency: BasePersistenceLayer
     traces: TraceStore
+    pending: PendingStore
 
 
 def open_state_store(url: str) -> StateStore:
     parsed = parse_state_store_url(url)
     if parsed.kind == "memory":
-        from orchestrator.state.memory import MemoryIdempotencyLayer, MemoryJobStore, MemoryTraceStore
+        from orchestrator.state import memory
 
-        return StateStore(MemoryJobStore(), MemoryIdempotencyLayer(), MemoryTraceStore())
+        return StateStore(
+            memory.MemoryJobStore(),
+            memory.MemoryIdempotencyLayer(),
+            memory.MemoryTraceStore(),
+            memory.MemoryPendingStore(),
+        )
     if parsed.kind == "sqlite":
-        from orchestrator.state.sqlite import SqliteDatabase, SqliteIdempotencyLayer, SqliteJobStore, SqliteTraceStore
+        from orchestrator.state import sqlite
 
         assert parsed.sqlite_path is not None
-        db = SqliteDatabase(parsed.sqlite_path)
-        return StateStore(SqliteJobStore(db), SqliteIdempotencyLayer(db), SqliteTraceStore(db))
+        db = sqlite.SqliteDatabase(parsed.sqlite_path)
+        return StateStore(
+            sqlite.SqliteJobStore(db),
+            sqlite.SqliteIdempotencyLayer(db),
+            sqlite.SqliteTraceStore(db),
+            sqlite.SqlitePendingStore(db),
+        )
     import boto3
 
-    from orchestrator.state.dynamodb import DynamoJobStore, DynamoTraceStore, dynamo_idempotency_layer
+    from orchestrator.state import dynamodb
 
     assert parsed.table is not None
     client = boto3.client("dynamodb")
     return StateStore(
-        DynamoJobStore(client, parsed.table),
-        dynamo_idempotency_layer(client, parsed.table),
-        DynamoTraceStore(client, parsed.table),
+        dynamodb.DynamoJobStore(client, parsed.table),
+        dynamodb.dynamo_idempotency_layer(client, parsed.table),
+        dynamodb.DynamoTraceStore(client, parsed.table),
+        dynamodb.DynamoPendingStore(client, parsed.table),
     )

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from orchestrator.observability.redaction import active_redactor
 from orchestrator.serialization import dumps_text, loads
 
 StepStatus = Literal["ok", "failed", "running"]
@@ -97,7 +98,7 @@ class Trace:
 
     def fail(self, error: str) -> None:
         self.status = "failed"
-        self.error = error[:MAX_DETAIL_CHARS]
+        self.error = _bounded(error)
 
 
 class StepHandle:
@@ -108,8 +109,8 @@ class StepHandle:
 
     def note(self, **details: Any) -> None:
         for key, value in details.items():
-            text = value if isinstance(value, int | float | bool) or value is None else str(value)
-            self._step.details[key] = text[:MAX_DETAIL_CHARS] if isinstance(text, str) else text
+            keep = value if isinstance(value, int | float | bool) or value is None else _bounded(str(value))
+            self._step.details[key] = keep
 
     def fail(self, reason: str) -> None:
         self._step.status = "failed"
@@ -134,3 +135,8 @@ def step(trace: Trace, name: str, **details: Any) -> Iterator[StepHandle]:
         record.duration_ms = (time.perf_counter() - started) * 1000
         if record.status == "running":
             record.status = "ok"
+
+
+def _bounded(text: str) -> str:
+    # Redacted before it is cut: half a secret would no longer be recognised as one.
+    return active_redactor().text(text)[:MAX_DETAIL_CHARS]

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from orchestrator import __version__
+from orchestrator.commands.model import CommandSet
+from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.observability.logging import get_logger, log_context
+from orchestrator.queues.base import JobQueue
+from orchestrator.settings import Settings
+from orchestrator.state.pending import PendingStore
+from orchestrator.web.github_webhook import GitHubWebhookEndpoint
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
 _ROUTES = {"/interactions": "POST", "/github/webhook": "POST", "/healthz": "GET"}
 
 
 class WebApp:
-    def __init__(self, interactions: InteractionsEndpoint) -> None:
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        commands: CommandSet,
+        queue: JobQueue,
+        *,
+        signer: Callable[[], ButtonSigner],
+        pending: Callable[[], PendingStore],
+    ) -> WebApp:
+        """The routes as both the function URL and `serve` run them."""
+        buttons = ButtonHandler(signer, pending, queue)
+        webhook_secret = settings.github_webhook_secret
+        return cls(
+            InteractionsEndpoint.from_settings(settings, commands, queue, buttons=buttons),
+            GitHubWebhookEndpoint(webhook_secret.get if webhook_secret else None, queue, settings.github_repository),
+        )
+
+    def __init__(self, interactions: InteractionsEndpoint, webhook: GitHubWebhookEndpoint) -> None:
         self._interactions = interactions
+        self._webhook = webhook
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         with log_context(trace_id=request.trace_id):
@@ -31,7 +59,7 @@ class WebApp:
             if path == "/interactions":
                 return self._interactions.handle(request)
             if path == "/github/webhook":
-                return error_response(501, "workflow_run webhooks are not handled yet")
+                return self._webhook.handle(request)
             return json_response(200, {"status": "ok", "version": __version__})
         except Exception:  # noqa: BLE001
             # A bug must not take the endpoint down or show a stack trace to the caller.

@@ -46,6 +46,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_LAMBDA_FUNCTION_NAME": "orchestrator-test",
         "COMMANDS_FILE": str(REPO_ROOT / "commands.yaml"),
+        "BUTTON_SIGNING_SECRET": "test-signing-secret-0123456789",
     }.items():
         monkeypatch.setenv(name, value)
     # Powertools caches parameters per name for their max_age; each test has its own secrets.
@@ -170,6 +171,7 @@ def worker_stack(
             "GITHUB_API_URL": github.url,
             "GITHUB_REPOSITORY": "acme/delivery",
             "GITHUB_TOKEN_PARAMETER": "/orchestrator/github-token",
+            "WORK_QUEUE_URL": boto3.client("sqs").create_queue(QueueName="work")["QueueUrl"],
         }.items():
             monkeypatch.setenv(name, value)
         import orchestrator.adapters.lambda_worker as module

@@ -89,7 +89,7 @@ def test_healthz(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     "method,path,status",
-    [("GET", "/nope", 404), ("GET", "/interactions", 405), ("POST", "/healthz", 405), ("POST", "/github/webhook", 501)],
+    [("GET", "/nope", 404), ("GET", "/interactions", 405), ("POST", "/healthz", 405), ("POST", "/github/webhook", 503)],
 )
 def test_routes(stack: Stack, method: str, path: str, status: int) -> None:
     assert stack.client.request(method, path).status_code == status

@@ -27,6 +27,7 @@ from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.http_standin import Request
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
+from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.messages import Job
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging, get_logger
@@ -35,6 +36,7 @@ from orchestrator.queues.local import LocalContext
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
+from tests.conftest import RecordingQueue
 
 # A token shaped like a classic PAT: if it ever shows up in a log line, the test can find it.
 GITHUB_TOKEN = "ghp_" + "Zq7xK2mR9vT4wY8nB3cF6hJ1pL5sD0gA2eU7"
@@ -304,6 +306,7 @@ def make_harness(
         find_attempts: int = 2,
     ) -> Harness:
         server = github or fake_github
+        polls = RecordingQueue()  # polls are only recorded here: tests/runs follows runs
         github_client = github_http or http_client()
         discord_client = http_client()
         clients.extend([github_client, discord_client])
@@ -312,7 +315,17 @@ def make_harness(
             github_api_client, state.jobs, REPO, sleep=lambda seconds: None, find_attempts=find_attempts
         )
         discord = DiscordClient(discord_client, fake_discord.api_url, APPLICATION_ID)
-        worker = JobWorker(load_commands(commands_path), state, dispatcher, discord, metrics_sink=MemoryMetrics())
+        worker = JobWorker.assemble(
+            load_commands(commands_path),
+            state,
+            github_api_client,
+            discord,
+            dispatcher,
+            ButtonSigner(b"jobs-harness-signing-secret-0123"),
+            polls,
+            MemoryMetrics(),
+            webhooks=False,
+        )
         return Harness(worker, server, fake_discord, state)
 
     yield make

@@ -50,9 +50,9 @@ def test_happy_path_dispatches_once_and_links_the_run(harness: Harness) -> None:
     assert button["url"] == run["html_url"]
     assert str(run["id"]) in button["label"]
     [embed] = message["embeds"]
-    assert embed["title"] == "/diagnose · started"
+    assert embed["title"] == "/diagnose · ⏳ queued"
     assert embed["url"] == run["html_url"]
-    assert embed["footer"]["text"] == f"trace {job.trace_id[:8]}"
+    assert embed["footer"]["text"] == f"trace {job.trace_id[:8]} · started by {job.user_name}"
     assert not message["flags"] & LOADING  # no longer "thinking…"
     assert {field["name"]: field["value"] for field in embed["fields"]} == {
         "target": "production",
@@ -99,9 +99,9 @@ def test_same_message_delivered_twice_dispatches_once(harness: Harness) -> None:
     assert len(harness.dispatch_posts()) == 1
     assert len(harness.github.runs) == 1
     patches = harness.patches(job)
-    assert len(patches) == 2
+    assert len(patches) == 1  # the replay changes nothing the message shows, so it is not edited again
     [run] = harness.github.runs
-    for patch in patches:  # the replay shows the same saved outcome
+    for patch in patches:
         button = link_button(patch.json)
         assert button is not None
         assert button["url"] == run["html_url"]
@@ -117,7 +117,7 @@ def test_replay_by_a_second_worker_instance_sharing_the_state(make_harness: Harn
     second.process(job)
 
     assert len(first.dispatch_posts()) == 1
-    assert len(second.patches(job)) == 2
+    assert len(second.patches(job)) == 1  # the same message: edited once per real change
 
 
 def test_two_concurrent_deliveries_dispatch_once(harness: Harness) -> None:
@@ -143,7 +143,7 @@ def test_two_concurrent_deliveries_dispatch_once(harness: Harness) -> None:
     assert len(harness.dispatch_posts()) == 1
     [run] = harness.github.runs
     patches = harness.patches(job)
-    assert len(patches) == 2  # each delivery ends by showing the outcome
+    assert len(patches) == 1  # the second delivery finds the message already showing the outcome
     for patch in patches:
         button = link_button(patch.json)
         assert button is not None

@@ -40,9 +40,10 @@ def test_happy_path_and_duplicate_delivery(harness: Harness) -> None:
 
     assert len(harness.dispatch_posts()) == 1
     assert_linked_to_the_one_run(harness, job)
-    assert len(harness.patches(job)) == 2
+    assert len(harness.patches(job)) == 1
     keys = {item[PARTITION_KEY]["S"] for item in boto3.client("dynamodb").scan(TableName=TABLE)["Items"]}
-    assert keys == {f"job#{job.interaction_id}", "idempotency", f"trace#{job.user_id}", "traces"}
+    run_id = harness.state.jobs.get(job.interaction_id).run_id  # type: ignore[union-attr]
+    assert keys == {f"job#{job.interaction_id}", "idempotency", f"trace#{job.user_id}", "traces", f"run#{run_id}"}
 
 
 def test_two_lambda_instances_deliver_concurrently(make_harness: HarnessFactory) -> None:

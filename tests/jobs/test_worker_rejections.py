@@ -106,7 +106,7 @@ def test_a_rejection_is_final_on_redelivery(harness: Harness) -> None:
     harness.process(job)
 
     assert len(harness.dispatch_posts()) == 1
-    assert len(harness.patches(job)) == 2
+    assert len(harness.patches(job)) == 1
 
 
 # -- rate limits ------------------------------------------------------------------------------------------------

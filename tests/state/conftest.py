@@ -20,7 +20,12 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from moto import mock_aws
 
 from orchestrator.observability.logging import configure_logging, get_logger
-from orchestrator.state.dynamodb import DynamoJobStore, DynamoTraceStore, dynamo_idempotency_layer
+from orchestrator.state.dynamodb import (
+    DynamoJobStore,
+    DynamoPendingStore,
+    DynamoTraceStore,
+    dynamo_idempotency_layer,
+)
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
 
@@ -148,7 +153,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         client: DynamoDBClient = request.getfixturevalue("dynamodb_client")
         # Built on the fixture's client, as the Lambda adapter would; reopen() goes through the URL.
         store = StateStore(
-            DynamoJobStore(client, TABLE), dynamo_idempotency_layer(client, TABLE), DynamoTraceStore(client, TABLE)
+            DynamoJobStore(client, TABLE),
+            dynamo_idempotency_layer(client, TABLE),
+            DynamoTraceStore(client, TABLE),
+            DynamoPendingStore(client, TABLE),
         )
         result = Backend(name, store, lambda: open_state_store(f"dynamodb://{TABLE}"))
     try:

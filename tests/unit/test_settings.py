@@ -79,7 +79,7 @@ def test_roles_decide_what_is_required(commands_file: Path) -> None:
 
 
 def test_lambda_defaults_and_requirements(commands_file: Path) -> None:
-    env = base_env(commands_file) | {"STATE_TABLE": "orchestrator-state"}
+    env = base_env(commands_file) | {"STATE_TABLE": "orchestrator-state", "BUTTON_SIGNING_SECRET": "b" * 32}
     with pytest.raises(SettingsError, match="WORK_QUEUE_URL"):
         load_settings(env, roles={Role.INTERACTIONS}, in_lambda=True)
     settings = load_settings(env | {"WORK_QUEUE_URL": "https://sqs/q"}, in_lambda=True)

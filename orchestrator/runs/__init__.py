@@ -1,0 +1,1 @@
+"""Following a dispatched run to its end: webhooks, polls, and the live Discord message."""

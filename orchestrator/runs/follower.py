@@ -1,0 +1,166 @@
+"""The worker's side of run tracking: polls, webhook deliveries, and Cancel presses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from orchestrator.clients.discord_api import DiscordClient, DiscordError
+from orchestrator.clients.github_api import GitHubClient, GitHubError
+from orchestrator.commands.model import CommandSet
+from orchestrator.jobs.messages import CancelRequest, PollRequest, RunEvent
+from orchestrator.observability import metrics
+from orchestrator.observability.logging import get_logger, log_context
+from orchestrator.queues.base import JobQueue, QueueUnavailable
+from orchestrator.runs.model import BadRunData, RunSnapshot
+from orchestrator.runs.polling import poll_delay
+from orchestrator.runs.tracker import RunTracker
+from orchestrator.state.jobs import JobRecord, JobStore
+
+FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+
+
+class RunFollower:
+    def __init__(
+        self,
+        jobs: JobStore,
+        commands: CommandSet,
+        github: GitHubClient,
+        discord: DiscordClient,
+        tracker: RunTracker,
+        queue: JobQueue,
+        metrics_sink: metrics.MetricsSink,
+        *,
+        webhooks: bool,
+        poll_limit: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._jobs = jobs
+        self._commands = commands
+        self._github = github
+        self._discord = discord
+        self._tracker = tracker
+        self._queue = queue
+        self._metrics = metrics_sink
+        self._webhooks = webhooks
+        self._poll_limit = poll_limit
+        self._clock = clock
+
+    def start_following(self, record: JobRecord) -> None:
+        """After a dispatch: schedule the first poll (the only poll, in practice, with webhooks)."""
+        if record.run_id is not None and record.conclusion is None:
+            self._schedule(record.interaction_id, record.polls)
+
+    def poll(self, request: PollRequest) -> None:
+        record = self._jobs.get(request.interaction_id)
+        if record is None or record.run_id is None or record.conclusion is not None:
+            return  # finished (perhaps through a webhook): the chain ends here, with no API call
+
+        def take_turn(current: JobRecord | None) -> JobRecord | None:
+            if current is None or current.polls != request.attempt:
+                return None  # another chain (a duplicated message) already took this turn
+            current.polls += 1
+            return current
+
+        record = self._jobs.update(record.interaction_id, take_turn)
+        if record is None or record.polls != request.attempt + 1:
+            return
+        with log_context(trace_id=record.trace_id, user_id=record.user_id, cmd=record.command):
+            try:
+                snapshot = RunSnapshot.from_api(self._github.get_run(record.run_id))  # type: ignore[arg-type]
+                record = self._observe(record, snapshot)
+            except (GitHubError, BadRunData) as exc:
+                # GitHub down, rate limited or odd: keep going, the next poll comes later.
+                get_logger().warning("poll failed; will poll again", extra={"error": type(exc).__name__})
+            if record.conclusion is not None:
+                return
+            if record.polls >= self._poll_limit:
+                get_logger().warning("poll limit reached: the message will not be updated further")
+                return
+            self._schedule(record.interaction_id, record.polls)
+
+    def apply_event(self, event: RunEvent) -> dict[str, Any]:
+        """A webhook delivery (already deduplicated by its delivery id)."""
+        try:
+            snapshot = RunSnapshot.from_api(event.run)
+        except BadRunData as exc:
+            get_logger().warning("webhook run ignored", extra={"reason": str(exc)})
+            return {"applied": False}
+        record = self._jobs.get_by_run(snapshot.run_id)
+        if record is None:
+            get_logger().info("webhook for a run we did not dispatch: ignored", extra={"run_id": snapshot.run_id})
+            return {"applied": False}
+        with log_context(trace_id=record.trace_id, user_id=record.user_id, cmd=record.command):
+            self._observe(record, snapshot)
+        return {"applied": True}
+
+    def cancel(self, request: CancelRequest) -> None:
+        record = self._jobs.get(request.interaction_id)
+        if record is None or record.run_id is None:
+            self._tell_presser(request, "This run is not known to the bot (any more), so it cannot be cancelled here.")
+            return
+        with log_context(trace_id=record.trace_id, user_id=request.user_id, cmd=record.command):
+            spec = self._commands.get(record.command)
+            allowed = request.user_id == record.user_id or bool(
+                spec and spec.cancel and spec.cancel.permits(request.user_id, request.roles)
+            )
+            if not allowed:
+                get_logger().info("cancel denied", extra={"outcome": "denied"})
+                self._tell_presser(
+                    request,
+                    f"Only {record.user_name}, who started this run, or the roles allowed to cancel "
+                    f"/{record.command} may cancel it.",
+                )
+                return
+            if record.conclusion is not None:
+                self._tell_presser(request, f"The run has already finished ({record.conclusion}).")
+                return
+            try:
+                accepted = self._github.cancel_run(record.run_id)
+            except GitHubError as exc:
+                get_logger().warning("cancel failed", extra={"error": type(exc).__name__})
+                self._tell_presser(request, "GitHub could not be reached, so the run was not cancelled. Try again.")
+                return
+            if not accepted:
+                self._tell_presser(request, "GitHub says the run can no longer be cancelled: it has already finished.")
+                return
+            get_logger().info("cancel requested", extra={"outcome": "cancelled", "run_id": record.run_id})
+
+            def note(current: JobRecord | None) -> JobRecord | None:
+                if current is None:
+                    return None
+                current.cancelled_by, current.render_pending = request.user_name, True
+                return current
+
+            updated = self._jobs.update(record.interaction_id, note)
+            if updated is not None:
+                self._tracker.refresh(updated)
+            self._tell_presser(request, "Cancel requested: the message shows the result when GitHub confirms it.")
+
+    def _observe(self, record: JobRecord, snapshot: RunSnapshot) -> JobRecord:
+        finished_before = record.conclusion is not None
+        updated = self._tracker.observe(record, snapshot)
+        if not finished_before and updated.conclusion is not None:
+            values = [(metrics.RUN_COMPLETED, 1.0)]
+            if updated.conclusion in FAILED_CONCLUSIONS:
+                values.append((metrics.RUN_FAILED, 1.0))
+            self._metrics.emit(metrics.command_dimension(updated.command, self._commands.commands.keys()), values)
+        return updated
+
+    def _schedule(self, interaction_id: str, attempt: int) -> None:
+        try:
+            self._queue.send(
+                PollRequest(interaction_id, attempt).to_message(),
+                delay_seconds=poll_delay(attempt, webhooks=self._webhooks),
+            )
+        except QueueUnavailable as exc:
+            get_logger().warning("could not schedule the next poll", extra={"reason": str(exc)})
+
+    def _tell_presser(self, request: CancelRequest, text: str) -> None:
+        try:
+            self._discord.create_followup(
+                request.interaction_token, {"content": text, "flags": 64, "allowed_mentions": {"parse": []}}
+            )
+        except DiscordError as exc:
+            get_logger().warning("could not answer the Cancel press", extra={"error": type(exc).__name__})

@@ -1,0 +1,113 @@
+"""What we know of a run at one moment, and which of two moments is later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Statuses move forward through these ranks; a snapshot of a lower rank than what we have is
+# stale (a late webhook, a slow poll) and never shown.
+_RANK = {"requested": 1, "pending": 1, "waiting": 1, "queued": 1, "in_progress": 2, "completed": 3}
+
+
+class BadRunData(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    run_id: int
+    status: str
+    conclusion: str | None
+    html_url: str
+    run_started_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def from_api(cls, raw: object) -> RunSnapshot:
+        """From GitHub's workflow-run object (REST or a webhook's `workflow_run`), checked for shape."""
+        if not isinstance(raw, dict):
+            raise BadRunData("workflow run must be an object")
+        run_id, status = raw.get("id"), raw.get("status")
+        if not isinstance(run_id, int) or isinstance(run_id, bool) or not isinstance(status, str):
+            raise BadRunData("workflow run needs an integer id and a status")
+        conclusion = raw.get("conclusion")
+        return cls(
+            run_id=run_id,
+            status=status[:40],
+            conclusion=conclusion[:40] if isinstance(conclusion, str) else None,
+            html_url=_text(raw.get("html_url")) or "",
+            run_started_at=_text(raw.get("run_started_at")),
+            updated_at=_text(raw.get("updated_at")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.run_id,
+            "status": self.status,
+            "conclusion": self.conclusion,
+            "html_url": self.html_url,
+            "run_started_at": self.run_started_at,
+            "updated_at": self.updated_at,
+        }
+
+    @property
+    def rank(self) -> int:
+        # A conclusion means it is over, whatever the status field (seen: "completed" actions
+        # whose status still says "queued").
+        return 3 if self.conclusion else _RANK.get(self.status, 1)
+
+
+def rank_of(status: str | None, conclusion: str | None) -> int:
+    if conclusion:
+        return 3
+    return _RANK.get(status or "", 0)
+
+
+def is_stale(snapshot: RunSnapshot, status: str | None, conclusion: str | None, updated_at: str | None) -> bool:
+    """True when what we already have is at least as far along as the snapshot."""
+    have = rank_of(status, conclusion)
+    if snapshot.rank != have:
+        return snapshot.rank < have
+    # Same stage: only a strictly newer GitHub timestamp says something changed.
+    return bool(updated_at and snapshot.updated_at and snapshot.updated_at <= updated_at)
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """One job of the run, as the live message shows it."""
+
+    name: str
+    status: str
+    conclusion: str | None
+    started_at: str | None
+    completed_at: str | None
+    current_step: str | None
+    steps_done: int
+    steps_total: int
+
+    @classmethod
+    def from_api(cls, raw: dict[str, Any]) -> JobLine:
+        steps = [s for s in raw.get("steps") or [] if isinstance(s, dict)]
+        running = next((s for s in steps if s.get("status") == "in_progress"), None)
+        return cls(
+            name=(_text(raw.get("name")) or "job")[:80],
+            status=_text(raw.get("status")) or "queued",
+            conclusion=_text(raw.get("conclusion")),
+            started_at=_text(raw.get("started_at")),
+            completed_at=_text(raw.get("completed_at")),
+            current_step=(_text(running.get("name")) or "")[:60] if running else None,
+            steps_done=sum(1 for s in steps if s.get("status") == "completed"),
+            steps_total=len(steps),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> JobLine:
+        return cls(**{k: raw.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
