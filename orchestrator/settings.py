@@ -49,6 +49,11 @@ class LazySecret:
     def __repr__(self) -> str:
         return f"LazySecret({self.name})"
 
+    @property
+    def plain_value(self) -> str | None:
+        """The value when given directly (not yet read from SSM)."""
+        return self._value
+
     def get(self) -> str:
         if self._value is None:
             if self._parameter is None or self._resolve is None:
@@ -115,7 +120,8 @@ class Settings:
 
     def secret_values(self) -> list[str]:
         """The configured secret values, for redaction."""
-        return [s for s in (self.discord_bot_token, self.github_token) if s]
+        lazy = [s.plain_value for s in (self.github_webhook_secret, self.button_secret) if s is not None]
+        return [s for s in (self.discord_bot_token, self.github_token, *lazy) if s]
 
 
 def load_settings(

@@ -1,16 +1,17 @@
 """`python -m orchestrator demo`: the whole flow on this machine, no accounts needed.
 
-It starts the real local server and worker, stand-ins for Discord's and
-GitHub's APIs, sends a signed /diagnose the way Discord would, and prints what
-the user would see in Discord, step by step.
+It starts the real local server and worker, stand-ins for Discord's and GitHub's APIs (the
+GitHub one also delivers signed `workflow_run` webhooks to the server, as GitHub does), plays
+Discord's side with signed requests, and prints what users would see, step by step.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
+import socket
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +19,46 @@ import httpx
 
 from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.observability.logging import configure_logging
 from orchestrator.settings import load_settings
 
 REPOSITORY = "acme/delivery"
 ALICE: dict[str, Any] = {"user_id": "1150000000000000010", "username": "alice", "global_name": "Alice"}
-DIAGNOSE = FakeWorkflow(
-    id=101,
-    name="Diagnose",
-    inputs={"target": True, "verbose": False, "trace_id": False, "requested_by": False, "prompt": False},
-    run_name_input="trace_id",
-)
+BOB: dict[str, Any] = {"user_id": "1150000000000000020", "username": "bob", "global_name": "Bob"}
+WORKFLOWS = {
+    "diagnose.yml": FakeWorkflow(
+        id=101,
+        name="Diagnose",
+        inputs={"target": True, "verbose": False, "trace_id": False, "requested_by": False, "prompt": False},
+        run_name_input="trace_id",
+        jobs=(FakeJob("health checks", ("Set up job", "Probe endpoints")), FakeJob("report", ("Set up job", "Write"))),
+    ),
+    "deploy.yml": FakeWorkflow(
+        id=102,
+        name="Deploy",
+        inputs={"environment": True, "version": True, "trace_id": False, "requested_by": False},
+        run_name_input="trace_id",
+        jobs=(FakeJob("deploy", ("Set up job", "Roll out", "Smoke test")),),
+    ),
+}
 
 
 def run_demo() -> int:
     signer = InteractionSigner.generate()
     github_token = "ghp_" + secrets.token_urlsafe(27)[:36]
+    webhook_secret = secrets.token_urlsafe(24)
+    port = _free_port()  # the server's, known first: the stand-in GitHub delivers webhooks to it
     with (
         tempfile.TemporaryDirectory(prefix="orchestrator-demo-") as workdir,
-        FakeGitHub(github_token, REPOSITORY, {"diagnose.yml": DIAGNOSE}) as github,
+        FakeGitHub(
+            github_token,
+            REPOSITORY,
+            WORKFLOWS,
+            webhook_url=f"http://127.0.0.1:{port}/github/webhook",
+            webhook_secret=webhook_secret,
+        ) as github,
         FakeDiscord(signer.application_id) as discord,
     ):
         log_path = Path(workdir) / "orchestrator.log"
@@ -52,15 +72,17 @@ def run_demo() -> int:
                     "GITHUB_TOKEN": github_token,
                     "GITHUB_REPOSITORY": REPOSITORY,
                     "GITHUB_API_URL": github.url,
+                    "GITHUB_WEBHOOK_SECRET": webhook_secret,
+                    "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
                     "STATE_STORE": f"sqlite:///{Path(workdir) / 'state.db'}",
                     "ENABLE_DEBUG_CMD": "true",
                 },
                 in_lambda=False,
             )
-            runtime = LocalRuntime(settings, port=0)
+            runtime = LocalRuntime(settings, port=port)
             runtime.start()
             try:
-                ok = _play(runtime, signer, discord, github)
+                ok = Demo(runtime, signer, discord, github).play()
             finally:
                 runtime.stop()
         log_lines = log_path.read_text(encoding="utf-8").count("\n")
@@ -68,54 +90,115 @@ def run_demo() -> int:
     return 0 if ok else 1
 
 
-def _play(runtime: LocalRuntime, signer: InteractionSigner, discord: FakeDiscord, github: FakeGitHub) -> bool:
-    print(f"Local server on {runtime.url}; stand-in Discord on {discord.url}, stand-in GitHub on {github.url}\n")
-    with httpx.Client(base_url=runtime.url, timeout=10) as client:
-        _step("Discord checks the endpoint with a forged request")
-        forged = signer.encode(signer.ping())
-        response = client.post("/interactions", content=forged, headers={**signer.headers(b"{}")})
-        print(f"  POST /interactions (bad signature) → {response.status_code} {response.text}")
+class Demo:
+    def __init__(self, runtime: LocalRuntime, signer: InteractionSigner, discord: FakeDiscord, github: FakeGitHub):
+        self.runtime = runtime
+        self.signer = signer
+        self.discord = discord
+        self.github = github
+        self.client = httpx.Client(base_url=runtime.url, timeout=10)
 
-        _step("Discord sends a signed PING")
-        body = signer.encode(signer.ping())
-        response = client.post("/interactions", content=body, headers=signer.headers(body))
-        print(f"  POST /interactions → {response.status_code} {response.text}")
+    def play(self) -> bool:
+        print(
+            f"Local server on {self.runtime.url}; stand-in Discord on {self.discord.url}, GitHub on {self.github.url}"
+        )
+        _step("Discord checks the endpoint: a forged request, then a signed PING")
+        forged = self.client.post("/interactions", content=b'{"type":1}', headers=self.signer.headers(b"{}"))
+        print(f"  forged → {forged.status_code} {forged.text}")
+        print(f"  PING   → {self.send(self.signer.ping())}")
 
         _step("Alice types /diagnose target:staging")
-        interaction = signer.application_command("diagnose", {"target": "staging"}, **ALICE)
-        discord.open_interaction(interaction["token"], channel_id=interaction["channel_id"], ephemeral=False)
-        body = signer.encode(interaction)
-        response = client.post("/interactions", content=body, headers=signer.headers(body))
-        print(f"  POST /interactions → {response.status_code} {response.text}")
-        print("  Discord shows: Orchestrator is thinking…")
+        diagnose = self.command("diagnose", {"target": "staging"}, ALICE)
+        run_id = self.github.runs[-1]["id"]
+        self.show("Discord shows", diagnose["token"])
 
-        _step("The worker dispatches the workflow and edits the message")
-        runtime.queue.wait_idle(timeout=30)
-        for dispatch in github.dispatches:
-            print(f"  GitHub received a dispatch: {_short(dispatch)}")
-        message = discord.message_for(interaction["token"]) or {}
-        print("  Discord now shows:")
-        for line in render_message(message):
-            print(f"  │ {line}")
+        _step("GitHub starts the run and works through its jobs (webhooks tell the bot)")
+        self.github.advance_job(run_id)
+        self.settle()
+        self.show("Discord shows", diagnose["token"])
+        while self.github.run(run_id)["status"] != "completed":
+            self.github.advance_job(run_id)
+        self.settle()
+        self.show("Discord shows", diagnose["token"])
 
-        _step("Bob forgets a required option: he is told why, and only he sees it")
-        incomplete = signer.application_command("diagnose", {}, user_id="1150000000000000020", username="bob")
-        body = signer.encode(incomplete)
-        reply = client.post("/interactions", content=body, headers=signer.headers(body)).json()
-        print(f"  Ephemeral reply: {reply['data']['content']}")
+        _step("Alice runs /deploy environment:production version:v1.4.2 (confirm: true)")
+        deploy = self.signer.application_command("deploy", {"environment": "production", "version": "v1.4.2"}, **ALICE)
+        answer = self.send(deploy, raw=True)
+        print(f"  Only Alice sees: {answer['data']['content']}")
+        buttons = {b["label"]: b["custom_id"] for b in answer["data"]["components"][0]["components"]}
+        print(f"  (buttons: {', '.join(buttons)})")
+        print(f"  Bob presses Confirm → {self.press(buttons['Confirm'], BOB)['data']['content']}")
+        press = self.signer.button_press(buttons["Confirm"], **ALICE)
+        self.discord.open_interaction(press["token"], channel_id=press["channel_id"], ephemeral=True)
+        print(f"  Alice presses Confirm → {self.send(press, raw=True)['data']['content']}")
+        self.settle()
+        live = self.discord.followups_for(press["token"])
+        deploy_run = self.github.runs[-1]["id"]
+        self.github.advance_job(deploy_run)
+        self.settle()
+        print("  The run's own message (a follow-up everyone sees):")
+        self.show("", press["token"], followup=True)
+
+        _step("Bob, then Alice, press the live message's Cancel run button")
+        cancel = next(
+            c["custom_id"]
+            for row in live[-1]["components"]
+            for c in row["components"]
+            if c.get("label") == "Cancel run"
+        )
+        for who in (BOB, ALICE):
+            pressed = self.signer.button_press(cancel, **who)
+            self.discord.open_interaction(pressed["token"], channel_id=pressed["channel_id"], ephemeral=True)
+            self.send(pressed, raw=True)
+            self.settle()
+            reply = self.discord.followups_for(pressed["token"])
+            print(f"  {who['global_name']} is told: {reply[-1]['content'] if reply else '(nothing)'}")
+        self.settle()
+        self.show("Discord shows", press["token"], followup=True)
 
         _step("Alice runs /debug-last: her last command's trace, only she sees it")
-        debug = signer.application_command("debug-last", {}, **ALICE)
-        discord.open_interaction(debug["token"], channel_id=debug["channel_id"], ephemeral=True)
-        body = signer.encode(debug)
-        response = client.post("/interactions", content=body, headers=signer.headers(body))
-        print(f"  POST /interactions → {response.status_code} {response.text}")
-        runtime.queue.wait_idle(timeout=30)
-        report = (discord.message_for(debug["token"]) or {}).get("content", "")
-        for line in report.splitlines():
+        debug = self.command("debug-last", {}, ALICE, ephemeral=True)
+        for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
             print(f"  │ {line}")
-    components = message.get("components") or []
-    return bool(components) and len(github.dispatches) == 1 and "trace `" in report
+        self.client.close()
+        finished = self.github.run(run_id)["conclusion"] == "success"
+        cancelled = self.github.run(deploy_run)["conclusion"] == "cancelled"
+        return finished and cancelled and len(self.github.dispatches) == 2
+
+    def command(
+        self, name: str, options: dict[str, Any], who: Mapping[str, Any], *, ephemeral: bool = False
+    ) -> dict[str, Any]:
+        payload = self.signer.application_command(name, options, **who)
+        self.discord.open_interaction(payload["token"], channel_id=payload["channel_id"], ephemeral=ephemeral)
+        print(f"  POST /interactions → {self.send(payload)}")
+        self.settle()
+        return payload
+
+    def press(self, custom_id: str, who: Mapping[str, Any]) -> dict[str, Any]:
+        return self.send(self.signer.button_press(custom_id, **who), raw=True)
+
+    def send(self, payload: dict[str, Any], *, raw: bool = False) -> Any:
+        body = self.signer.encode(payload)
+        response = self.client.post("/interactions", content=body, headers=self.signer.headers(body))
+        return response.json() if raw else f"{response.status_code} {response.text}"
+
+    def settle(self) -> None:
+        """Let webhook deliveries and the worker finish what they were given."""
+        for _ in range(3):
+            self.github.wait_for_deliveries(timeout=10)
+            self.runtime.queue.wait_idle(timeout=30)
+            time.sleep(0.05)
+
+    def show(self, title: str, token: str, *, followup: bool = False) -> None:
+        found: Callable[[], Any] = (
+            (lambda: (self.discord.followups_for(token) or [{}])[-1])
+            if followup
+            else (lambda: self.discord.message_for(token))
+        )
+        if title:
+            print(f"  {title}:")
+        for line in render_message(found() or {}):
+            print(f"  │ {line}")
 
 
 def render_message(message: Mapping[str, Any]) -> list[str]:
@@ -129,14 +212,16 @@ def render_message(message: Mapping[str, Any]) -> list[str]:
             lines.append(embed["footer"]["text"])
     for row in message.get("components") or []:
         for button in row.get("components") or []:
-            target = button.get("url") or button.get("custom_id")
-            lines.append(f"(button) {button.get('label')} → {target}")
+            target = button.get("url") or "(button)"
+            lines.append(f"[{button.get('label')}] → {target}")
     return lines
 
 
-def _short(dispatch: Mapping[str, Any]) -> str:
-    inputs = {k: (v if len(v) <= 40 else v[:37] + "...") for k, v in (dispatch.get("inputs") or {}).items()}
-    return json.dumps({"ref": dispatch.get("ref"), "inputs": inputs})
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _step(title: str) -> None:

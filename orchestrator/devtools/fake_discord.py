@@ -210,6 +210,12 @@ class FakeDiscord(StandinServer):
         webhook = API_PREFIX + r"/webhooks/(?P<application_id>[^/]+)/(?P<token>[^/]+)"
         self.add_route("PATCH", webhook + "/messages/@original", self._on_edit_original)
         self.add_route("POST", webhook, self._on_followup)
+        self.add_route("PATCH", webhook + r"/messages/(?P<message_id>[0-9]+)", self._on_edit_followup)
+        self.add_route(
+            "PATCH",
+            API_PREFIX + r"/channels/(?P<channel_id>[^/]+)/messages/(?P<message_id>[0-9]+)",
+            self._on_edit_channel_message,
+        )
         self.add_route("POST", API_PREFIX + r"/channels/(?P<channel_id>[^/]+)/messages", self._on_channel_message)
 
     @property
@@ -299,21 +305,30 @@ class FakeDiscord(StandinServer):
             problem = _body_problem(request)
             if problem is not None:
                 return problem
-            body, current = request.json, interaction.history[-1]
-            # An edit replaces the fields it names and keeps the others.
-            merged = copy.deepcopy(current)
-            if "content" in body:
-                merged["content"] = body["content"] or ""
-            if "embeds" in body:
-                merged["embeds"] = [_rich(embed) for embed in body["embeds"] or []]
-            if "components" in body:
-                merged["components"] = _numbered(body["components"] or [])
-            if _is_empty(merged):
+            merged = _edited(interaction.history[-1], request.json)
+            if merged is None:
                 return Response(400, _EMPTY_MESSAGE)
-            merged["flags"] = current["flags"] & ~LOADING
-            merged["edited_timestamp"] = _now()
             interaction.history.append(merged)
             return Response(200, copy.deepcopy(merged))
+
+    def _on_edit_followup(self, request: Request, params: dict[str, str]) -> Response:
+        with self._state:
+            interaction = self._live_interaction(params)
+            if interaction is None:
+                return Response(404, _UNKNOWN_WEBHOOK)
+            problem = _body_problem(request)
+            if problem is not None:
+                return problem
+            return _replace_by_id(interaction.followups, params["message_id"], request.json)
+
+    def _on_edit_channel_message(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._bot_authorized(request):
+            return Response(401, _UNAUTHORIZED)
+        problem = _body_problem(request)
+        if problem is not None:
+            return problem
+        with self._state:
+            return _replace_by_id(self._channels.get(params["channel_id"], []), params["message_id"], request.json)
 
     def _on_followup(self, request: Request, params: dict[str, str]) -> Response:
         with self._state:
@@ -328,13 +343,16 @@ class FakeDiscord(StandinServer):
             interaction.followups.append(message)
             return Response(200, copy.deepcopy(message))
 
-    def _on_channel_message(self, request: Request, params: dict[str, str]) -> Response:
+    def _bot_authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if (
-            self.bot_token is None
-            or scheme != "Bot"
-            or not secrets.compare_digest(token.encode(), self.bot_token.encode())
-        ):
+        return (
+            self.bot_token is not None
+            and scheme == "Bot"
+            and secrets.compare_digest(token.encode(), self.bot_token.encode())
+        )
+
+    def _on_channel_message(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._bot_authorized(request):
             return Response(401, _UNAUTHORIZED)
         problem = _body_problem(request, new_message=True)
         if problem is not None:
@@ -382,6 +400,33 @@ class FakeDiscord(StandinServer):
         if webhook:
             message.update(webhook_id=self.application_id, application_id=self.application_id)
         return message
+
+
+def _edited(current: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The message after an edit: the fields the body names replaced, the others kept (None if empty)."""
+    merged = copy.deepcopy(dict(current))
+    if "content" in body:
+        merged["content"] = body["content"] or ""
+    if "embeds" in body:
+        merged["embeds"] = [_rich(embed) for embed in body["embeds"] or []]
+    if "components" in body:
+        merged["components"] = _numbered(body["components"] or [])
+    if _is_empty(merged):
+        return None
+    merged["flags"] = current["flags"] & ~LOADING
+    merged["edited_timestamp"] = _now()
+    return merged
+
+
+def _replace_by_id(messages: list[dict[str, Any]], message_id: str, body: Mapping[str, Any]) -> Response:
+    for index, message in enumerate(messages):
+        if message["id"] == message_id:
+            merged = _edited(message, body)
+            if merged is None:
+                return Response(400, _EMPTY_MESSAGE)
+            messages[index] = merged
+            return Response(200, copy.deepcopy(merged))
+    return Response(404, {"message": "Unknown Message", "code": 10008})
 
 
 def _body_problem(request: Request, *, new_message: bool = False) -> Response | None:

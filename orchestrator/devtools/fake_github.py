@@ -1,20 +1,31 @@
-"""A stand-in for the GitHub Actions REST API: workflow dispatches and workflow runs."""
+"""A stand-in for the GitHub Actions REST API: workflow dispatches, runs, their jobs, cancels and webhooks."""
 
 from __future__ import annotations
 
 import base64
+import collections
 import copy
+import hashlib
+import hmac
 import json
+import logging
+import math
 import operator
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Self
+from urllib.parse import urlencode
+
+import httpx
 
 from orchestrator.devtools.http_standin import Request, Response, StandinServer
+
+logger = logging.getLogger(__name__)
 
 DOCS_URL = "https://docs.github.com/rest"
 DISPATCH_DOCS_URL = "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event"
@@ -24,6 +35,26 @@ MAX_INPUTS = 25
 MAX_INPUTS_CHARS = 65_535
 RATE_LIMIT = 5000
 RUN_STATUSES = frozenset({"requested", "queued", "in_progress", "waiting", "pending", "completed"})
+JOB_CONCLUSIONS = frozenset({"success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required"})
+CANCEL_DOCS_URL = "https://docs.github.com/rest/actions/workflow-runs#cancel-a-workflow-run"
+FIRST_JOB_ID = 40_000_000_000
+HOOK_ID = 498_765_432
+HOOKSHOT_USER_AGENT = "GitHub-Hookshot/4f3a2b1"
+_MASK = "********"  # how GitHub shows a hook's secret
+_ZEN = (
+    "Design for failure.",
+    "Keep it logically awesome.",
+    "Speak like a human.",
+    "Non-blocking is better than blocking.",
+    "Anything added dilutes everything else.",
+    "Practicality beats purity.",
+    "Avoid administrative distraction.",
+    "Mind your words, they are important.",
+    "Approachable is better than simple.",
+    "Half measures are as bad as nothing at all.",
+)
+# Conclusions under which a job's runner really ran it (it gets a runner and a start time).
+_RAN = frozenset({"success", "failure", "neutral", "timed_out"})
 
 # GitHub's front end answers a request without User-Agent itself, in plain text rather than JSON.
 _NO_USER_AGENT = (
@@ -32,6 +63,18 @@ _NO_USER_AGENT = (
     "Check https://developer.github.com for other possible causes.\n"
 )
 _DISPATCH_KEYS = ("ref", "inputs", "return_run_details")
+
+
+@dataclass(frozen=True)
+class FakeJob:
+    """One job of a workflow, with the names of its steps in order."""
+
+    name: str
+    steps: tuple[str, ...] = ("Set up job", "Run", "Complete job")
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError(f"job {self.name!r} needs at least one step")
 
 
 @dataclass(frozen=True)
@@ -44,6 +87,26 @@ class FakeWorkflow:
     dispatchable: bool = True
     # The input a workflow's `run-name` echoes (e.g. a correlation id), so runs can be told apart.
     run_name_input: str | None = None
+    # The jobs each run of it has, in order; none by default (the jobs list is then empty).
+    jobs: tuple[FakeJob, ...] = ()
+
+
+class Delivery(NamedTuple):
+    """One attempt at a webhook delivery, as `FakeGitHub.deliveries` lists it."""
+
+    delivery_id: str
+    action: str  # the workflow_run action, or "ping"
+    run_id: int | None
+    outcome: int | str  # the receiver's HTTP status, or the name of the exception that stopped the attempt
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    delivery_id: str
+    event: str
+    action: str
+    run_id: int | None
+    body: bytes
 
 
 def _timestamp(moment: datetime) -> str:
@@ -76,10 +139,16 @@ def _created_filter(expression: str) -> Callable[[datetime], bool]:
 
 
 class FakeGitHub(StandinServer):
-    """GitHub's REST API for one repository's workflows, with an API base at `url`."""
+    """GitHub's REST API for one repository's workflows, with an API base at `url`.
+
+    With a `webhook_url`, every change of a run's status is also sent there as a
+    `workflow_run` webhook delivery, signed with `webhook_secret`, from a background
+    thread, in the order the changes happened.
+    """
 
     json_content_type = "application/json; charset=utf-8"
     server_header = "github.com"
+    webhook_timeout = 2.0  # seconds for one delivery attempt
 
     def __init__(
         self,
@@ -91,6 +160,8 @@ class FakeGitHub(StandinServer):
         supports_return_run_details: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         super().__init__(host=host, port=port)
         owner, _, name = repository.partition("/")
@@ -108,12 +179,58 @@ class FakeGitHub(StandinServer):
         self._next_run_id = FIRST_RUN_ID
         self._used = 0
         self._rate_reset = int(time.time()) + 3600
+        self._jobs: dict[int, list[dict[str, Any]]] = {}
+        self._next_job_id = FIRST_JOB_ID
+        self._cancels: list[int] = []
+        self._announced_in_progress: set[int] = set()
+        # The fake clock: every change gets a later second than the one before, even within one second.
+        self._clock = datetime.min.replace(tzinfo=UTC)
+
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        # Deliveries: the outbox, attempts and the pending count share one lock, taken after `_state`, never before.
+        self._outbox_ready = threading.Condition()
+        self._outbox: collections.deque[_Outgoing] = collections.deque()
+        self._pending = 0
+        self._sent: dict[str, _Outgoing] = {}
+        self._deliveries: list[Delivery] = []
+        self._delivery_stop = threading.Event()
+        self._delivery_thread: threading.Thread | None = None
 
         actions = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/actions"
         workflow = actions + r"/workflows/(?P<workflow_id>[^/]+)"
+        run = actions + r"/runs/(?P<run_id>[^/]+)"
         self.add_route("POST", workflow + "/dispatches", self._on_dispatch)
         self.add_route("GET", workflow + "/runs", self._on_list_runs)
-        self.add_route("GET", actions + r"/runs/(?P<run_id>[^/]+)", self._on_get_run)
+        self.add_route("GET", run, self._on_get_run)
+        self.add_route("GET", run + "/jobs", self._on_list_jobs)
+        self.add_route("POST", run + "/cancel", self._on_cancel)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> Self:
+        super().start()
+        if self.webhook_url is not None:
+            self._delivery_stop = stop = threading.Event()
+            self._delivery_thread = threading.Thread(
+                target=self._deliver_loop, args=(stop,), name=f"{type(self).__name__}-webhooks", daemon=True
+            )
+            self._delivery_thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; deliveries not yet attempted are dropped (an attempt under way finishes first)."""
+        super().stop()
+        thread, self._delivery_thread = self._delivery_thread, None
+        if thread is not None:
+            with self._outbox_ready:
+                self._delivery_stop.set()
+                self._outbox_ready.notify_all()
+            thread.join()
+        with self._outbox_ready:
+            self._outbox.clear()
+            self._pending = 0
+            self._outbox_ready.notify_all()
 
     # -- what tests read and drive ---------------------------------------------
 
@@ -133,12 +250,86 @@ class FakeGitHub(StandinServer):
         with self._state:
             return copy.deepcopy(self._dispatches)
 
+    def jobs(self, run_id: int) -> list[dict[str, Any]]:
+        """The run's jobs as the jobs route shows them, in order."""
+        with self._state:
+            return copy.deepcopy(self._jobs[run_id])
+
+    @property
+    def cancels(self) -> list[int]:
+        """Ids of the runs cancelled through the API, in order (refused cancels are not listed)."""
+        with self._state:
+            return list(self._cancels)
+
     def set_run_status(self, run_id: int, status: str, conclusion: str | None = None) -> dict[str, Any]:
+        """Move a run, and its jobs with it.
+
+        `in_progress` starts the first job's first step (when the run was not already in
+        progress); `completed` finishes every unfinished job with `conclusion`, except that for
+        `failure` only the last unfinished job fails and the others succeed. Any other status
+        puts the jobs back in the queue.
+        """
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
         with self._state:
-            run = self._runs[run_id]
-            run.update(status=status, conclusion=conclusion, updated_at=_timestamp(datetime.now(UTC)))
+            run, jobs = self._runs[run_id], self._jobs[run_id]
+            now = self._tick()
+            if status == "in_progress":
+                if run["status"] != "in_progress":
+                    self._reset_jobs(run)
+                    if jobs:
+                        _start_job(jobs[0], now)
+            elif status == "completed":
+                if run["status"] == "completed":
+                    self._reset_jobs(run)
+                _finish_jobs(jobs, conclusion, now)
+            else:
+                self._reset_jobs(run)
+            self._move_run(run, status, conclusion, now)
+            return copy.deepcopy(run)
+
+    def advance_job(self, run_id: int) -> dict[str, Any]:
+        """One step of progress: start the run, finish the running step, or start the next job.
+
+        A queued run goes in progress with its first job's first step running. Then each call
+        finishes the running step (successfully) and starts the next one; after a job's last
+        step the job succeeds, and the next call starts the next job. When the last job
+        finishes, the run completes. A run without jobs completes on the call after it started.
+        Returns the run; a completed run cannot be advanced (ValueError).
+        """
+        with self._state:
+            run, jobs = self._runs[run_id], self._jobs[run_id]
+            if run["status"] == "completed":
+                raise ValueError(f"run {run_id} is completed")
+            now = self._tick()
+            if run["status"] != "in_progress":
+                self._reset_jobs(run)
+                if jobs:
+                    _start_job(jobs[0], now)
+                self._move_run(run, "in_progress", None, now)
+                return copy.deepcopy(run)
+            running = next((job for job in jobs if job["status"] == "in_progress"), None)
+            if running is None:
+                waiting = next((job for job in jobs if job["status"] != "completed"), None)
+                if waiting is None:
+                    self._move_run(run, "completed", _overall(jobs), now)
+                else:
+                    _start_job(waiting, now)
+                    run["updated_at"] = now
+                return copy.deepcopy(run)
+            steps = running["steps"]
+            current = next((i for i, step in enumerate(steps) if step["status"] != "completed"), len(steps))
+            if current < len(steps):
+                _end_step(steps[current], "success", now)
+            if current + 1 < len(steps):
+                _start_step(steps[current + 1], now)
+                run["updated_at"] = now
+            else:
+                running.update(status="completed", conclusion="success", completed_at=now)
+                if all(job["status"] == "completed" for job in jobs):
+                    self._move_run(run, "completed", _overall(jobs), now)
+                else:
+                    run["updated_at"] = now
             return copy.deepcopy(run)
 
     def create_run(
@@ -152,6 +343,62 @@ class FakeGitHub(StandinServer):
         """Start a run without a dispatch request: someone else's run, or one from a lost dispatch."""
         with self._state:
             return copy.deepcopy(self._new_run(workflow_file, ref, dict(inputs or {}), actor))
+
+    # -- webhook deliveries ---------------------------------------------------------
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery attempt that has finished, in order; a redelivery repeats its delivery id."""
+        with self._outbox_ready:
+            return list(self._deliveries)
+
+    def redeliver(self, delivery_id: str) -> None:
+        """Send a past delivery again, with the same delivery id and body, as GitHub's "Redeliver" does."""
+        with self._outbox_ready:
+            outgoing = self._sent.get(delivery_id)
+            if outgoing is None:
+                raise KeyError(f"no delivery {delivery_id!r}")
+            self._outbox.append(outgoing)
+            self._pending += 1
+            self._outbox_ready.notify_all()
+
+    def deliver_ping(self) -> str:
+        """Send a `ping` event, as GitHub does when a webhook is created; returns its delivery id."""
+        if self.webhook_url is None:
+            raise RuntimeError("no webhook_url to deliver to")
+        created = _timestamp(datetime.fromtimestamp(self._rate_reset - 3600, UTC))
+        hook_api = f"{self.url}/repos/{self.repository}/hooks/{HOOK_ID}"
+        config: dict[str, Any] = {"content_type": "json", "insecure_ssl": "0", "url": self.webhook_url}
+        if self.webhook_secret is not None:
+            config["secret"] = _MASK
+        payload: dict[str, Any] = {
+            "zen": secrets.choice(_ZEN),
+            "hook_id": HOOK_ID,
+            "hook": {
+                "type": "Repository",
+                "id": HOOK_ID,
+                "name": "web",
+                "active": True,
+                "events": ["workflow_run"],
+                "config": config,
+                "updated_at": created,
+                "created_at": created,
+                "url": hook_api,
+                "test_url": f"{hook_api}/test",
+                "ping_url": f"{hook_api}/pings",
+                "deliveries_url": f"{hook_api}/deliveries",
+                "last_response": {"code": None, "status": "unused", "message": None},
+            },
+            "repository": _webhook_repository(self.url, self.repository),
+            "sender": _user(self.repository.split("/", 1)[0], 9919),
+        }
+        with self._state:
+            return self._enqueue("ping", "ping", None, payload)
+
+    def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
+        """Block until every queued delivery has been attempted; False if `timeout` seconds pass first."""
+        with self._outbox_ready:
+            return self._outbox_ready.wait_for(lambda: self._pending == 0, timeout)
 
     # -- StandinServer hooks ---------------------------------------------------------
 
@@ -278,6 +525,37 @@ class FakeGitHub(StandinServer):
             run = self._runs.get(int(params["run_id"]))
             return _error(404, "Not Found") if run is None else Response(200, copy.deepcopy(run))
 
+    def _on_list_jobs(self, request: Request, params: dict[str, str]) -> Response:
+        # `filter` (latest or all) changes nothing: a run here has only its first attempt.
+        if not self._is_our_repo(params) or not params["run_id"].isdigit():
+            return _error(404, "Not Found")
+        per_page = min(max(_int(request.query.get("per_page"), 30), 1), 100)
+        page = max(_int(request.query.get("page"), 1), 1)
+        with self._state:
+            jobs = self._jobs.get(int(params["run_id"]))
+            if jobs is None:
+                return _error(404, "Not Found")
+            chosen = copy.deepcopy(jobs[(page - 1) * per_page : page * per_page])
+            total = len(jobs)
+        link = _link_header(f"{self.url}{request.path}", request.query, page, per_page, total)
+        return Response(200, {"total_count": total, "jobs": chosen}, {"Link": link} if link else {})
+
+    def _on_cancel(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._is_our_repo(params) or not params["run_id"].isdigit():
+            return _error(404, "Not Found")
+        run_id = int(params["run_id"])
+        with self._state:
+            run = self._runs.get(run_id)
+            if run is None:
+                return _error(404, "Not Found")
+            if run["status"] == "completed":
+                return _error(409, "Cannot cancel a workflow run that is completed.", CANCEL_DOCS_URL)
+            now = self._tick()
+            _finish_jobs(self._jobs[run_id], "cancelled", now)
+            self._move_run(run, "completed", "cancelled", now)
+            self._cancels.append(run_id)
+        return Response(202, {})
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _is_our_repo(self, params: Mapping[str, str]) -> bool:
@@ -293,8 +571,147 @@ class FakeGitHub(StandinServer):
                 return file, workflow
         return None
 
+    def _tick(self) -> str:
+        """Now, or a second after the last change if that is not earlier; the caller holds `_state`."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        self._clock = max(now, self._clock + timedelta(seconds=1))
+        return _timestamp(self._clock)
+
+    def _move_run(self, run: dict[str, Any], status: str, conclusion: str | None, now: str) -> None:
+        """Set a run's status and announce the change; the caller holds `_state`."""
+        previous = run["status"]
+        run.update(status=status, conclusion=conclusion, updated_at=now)
+        if status == "in_progress" and run["id"] not in self._announced_in_progress:
+            self._announced_in_progress.add(run["id"])
+            run["run_started_at"] = now
+            self._announce("in_progress", run)
+        elif status == "completed" and previous != "completed":
+            self._announce("completed", run)
+
+    def _reset_jobs(self, run: dict[str, Any]) -> None:
+        """Put a run's jobs back in the queue, as they were when it was created; the caller holds `_state`."""
+        jobs = self._jobs[run["id"]]
+        if all(job["status"] == "queued" for job in jobs):
+            return
+        workflow = self.workflows[_workflow_file(run)]
+        ids = [job["id"] for job in jobs]
+        jobs[:] = [self._new_job(run, workflow, spec, job_id) for spec, job_id in zip(workflow.jobs, ids, strict=True)]
+
+    def _new_job(self, run: dict[str, Any], workflow: FakeWorkflow, spec: FakeJob, job_id: int) -> dict[str, Any]:
+        api = f"{self.url}/repos/{self.repository}"
+        return {
+            "id": job_id,
+            "run_id": run["id"],
+            "workflow_name": workflow.name,
+            "head_branch": run["head_branch"],
+            "run_url": run["url"],
+            "run_attempt": run["run_attempt"],
+            "node_id": "CR_" + base64.urlsafe_b64encode(job_id.to_bytes(8, "big")).decode().rstrip("="),
+            "head_sha": run["head_sha"],
+            "url": f"{api}/actions/jobs/{job_id}",
+            "html_url": f"https://github.com/{self.repository}/actions/runs/{run['id']}/job/{job_id}",
+            "status": "queued",
+            "conclusion": None,
+            "created_at": run["created_at"],
+            # GitHub gives a queued job its creation time as started_at (the field is never null).
+            "started_at": run["created_at"],
+            "completed_at": None,
+            "name": spec.name,
+            "steps": [
+                {
+                    "name": name,
+                    "status": "queued",
+                    "conclusion": None,
+                    "number": number,
+                    "started_at": None,
+                    "completed_at": None,
+                }
+                for number, name in enumerate(spec.steps, 1)
+            ],
+            "check_run_url": f"{api}/check-runs/{job_id}",
+            "labels": ["ubuntu-latest"],
+            "runner_id": None,
+            "runner_name": None,
+            "runner_group_id": None,
+            "runner_group_name": None,
+        }
+
+    def _announce(self, action: str, run: dict[str, Any]) -> None:
+        """Queue a `workflow_run` delivery of the run as it is now; the caller holds `_state`."""
+        if self.webhook_url is None:
+            return
+        file = _workflow_file(run)
+        workflow = self.workflows[file]
+        api = f"{self.url}/repos/{self.repository}"
+        payload = {
+            "action": action,
+            "workflow_run": run,
+            "workflow": {
+                "id": workflow.id,
+                "node_id": "W_" + base64.urlsafe_b64encode(workflow.id.to_bytes(8, "big")).decode().rstrip("="),
+                "name": workflow.name,
+                "path": run["path"],
+                "state": "active",
+                "created_at": "2024-01-02T10:00:00.000Z",
+                "updated_at": "2024-01-02T10:00:00.000Z",
+                "url": f"{api}/actions/workflows/{workflow.id}",
+                "html_url": f"https://github.com/{self.repository}/blob/main/{run['path']}",
+                "badge_url": f"https://github.com/{self.repository}/workflows/{workflow.name}/badge.svg",
+            },
+            "repository": _webhook_repository(self.url, self.repository),
+            "sender": run["triggering_actor"],
+        }
+        self._enqueue("workflow_run", action, run["id"], payload)
+
+    def _enqueue(self, event: str, action: str, run_id: int | None, payload: Mapping[str, Any]) -> str:
+        """Serialize now (the body is what the run was at this moment) and queue the delivery."""
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        outgoing = _Outgoing(str(uuid.uuid4()), event, action, run_id, body)
+        with self._outbox_ready:
+            self._sent[outgoing.delivery_id] = outgoing
+            self._outbox.append(outgoing)
+            self._pending += 1
+            self._outbox_ready.notify_all()
+        return outgoing.delivery_id
+
+    def _deliver_loop(self, stop: threading.Event) -> None:
+        with httpx.Client(timeout=self.webhook_timeout) as client:
+            while True:
+                with self._outbox_ready:
+                    self._outbox_ready.wait_for(lambda: bool(self._outbox) or stop.is_set())
+                    if stop.is_set():
+                        return
+                    outgoing = self._outbox.popleft()
+                outcome = self._post(client, outgoing)
+                with self._outbox_ready:
+                    self._deliveries.append(Delivery(outgoing.delivery_id, outgoing.action, outgoing.run_id, outcome))
+                    self._pending = max(0, self._pending - 1)
+                    self._outbox_ready.notify_all()
+
+    def _post(self, client: httpx.Client, outgoing: _Outgoing) -> int | str:
+        assert self.webhook_url is not None
+        headers = {
+            "Accept": "*/*",
+            "Content-Type": "application/json",
+            "User-Agent": HOOKSHOT_USER_AGENT,
+            "X-GitHub-Delivery": outgoing.delivery_id,
+            "X-GitHub-Event": outgoing.event,
+            "X-GitHub-Hook-ID": str(HOOK_ID),
+            "X-GitHub-Hook-Installation-Target-ID": str(_REPOSITORY_ID),
+            "X-GitHub-Hook-Installation-Target-Type": "repository",
+        }
+        if self.webhook_secret is not None:
+            key = self.webhook_secret.encode()
+            headers["X-Hub-Signature"] = "sha1=" + hmac.new(key, outgoing.body, hashlib.sha1).hexdigest()
+            headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(key, outgoing.body, hashlib.sha256).hexdigest()
+        try:
+            return client.post(self.webhook_url, content=outgoing.body, headers=headers).status_code
+        except Exception as exc:  # a failed delivery is recorded, never fatal to the delivery thread
+            logger.debug("webhook delivery %s failed", outgoing.delivery_id, exc_info=True)
+            return type(exc).__name__
+
     def _new_run(self, file: str, ref: str, inputs: Mapping[str, str], actor: str) -> dict[str, Any]:
-        """Create and store a run; the caller holds `_state`."""
+        """Create and store a run with its jobs, and announce it; the caller holds `_state`."""
         workflow = self.workflows[file]
         run_id = self._next_run_id
         self._next_run_id += 1
@@ -302,7 +719,7 @@ class FakeGitHub(StandinServer):
         title = workflow.name
         if workflow.run_name_input and inputs.get(workflow.run_name_input):
             title = f"{workflow.name} {inputs[workflow.run_name_input]}"
-        now = _timestamp(datetime.now(UTC))
+        now = self._tick()
         api = f"{self.url}/repos/{self.repository}"
         sha = secrets.token_hex(20)
         suite_id = 30_000_000_000 + run_id
@@ -354,7 +771,92 @@ class FakeGitHub(StandinServer):
             "head_repository_id": repository["id"],
         }
         self._runs[run_id] = run
+        self._jobs[run_id] = []
+        for spec in workflow.jobs:
+            self._jobs[run_id].append(self._new_job(run, workflow, spec, self._next_job_id))
+            self._next_job_id += 1
+        self._announce("requested", run)
         return run
+
+
+def _workflow_file(run: Mapping[str, Any]) -> str:
+    return str(run["path"]).removeprefix(".github/workflows/")
+
+
+def _start_step(step: dict[str, Any], now: str) -> None:
+    step.update(status="in_progress", started_at=now)
+
+
+def _end_step(step: dict[str, Any], conclusion: str | None, now: str) -> None:
+    step.update(status="completed", conclusion=conclusion, completed_at=now)
+    if step["started_at"] is None:
+        step["started_at"] = now
+
+
+def _take_runner(job: dict[str, Any], now: str) -> None:
+    number = job["id"] % 20 + 1
+    job.update(
+        started_at=now,
+        runner_id=number,
+        runner_name=f"GitHub Actions {number}",
+        runner_group_id=2,
+        runner_group_name="GitHub Actions",
+    )
+
+
+def _start_job(job: dict[str, Any], now: str) -> None:
+    job["status"] = "in_progress"
+    _take_runner(job, now)
+    _start_step(job["steps"][0], now)
+
+
+def _finish_jobs(jobs: list[dict[str, Any]], conclusion: str | None, now: str) -> None:
+    """Complete every unfinished job: for `failure` the last one fails and the others succeed."""
+    unfinished = [job for job in jobs if job["status"] != "completed"]
+    if conclusion is not None and conclusion not in JOB_CONCLUSIONS:
+        conclusion = "skipped"  # a run's stale or startup_failure: its jobs never ran
+    for job in unfinished:
+        if conclusion == "failure":
+            _finish_job(job, "failure" if job is unfinished[-1] else "success", now)
+        else:
+            _finish_job(job, conclusion, now)
+
+
+def _finish_job(job: dict[str, Any], conclusion: str | None, now: str) -> None:
+    if job["status"] != "in_progress" and conclusion in _RAN:
+        _take_runner(job, now)
+    steps = job["steps"]
+    todo = [i for i, step in enumerate(steps) if step["status"] != "completed"]
+    # A failing job fails at its last real step (the one before "Complete job"), or where it is now if later.
+    failing = max(todo[0], len(steps) - 2) if todo else -1
+    for i in todo:
+        step = steps[i]
+        if conclusion == "failure":
+            outcome: str | None = "success" if i < failing else "failure" if i == failing else "skipped"
+        elif conclusion in ("cancelled", "timed_out"):
+            outcome = conclusion if step["status"] == "in_progress" else "skipped"
+        else:
+            outcome = conclusion
+        _end_step(step, outcome, now)
+    job.update(status="completed", conclusion=conclusion, completed_at=now)
+
+
+def _overall(jobs: Iterable[Mapping[str, Any]]) -> str:
+    return "failure" if any(job["conclusion"] == "failure" for job in jobs) else "success"
+
+
+def _link_header(url: str, query: Mapping[str, str], page: int, per_page: int, total: int) -> str:
+    """GitHub's pagination links (first, prev, next, last) for a page of `total` items."""
+    last = max(1, math.ceil(total / per_page))
+    links = []
+    for rel, number in (("prev", page - 1), ("next", page + 1), ("last", last), ("first", 1)):
+        if rel in ("prev", "first") and page == 1:
+            continue
+        if rel in ("next", "last") and page >= last:
+            continue
+        target = urlencode({**query, "per_page": str(per_page), "page": str(number)})
+        links.append(f'<{url}?{target}>; rel="{rel}"')
+    return ", ".join(links)
 
 
 def _error(status: int, message: str, docs: str = DOCS_URL) -> Response:
@@ -444,11 +946,14 @@ _REPO_LINKS = {
 }
 
 
+_REPOSITORY_ID = 1296269
+
+
 def _repository(base: str, full_name: str) -> dict[str, Any]:
     owner, name = full_name.split("/", 1)
     api = f"{base}/repos/{full_name}"
     repo: dict[str, Any] = {
-        "id": 1296269,
+        "id": _REPOSITORY_ID,
         "node_id": "R_kgDOABPHjQ",
         "name": name,
         "full_name": full_name,
@@ -460,4 +965,48 @@ def _repository(base: str, full_name: str) -> dict[str, Any]:
         "url": api,
     }
     repo.update({f"{link}_url": api + suffix for link, suffix in _REPO_LINKS.items()})
+    return repo
+
+
+def _webhook_repository(base: str, full_name: str) -> dict[str, Any]:
+    """The full repository object webhook payloads carry (the REST run has the minimal one)."""
+    repo = _repository(base, full_name)
+    repo.update(
+        {
+            "created_at": "2023-03-01T09:00:00Z",
+            "updated_at": "2024-01-02T10:00:00Z",
+            "pushed_at": "2024-01-02T10:00:00Z",
+            "git_url": f"git://github.com/{full_name}.git",
+            "ssh_url": f"git@github.com:{full_name}.git",
+            "clone_url": f"https://github.com/{full_name}.git",
+            "svn_url": f"https://github.com/{full_name}",
+            "homepage": None,
+            "size": 504,
+            "stargazers_count": 0,
+            "watchers_count": 0,
+            "language": "Python",
+            "has_issues": True,
+            "has_projects": False,
+            "has_downloads": True,
+            "has_wiki": False,
+            "has_pages": False,
+            "has_discussions": False,
+            "forks_count": 0,
+            "mirror_url": None,
+            "archived": False,
+            "disabled": False,
+            "open_issues_count": 0,
+            "license": None,
+            "allow_forking": False,
+            "is_template": False,
+            "web_commit_signoff_required": False,
+            "topics": [],
+            "visibility": "private",
+            "forks": 0,
+            "open_issues": 0,
+            "watchers": 0,
+            "default_branch": "main",
+            "custom_properties": {},
+        }
+    )
     return repo

@@ -15,7 +15,7 @@ from nacl.signing import SigningKey
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 INTERACTION_TOKEN_PREFIX = "aW50ZXJhY3Rpb246"  # noqa: S105 - base64 of "interaction:", no secret
-PING, APPLICATION_COMMAND = 1, 2
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
 OPTION_STRING, OPTION_INTEGER, OPTION_BOOLEAN, OPTION_NUMBER = 3, 4, 5, 10
 _TOKEN_CHARS = 180
 # Permissions strings as Discord sends them for an ordinary member and for the app.
@@ -109,6 +109,33 @@ class InteractionSigner:
             "version": 1,
             "entitlements": [],
         }
+
+    def button_press(
+        self,
+        custom_id: str,
+        *,
+        message: Mapping[str, Any] | None = None,
+        guild_id: str | None = "1150000000000000001",
+        channel_id: str = "1150000000000000002",
+        user_id: str = "1150000000000000003",
+        username: str = "tester",
+        global_name: str | None = "Tester",
+        roles: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """A MESSAGE_COMPONENT interaction: someone pressed the button with this custom_id."""
+        payload = self.application_command(
+            "unused",
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            username=username,
+            global_name=global_name,
+            roles=roles,
+        )
+        payload["type"] = MESSAGE_COMPONENT
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        payload["message"] = dict(message or {"id": snowflake(), "channel_id": channel_id, "content": ""})
+        return payload
 
     def application_command(
         self,

@@ -7,6 +7,7 @@ import re
 
 from orchestrator.clients.github_api import GitHubRateLimited, GitHubRejected
 from orchestrator.commands.model import CommandSpec
+from orchestrator.observability.redaction import active_redactor
 
 _NOT_STARTED = "Nothing was started."
 
@@ -48,7 +49,8 @@ def explain_rejection(exc: GitHubRejected, spec: CommandSpec, repository: str) -
                 f"Workflow {workflow} requires input `{match.group(1)[:100]}`, which /{spec.name} does not "
                 f"send. {_NOT_STARTED} Add it to the command's `inputs` in the commands file."
             )
-    detail = f": {message[:200]}" if message else ""
+    # Redacted before it is cut: half a secret would no longer be recognised.
+    detail = f": {active_redactor().text(message)[:200]}" if message else ""
     return f"GitHub refused to start workflow {workflow} ({exc.status}{detail}). {_NOT_STARTED}"
 
 

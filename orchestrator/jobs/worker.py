@@ -7,6 +7,7 @@ again, whatever the backend (DynamoDB in AWS, SQLite or memory locally).
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -86,7 +87,9 @@ class JobWorker:
         )
         self._apply_event_once: Callable[..., dict[str, Any]] = idempotent_function(
             data_keyword_argument="event",
-            persistence_store=state.idempotency,
+            # A persistence layer takes the config of the first function that uses it: this one gets
+            # its own (same table or file, keys prefixed by the function's name, so no clash).
+            persistence_store=copy.copy(state.idempotency),
             config=self._deliveries,
         )(self._apply_event)
 

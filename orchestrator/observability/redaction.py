@@ -25,7 +25,8 @@ from typing import Any
 MASK = "***"
 # Key names that mark their value secret; matched case-insensitively anywhere in the key.
 _SECRET_KEY = re.compile(
-    r"token|secret|passw(?:or)?d|pwd|passphrase|(?<![a-z])key(?![a-z])|_key|key_|apikey|api-key|"
+    r"token|secret|passw(?:or)?d|pwd|passphrase|(?<![a-z])key(?![a-z])|(?-i:[a-z0-9]Key)(?![a-z])|_key|key_|"
+    r"apikey|api-key|"
     r"authori[sz]ation|credential|cookie|session|signature|private",
     re.IGNORECASE,
 )
@@ -33,6 +34,8 @@ _SECRET_KEY = re.compile(
 _NOT_SECRET_KEYS = frozenset({"idempotency_key", "dedupe_key", "public_key", "partition_key", "sort_key"})
 MIN_SECRET_LENGTH = 6  # shorter configured "secrets" would redact ordinary words
 MAX_PATTERN_LENGTH = 500
+# Text to find patterns that can match nothing at all (empty, or zero-width like \b or lookarounds).
+_EMPTY_MATCH_PROBE = "a token: 0af7651916cd43dd ghp_x Bearer y\n"
 
 
 class RedactionPatternError(ValueError):
@@ -57,7 +60,9 @@ BUILT_IN_SHAPES: tuple[Shape, ...] = (
     Shape(
         "private_key",
         re.compile(
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)",
+            # To its END line; a truncated block, to the end of the text or of the JSON string it is in.
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
+            r"(?:(?!-----END)[^\"])*(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----)?",
             re.S,
         ),
         ("PRIVATE KEY",),
@@ -69,7 +74,7 @@ BUILT_IN_SHAPES: tuple[Shape, ...] = (
     Shape("aws_access_key", re.compile(r"A[KS]IA[A-Z0-9]{16}(?![A-Z0-9])"), ("AKIA", "ASIA")),
     Shape("jwt", re.compile(rf"eyJ{_WORD}{{8,}}\.{_WORD}{{8,}}\.{_WORD}*"), ("eyJ",)),
     Shape("slack_token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}"), ("xox",)),
-    Shape("url_password", re.compile(r"://([^/\s:@\"'<>]+):([^/\s@\"'<>]+)@"), ("://",), group=2),
+    Shape("url_password", re.compile(r"://([^/\s:@\"'<>]*):([^/\s@\"'<>]+)@"), ("://",), group=2),
 )
 # Discord bot token: base64 of the bot's id (so it starts M, N or O), a dot, a timestamp, a dot,
 # an HMAC; lengths open-ended, they have grown before. Found by its middle (a literal dot).
@@ -79,7 +84,9 @@ _BOT_TOKEN_MIN_ID = 21
 # Authorization schemes, found with str.find on lower-cased text (a case-insensitive regex
 # cannot use the literal fast path). The value must look like a credential, not a word.
 _AUTH_SCHEMES = ("bearer", "bot", "basic", "token")
-_AUTH_VALUE = re.compile(r"(?:[ \t]+|%20)([A-Za-z0-9._~+/=-]{8,})")
+# Separators as they appear in free text, in URLs (%20) and in serialised JSON (a tab is `\t`).
+_AUTH_VALUE = re.compile(r"(?:[ \t]+|%20|\\t)([A-Za-z0-9._~+/=-]{8,})")
+_AFTER_AUTHORIZATION_HEADER = re.compile(r"authorization\s*[:=]\s*[\"']?\s*$", re.IGNORECASE)
 _LONG_WITHOUT_DIGITS = 20
 
 
@@ -124,17 +131,21 @@ class Redactor:
         """Any JSON-like value: keys checked (layer 1), strings scanned (layer 2), recursively."""
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, dict):
+        if value is None or isinstance(value, int | float):
+            return value
+        if isinstance(value, Mapping):
             return {k: self._entry(k, v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, list | tuple | set | frozenset):
             return [self.value(item) for item in value]
-        return value
+        return self.text(str(value))
 
     def keys_only(self, value: Any) -> Any:
         """Layer 1 alone, for structures whose text is scanned later as a whole (log lines)."""
-        if isinstance(value, dict):
+        if value is None or isinstance(value, str | int | float):  # the common case, checked first
+            return value
+        if isinstance(value, Mapping):
             return {k: mask(v) if is_secret_key(k) else self.keys_only(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, list | tuple | set | frozenset):
             return [self.keys_only(item) for item in value]
         return value
 
@@ -170,8 +181,10 @@ def compile_custom_pattern(name: str, source: str) -> re.Pattern[str]:
         pattern = re.compile(source)
     except re.error as exc:
         raise RedactionPatternError(f"{name}: not a valid regular expression ({exc})") from None
-    if pattern.search("") is not None:
-        raise RedactionPatternError(f"{name}: matches the empty string, which would redact everything")
+    if any(match.start() == match.end() for match in pattern.finditer(_EMPTY_MATCH_PROBE)):
+        raise RedactionPatternError(
+            f"{name}: can match an empty string (e.g. a lookaround alone), which redacts nothing"
+        )
     return pattern
 
 
@@ -196,11 +209,12 @@ def _redact_authorization(value: str) -> str:
         at = lowered.find(scheme)
         while at != -1:
             match = _AUTH_VALUE.match(value, at + len(scheme))
-            if match and (at == 0 or not value[at - 1].isalnum()):
-                credential = match.group(1)
-                # "Bearer" is never prose; "bot", "basic" and "token" often are.
-                if scheme == "bearer" or len(credential) >= _LONG_WITHOUT_DIGITS or not credential.isalpha():
-                    spans.append(match.span(1))
+            if (
+                match
+                and _starts_word(value, at)
+                and _is_credential(scheme, match.group(1), value[max(0, at - 40) : at])
+            ):
+                spans.append(match.span(1))
             at = lowered.find(scheme, at + 1)
     if not spans:
         return value
@@ -213,6 +227,21 @@ def _redact_authorization(value: str) -> str:
     return "".join(pieces) + value[done:]
 
 
+def _starts_word(value: str, at: int) -> bool:
+    # After a JSON escape (`\nBearer`), the letter before the word belongs to the escape.
+    return at == 0 or not value[at - 1].isalnum() or (at >= 2 and value[at - 2] == "\\")
+
+
+def _is_credential(scheme: str, candidate: str, before: str) -> bool:
+    """Whether the word after a scheme name is a credential rather than prose or an id."""
+    if scheme == "bearer" or _AFTER_AUTHORIZATION_HEADER.search(before):
+        return True  # "Bearer" is never prose, and neither is anything in an Authorization header
+    word = candidate.rstrip(".")  # a sentence's full stop is not part of it
+    if len(word) < 12 or word.isdigit() or word.isalpha() or "." in word:
+        return False  # short words, ids, plain words and dotted names are prose
+    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+
+
 def _redact_bot_tokens(value: str) -> str:
     pieces: list[str] = []
     done = 0
@@ -220,7 +249,10 @@ def _redact_bot_tokens(value: str) -> str:
         start = match.start()
         while start > done and value[start - 1] in _BOT_TOKEN_ID_CHARS:
             start -= 1
-        if match.start() - start >= _BOT_TOKEN_MIN_ID and value[start] in "MNO":
+        # The id part starts at an M, N or O; whatever is glued before it (a word, the letter of a
+        # JSON escape such as `\n`) is not part of the token.
+        start = next((i for i in range(start, match.start() - _BOT_TOKEN_MIN_ID + 1) if value[i] in "MNO"), -1)
+        if start >= 0:
             pieces.append(value[done:start])
             pieces.append("[redacted:discord_bot_token]")
             done = match.end()

@@ -109,8 +109,14 @@ class StepHandle:
 
     def note(self, **details: Any) -> None:
         for key, value in details.items():
-            keep = value if isinstance(value, int | float | bool) or value is None else _bounded(str(value))
-            self._step.details[key] = keep
+            if value is None or isinstance(value, int | float | bool):
+                self._step.details[key] = value
+            elif isinstance(value, str):
+                self._step.details[key] = _bounded(value)
+            else:  # structure: both layers (by key too), then bounded as text if it is large
+                redacted = active_redactor().value(value)
+                text = dumps_text(redacted)
+                self._step.details[key] = redacted if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS]
 
     def fail(self, reason: str) -> None:
         self._step.status = "failed"

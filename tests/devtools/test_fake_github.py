@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
+import socket
 import ssl
+import threading
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import TCPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_github import FIRST_RUN_ID, FakeGitHub, FakeWorkflow
+from orchestrator.devtools.fake_github import FIRST_RUN_ID, Delivery, FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
 from tests.contract.openapi import github_contract
 
@@ -346,6 +355,512 @@ def test_answers_match_githubs_openapi_schemas(gh: FakeGitHub, client: httpx.Cli
     contract.validate_response("POST", DISPATCH, 200, details)
     contract.validate_response("GET", run_path, 200, run)
     contract.validate_response("GET", RUNS, 200, listed)
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+
+BUILD = FakeJob("build")
+TEST = FakeJob("test", ("Set up job", "Checkout", "Pytest", "Complete job"))
+JOBS_WORKFLOWS = {**WORKFLOWS, "ci.yml": FakeWorkflow(104, "CI", {}, jobs=(BUILD, TEST))}
+CI_DISPATCH = f"/repos/{REPO}/actions/workflows/ci.yml/dispatches"
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@pytest.fixture
+def ci() -> Iterator[FakeGitHub]:
+    with FakeGitHub(TOKEN, REPO, JOBS_WORKFLOWS) as server:
+        yield server
+
+
+@pytest.fixture
+def ci_client(ci: FakeGitHub) -> Iterator[httpx.Client]:
+    with httpx.Client(verify=TLS, base_url=ci.url, headers=HEADERS, timeout=5) as http:
+        yield http
+
+
+def start_ci_run(client: httpx.Client) -> int:
+    response = client.post(CI_DISPATCH, json={"ref": "main", "return_run_details": True})
+    assert response.status_code == 200
+    return int(response.json()["workflow_run_id"])
+
+
+def jobs_path(run_id: int | str) -> str:
+    return f"/repos/{REPO}/actions/runs/{run_id}/jobs"
+
+
+def progress(gh: FakeGitHub, run_id: int) -> list[str]:
+    """Each job as `name:status:conclusion steps`, a step as a letter: queued, running or how it ended."""
+    letters = {"queued": "q", "in_progress": "r", "success": "s", "failure": "f", "cancelled": "c", "skipped": "-"}
+    shown = []
+    for job in gh.jobs(run_id):
+        steps = "".join(letters[step["conclusion"] or step["status"]] for step in job["steps"])
+        shown.append(f"{job['name']}:{job['status']}:{job['conclusion']} {steps}")
+    return shown
+
+
+def test_a_run_has_one_job_per_fake_job_shaped_like_githubs(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    run_id = start_ci_run(ci_client)
+    contract = github_contract()
+
+    queued = ci_client.get(jobs_path(run_id))
+    contract.validate_response("GET", jobs_path(run_id), 200, queued.json())
+    ci.set_run_status(run_id, "in_progress")
+    running = ci_client.get(jobs_path(run_id), params={"filter": "latest"}).json()
+    contract.validate_response("GET", jobs_path(run_id), 200, running)
+    ci.set_run_status(run_id, "completed", "success")
+    done = ci_client.get(jobs_path(run_id), params={"filter": "all"}).json()
+    contract.validate_response("GET", jobs_path(run_id), 200, done)
+
+    assert queued.status_code == 200
+    assert "link" not in queued.headers
+    body = queued.json()
+    assert body["total_count"] == 2
+    build, test = body["jobs"]
+    run = ci.run(run_id)
+    assert (build["name"], test["name"]) == ("build", "test")
+    assert build["id"] != test["id"]
+    assert build["run_id"] == run_id
+    assert build["run_url"] == run["url"]
+    assert build["html_url"] == f"https://github.com/{REPO}/actions/runs/{run_id}/job/{build['id']}"
+    assert build["url"] == f"{ci.url}/repos/{REPO}/actions/jobs/{build['id']}"
+    assert (build["head_sha"], build["head_branch"]) == (run["head_sha"], "main")
+    assert build["workflow_name"] == "CI"
+    assert (build["status"], build["conclusion"], build["completed_at"], build["runner_name"]) == (
+        "queued",
+        None,
+        None,
+        None,
+    )
+    assert [(s["number"], s["name"], s["status"]) for s in test["steps"]] == [
+        (1, "Set up job", "queued"),
+        (2, "Checkout", "queued"),
+        (3, "Pytest", "queued"),
+        (4, "Complete job", "queued"),
+    ]
+    assert running["jobs"][0]["runner_name"] is not None
+    assert [j["conclusion"] for j in done["jobs"]] == ["success", "success"]
+    assert all(TIMESTAMP.match(j["completed_at"]) for j in done["jobs"])
+    assert ci.jobs(run_id) == done["jobs"]
+
+
+def test_the_jobs_route_pages_like_github(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    run_id = start_ci_run(ci_client)
+
+    first = ci_client.get(jobs_path(run_id), params={"per_page": 1})
+    second = ci_client.get(jobs_path(run_id), params={"per_page": 1, "page": 2})
+    beyond = ci_client.get(jobs_path(run_id), params={"per_page": 1, "page": 3}).json()
+    everything = ci_client.get(jobs_path(run_id), params={"per_page": 500}).json()
+
+    assert [j["name"] for j in first.json()["jobs"] + second.json()["jobs"]] == ["build", "test"]
+    assert first.json()["total_count"] == second.json()["total_count"] == beyond["total_count"] == 2
+    assert beyond["jobs"] == []
+    assert len(everything["jobs"]) == 2
+    url = f"{ci.url}{jobs_path(run_id)}"
+    assert first.headers["link"] == (f'<{url}?per_page=1&page=2>; rel="next", <{url}?per_page=1&page=2>; rel="last"')
+    assert second.headers["link"] == (f'<{url}?per_page=1&page=1>; rel="prev", <{url}?per_page=1&page=1>; rel="first"')
+
+
+@pytest.mark.parametrize(
+    "path", [jobs_path(FIRST_RUN_ID + 7), jobs_path("abc"), f"/repos/acme/other/actions/runs/{FIRST_RUN_ID}/jobs"]
+)
+def test_jobs_of_an_unknown_run_are_404(ci_client: httpx.Client, path: str) -> None:
+    start_ci_run(ci_client)
+
+    response = ci_client.get(path)
+
+    assert response.status_code == 404
+    assert error_message(response) == "Not Found"
+
+
+def test_a_workflow_without_jobs_lists_none(gh: FakeGitHub, client: httpx.Client) -> None:
+    run_id = dispatch(client, {"ref": "main", "inputs": {"target": "a"}, "return_run_details": True}).json()[
+        "workflow_run_id"
+    ]
+
+    assert client.get(jobs_path(run_id)).json() == {"total_count": 0, "jobs": []}
+    assert gh.jobs(run_id) == []
+
+
+def test_a_fake_job_needs_a_step() -> None:
+    with pytest.raises(ValueError, match="at least one step"):
+        FakeJob("empty", ())
+
+
+def test_set_run_status_moves_the_jobs_along(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    run_id = start_ci_run(ci_client)
+    created = ci.run(run_id)
+
+    started = ci.set_run_status(run_id, "in_progress")
+    assert progress(ci, run_id) == ["build:in_progress:None rqq", "test:queued:None qqqq"]
+    assert started["run_started_at"] == started["updated_at"] > created["run_started_at"]
+    assert ci.set_run_status(run_id, "in_progress")["run_started_at"] == started["run_started_at"]
+    assert progress(ci, run_id) == ["build:in_progress:None rqq", "test:queued:None qqqq"]
+
+    ci.set_run_status(run_id, "completed", "failure")
+    assert progress(ci, run_id) == ["build:completed:success sss", "test:completed:failure ssf-"]
+
+    ci.set_run_status(run_id, "completed", "success")  # a completed run completed again starts from scratch
+    assert progress(ci, run_id) == ["build:completed:success sss", "test:completed:success ssss"]
+
+    ci.set_run_status(run_id, "queued")
+    assert progress(ci, run_id) == ["build:queued:None qqq", "test:queued:None qqqq"]
+    assert [j["runner_name"] for j in ci.jobs(run_id)] == [None, None]
+
+
+def test_advance_job_shows_progress_one_step_at_a_time(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    run_id = start_ci_run(ci_client)
+    seen = []
+    while ci.run(run_id)["status"] != "completed":
+        run = ci.advance_job(run_id)
+        seen.append((run["status"], *progress(ci, run_id)))
+
+    assert seen == [
+        ("in_progress", "build:in_progress:None rqq", "test:queued:None qqqq"),
+        ("in_progress", "build:in_progress:None srq", "test:queued:None qqqq"),
+        ("in_progress", "build:in_progress:None ssr", "test:queued:None qqqq"),
+        ("in_progress", "build:completed:success sss", "test:queued:None qqqq"),
+        ("in_progress", "build:completed:success sss", "test:in_progress:None rqqq"),
+        ("in_progress", "build:completed:success sss", "test:in_progress:None srqq"),
+        ("in_progress", "build:completed:success sss", "test:in_progress:None ssrq"),
+        ("in_progress", "build:completed:success sss", "test:in_progress:None sssr"),
+        ("completed", "build:completed:success sss", "test:completed:success ssss"),
+    ]
+    run = ci.run(run_id)
+    assert run["conclusion"] == "success"
+    [build, test] = ci.jobs(run_id)
+    assert build["started_at"] <= build["completed_at"] <= test["started_at"] <= test["completed_at"]
+    assert test["completed_at"] == run["updated_at"]
+    with pytest.raises(ValueError, match="is completed"):
+        ci.advance_job(run_id)
+
+
+def test_advance_job_of_a_run_without_jobs_starts_then_completes_it(gh: FakeGitHub) -> None:
+    run = gh.create_run("deploy.yml")
+
+    assert gh.advance_job(run["id"])["status"] == "in_progress"
+    done = gh.advance_job(run["id"])
+
+    assert (done["status"], done["conclusion"]) == ("completed", "success")
+
+
+def test_every_change_gets_a_strictly_later_updated_at(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    first = start_ci_run(ci_client)
+    second = start_ci_run(ci_client)
+    stamps = [ci.run(first)["updated_at"], ci.run(second)["updated_at"]]
+    for _ in range(4):
+        stamps.append(ci.advance_job(first)["updated_at"])
+    stamps.append(ci.set_run_status(second, "in_progress")["updated_at"])
+    stamps.append(ci.set_run_status(second, "in_progress")["updated_at"])
+    assert ci_client.post(f"/repos/{REPO}/actions/runs/{second}/cancel").status_code == 202
+    stamps.append(ci_client.get(f"/repos/{REPO}/actions/runs/{second}").json()["updated_at"])
+
+    assert all(TIMESTAMP.match(stamp) for stamp in stamps)
+    assert stamps == sorted(set(stamps))  # strictly increasing, though all within a second or two
+    assert ci.run(first)["created_at"] == stamps[0]
+
+
+# -- cancel ---------------------------------------------------------------------------------------
+
+
+def test_cancel_an_in_progress_run_answers_202_and_cancels_what_is_left(
+    ci: FakeGitHub, ci_client: httpx.Client
+) -> None:
+    run_id = start_ci_run(ci_client)
+    for _ in range(5):  # build done, test running its first step
+        ci.advance_job(run_id)
+    path = f"/repos/{REPO}/actions/runs/{run_id}/cancel"
+
+    response = ci_client.post(path)
+
+    assert response.status_code == 202
+    assert response.json() == {}
+    github_contract().validate_response("POST", path, 202, response.json())
+    run = ci_client.get(f"/repos/{REPO}/actions/runs/{run_id}").json()
+    assert (run["status"], run["conclusion"]) == ("completed", "cancelled")
+    assert progress(ci, run_id) == ["build:completed:success sss", "test:completed:cancelled c---"]
+    assert ci.cancels == [run_id]
+
+
+def test_cancel_a_queued_run_cancels_every_job(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    run_id = start_ci_run(ci_client)
+
+    assert ci_client.post(f"/repos/{REPO}/actions/runs/{run_id}/cancel").status_code == 202
+
+    assert progress(ci, run_id) == ["build:completed:cancelled ---", "test:completed:cancelled ----"]
+    assert all(step["conclusion"] == "skipped" for job in ci.jobs(run_id) for step in job["steps"])
+    assert [job["runner_name"] for job in ci.jobs(run_id)] == [None, None]
+
+
+def test_cancel_a_completed_run_is_409(ci: FakeGitHub, ci_client: httpx.Client) -> None:
+    run_id = start_ci_run(ci_client)
+    ci.set_run_status(run_id, "completed", "success")
+    path = f"/repos/{REPO}/actions/runs/{run_id}/cancel"
+
+    response = ci_client.post(path)
+
+    assert response.status_code == 409
+    assert error_message(response) == "Cannot cancel a workflow run that is completed."
+    github_contract().validate_response("POST", path, 409, response.json())
+    assert ci.run(run_id)["conclusion"] == "success"
+    assert ci.cancels == []
+
+
+@pytest.mark.parametrize("run_id", ["1", "abc", str(FIRST_RUN_ID)])
+def test_cancel_an_unknown_run_is_404(client: httpx.Client, run_id: str) -> None:
+    response = client.post(f"/repos/{REPO}/actions/runs/{run_id}/cancel")
+
+    assert response.status_code == 404
+    assert error_message(response) == "Not Found"
+
+
+# -- webhook deliveries ------------------------------------------------------------------------------
+
+SECRET = "whsec-" + "s" * 20
+
+
+@dataclass(frozen=True)
+class Received:
+    headers: dict[str, str]  # names lowercased
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def event(self) -> tuple[str, str | None]:
+        return self.headers["x-github-event"], self.json.get("action")
+
+
+class _CaptureServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        TCPServer.server_bind(self)  # no reverse DNS lookup of 127.0.0.1
+        self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
+
+
+class Capture:
+    """A webhook receiver: records each POST and answers `status`; `gate`, when set, holds answers back."""
+
+    def __init__(self, status: int = 204) -> None:
+        self.status = status
+        self.received: list[Received] = []
+        self.gate: threading.Event | None = None
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if capture.gate is not None:
+                    capture.gate.wait(5)
+                capture.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(capture.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = _CaptureServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/github/webhook"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01})
+        self._thread.start()
+
+    def close(self) -> None:
+        if self.gate is not None:
+            self.gate.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def capture() -> Iterator[Capture]:
+    receiver = Capture()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def hooked(capture: Capture) -> Iterator[FakeGitHub]:
+    with FakeGitHub(TOKEN, REPO, JOBS_WORKFLOWS, webhook_url=capture.url, webhook_secret=SECRET) as server:
+        yield server
+
+
+@pytest.fixture
+def hooked_client(hooked: FakeGitHub) -> Iterator[httpx.Client]:
+    with httpx.Client(verify=TLS, base_url=hooked.url, headers=HEADERS, timeout=5) as http:
+        yield http
+
+
+def signature(body: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_a_runs_life_is_delivered_as_signed_workflow_run_events(
+    hooked: FakeGitHub, hooked_client: httpx.Client, capture: Capture
+) -> None:
+    run_id = start_ci_run(hooked_client)
+    hooked.advance_job(run_id)
+    hooked.set_run_status(run_id, "in_progress")  # in progress already: no second in_progress event
+    hooked.advance_job(run_id)
+    done = hooked.set_run_status(run_id, "completed", "success")
+
+    assert hooked.wait_for_deliveries(5)
+    assert [r.event for r in capture.received] == [
+        ("workflow_run", "requested"),
+        ("workflow_run", "in_progress"),
+        ("workflow_run", "completed"),
+    ]
+    contract = github_contract()
+    for received in capture.received:
+        headers, payload = received.headers, received.json
+        assert headers["x-hub-signature-256"] == signature(received.body)
+        assert headers["content-type"] == "application/json"
+        assert headers["user-agent"].startswith("GitHub-Hookshot/")
+        assert headers["x-github-hook-id"].isdigit()
+        assert headers["x-github-hook-installation-target-type"] == "repository"
+        assert str(uuid.UUID(headers["x-github-delivery"])) == headers["x-github-delivery"]
+        assert set(payload) == {"action", "workflow_run", "workflow", "repository", "sender"}
+        assert payload["repository"]["full_name"] == REPO
+        assert payload["repository"]["id"] == payload["workflow_run"]["repository"]["id"]
+        assert payload["sender"]["login"] == "octocat"
+        assert (payload["workflow"]["id"], payload["workflow"]["name"]) == (104, "CI")
+        assert payload["workflow"]["path"] == ".github/workflows/ci.yml"
+        contract.validate_response("GET", f"/repos/{REPO}/actions/runs/{run_id}", 200, payload["workflow_run"])
+    requested, started, completed = (r.json["workflow_run"] for r in capture.received)
+    assert (requested["id"], requested["status"]) == (run_id, "queued")
+    assert started["status"] == "in_progress"
+    assert completed == done
+    assert requested["updated_at"] < started["updated_at"] < completed["updated_at"]
+    ids = [r.headers["x-github-delivery"] for r in capture.received]
+    assert len(set(ids)) == 3
+    assert hooked.deliveries == [
+        Delivery(ids[0], "requested", run_id, 204),
+        Delivery(ids[1], "in_progress", run_id, 204),
+        Delivery(ids[2], "completed", run_id, 204),
+    ]
+
+
+def test_a_cancelled_queued_run_is_delivered_as_requested_then_completed(
+    hooked: FakeGitHub, hooked_client: httpx.Client, capture: Capture
+) -> None:
+    run_id = start_ci_run(hooked_client)
+    hooked_client.post(f"/repos/{REPO}/actions/runs/{run_id}/cancel")
+
+    assert hooked.wait_for_deliveries(5)
+    assert [r.json["action"] for r in capture.received] == ["requested", "completed"]
+    assert capture.received[-1].json["workflow_run"]["conclusion"] == "cancelled"
+
+
+def test_deliveries_keep_each_runs_order_when_runs_move_at_once(hooked: FakeGitHub, capture: Capture) -> None:
+    def walk() -> None:
+        run_id = hooked.create_run("ci.yml")["id"]
+        while hooked.advance_job(run_id)["status"] != "completed":
+            pass
+
+    threads = [threading.Thread(target=walk) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert hooked.wait_for_deliveries(5)
+    by_run: dict[int, list[str]] = {}
+    for received in capture.received:
+        by_run.setdefault(received.json["workflow_run"]["id"], []).append(received.json["action"])
+    assert list(by_run.values()) == [["requested", "in_progress", "completed"]] * 4
+    assert all(r.headers["x-hub-signature-256"] == signature(r.body) for r in capture.received)
+
+
+def test_a_slow_webhook_receiver_never_delays_a_dispatch_answer(
+    hooked: FakeGitHub, hooked_client: httpx.Client, capture: Capture
+) -> None:
+    capture.gate = threading.Event()
+    started = time.monotonic()
+    start_ci_run(hooked_client)
+    start_ci_run(hooked_client)
+    elapsed = time.monotonic() - started
+
+    assert not hooked.wait_for_deliveries(0.05)  # the first delivery is still held by the receiver
+    capture.gate.set()
+    assert hooked.wait_for_deliveries(5)
+    assert elapsed < 1
+    assert [r.json["action"] for r in capture.received] == ["requested", "requested"]
+
+
+def test_failed_deliveries_are_recorded_with_the_status_or_the_error(capture: Capture) -> None:
+    capture.status = 500
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # nothing listens there once the socket is closed
+    with (
+        FakeGitHub(TOKEN, REPO, JOBS_WORKFLOWS, webhook_url=capture.url) as refused,
+        FakeGitHub(TOKEN, REPO, JOBS_WORKFLOWS, webhook_url=f"http://127.0.0.1:{closed_port}/hook") as unreachable,
+    ):
+        first = refused.create_run("ci.yml")["id"]
+        second = unreachable.create_run("ci.yml")["id"]
+        assert refused.wait_for_deliveries(5) and unreachable.wait_for_deliveries(5)
+
+        assert [(d.action, d.run_id, d.outcome) for d in refused.deliveries] == [("requested", first, 500)]
+        assert [(d.action, d.run_id, d.outcome) for d in unreachable.deliveries] == [
+            ("requested", second, "ConnectError")
+        ]
+    # Without a secret GitHub signs nothing.
+    assert "x-hub-signature-256" not in capture.received[0].headers
+
+
+def test_redeliver_sends_the_same_delivery_id_and_body_again(
+    hooked: FakeGitHub, hooked_client: httpx.Client, capture: Capture
+) -> None:
+    run_id = start_ci_run(hooked_client)
+    assert hooked.wait_for_deliveries(5)
+    [original] = capture.received
+    delivery_id = original.headers["x-github-delivery"]
+    hooked.set_run_status(run_id, "completed", "success")  # the redelivery still carries the run as it was
+
+    hooked.redeliver(delivery_id)
+
+    assert hooked.wait_for_deliveries(5)
+    again = capture.received[-1]
+    assert again.headers["x-github-delivery"] == delivery_id
+    assert again.body == original.body
+    assert again.headers["x-hub-signature-256"] == original.headers["x-hub-signature-256"]
+    assert [(d.delivery_id, d.action) for d in hooked.deliveries] == [
+        (delivery_id, "requested"),
+        (capture.received[1].headers["x-github-delivery"], "completed"),
+        (delivery_id, "requested"),
+    ]
+    with pytest.raises(KeyError):
+        hooked.redeliver("00000000-0000-0000-0000-000000000000")
+
+
+def test_deliver_ping_sends_githubs_ping_event(hooked: FakeGitHub, capture: Capture) -> None:
+    delivery_id = hooked.deliver_ping()
+
+    assert hooked.wait_for_deliveries(5)
+    [ping] = capture.received
+    assert ping.headers["x-github-event"] == "ping"
+    assert ping.headers["x-github-delivery"] == delivery_id
+    assert ping.headers["x-hub-signature-256"] == signature(ping.body)
+    body = ping.json
+    assert isinstance(body["zen"], str) and body["zen"]
+    assert body["hook_id"] == body["hook"]["id"] == int(ping.headers["x-github-hook-id"])
+    assert body["hook"]["config"]["url"] == capture.url
+    assert body["hook"]["events"] == ["workflow_run"]
+    assert body["repository"]["full_name"] == REPO
+    assert hooked.deliveries == [Delivery(delivery_id, "ping", None, 204)]
+
+
+def test_without_a_webhook_url_nothing_is_delivered(gh: FakeGitHub, client: httpx.Client) -> None:
+    run = gh.create_run("deploy.yml")
+    gh.set_run_status(run["id"], "completed", "success")
+
+    assert gh.wait_for_deliveries(0)
+    assert gh.deliveries == []
+    with pytest.raises(RuntimeError, match="webhook_url"):
+        gh.deliver_ping()
 
 
 # -- fault injection ------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def test_note_truncates_text_and_keeps_scalars() -> None:
     assert details["initial"] == "i" * MAX_DETAIL_CHARS
     assert details["long"] == "é" * MAX_DETAIL_CHARS
     assert (details["number"], details["count"], details["flag"], details["nothing"]) == (12.5, 3, False, None)
-    assert details["other"] == "['a', 1]"  # anything else becomes text
+    assert details["other"] == ["a", 1]  # small structures stay structures (redacted by key and value)
 
 
 def test_steps_past_the_cap_still_run_but_are_not_recorded() -> None:
