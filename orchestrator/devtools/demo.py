@@ -11,7 +11,7 @@ import secrets
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,8 @@ class Demo:
         return payload
 
     def press(self, custom_id: str, who: Mapping[str, Any]) -> dict[str, Any]:
-        return self.send(self.signer.button_press(custom_id, **who), raw=True)
+        answer: dict[str, Any] = self.send(self.signer.button_press(custom_id, **who), raw=True)
+        return answer
 
     def send(self, payload: dict[str, Any], *, raw: bool = False) -> Any:
         body = self.signer.encode(payload)
@@ -190,14 +191,10 @@ class Demo:
             time.sleep(0.05)
 
     def show(self, title: str, token: str, *, followup: bool = False) -> None:
-        found: Callable[[], Any] = (
-            (lambda: (self.discord.followups_for(token) or [{}])[-1])
-            if followup
-            else (lambda: self.discord.message_for(token))
-        )
+        message = (self.discord.followups_for(token) or [{}])[-1] if followup else self.discord.message_for(token)
         if title:
             print(f"  {title}:")
-        for line in render_message(found() or {}):
+        for line in render_message(message or {}):
             print(f"  │ {line}")
 
 
