@@ -32,13 +32,14 @@ from orchestrator.observability.metrics import emit_cold_start  # noqa: E402
 from orchestrator.observability.setup import install_redactor  # noqa: E402
 from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue  # noqa: E402
 from orchestrator.settings import Role, SettingsError, load_settings  # noqa: E402
-from orchestrator.state.store import open_state_store  # noqa: E402
 from orchestrator.web.app import WebApp  # noqa: E402
 from orchestrator.web.http import HttpResponse, error_response  # noqa: E402
 from orchestrator.web.lazy import Lazy  # noqa: E402
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from orchestrator.state.store import StateStore
 
 logger = configure_logging("interactions", level=os.environ.get("LOG_LEVEL", "INFO"))
 
@@ -62,8 +63,14 @@ def _build() -> WebApp | None:
         queue,
         # Read on first use: only button presses and confirmations need them.
         signer=Lazy(lambda: signer_from_secret(button_secret.get() if button_secret else None)),
-        pending=Lazy(lambda: open_state_store(settings.state_store).pending),
+        pending=Lazy(lambda: _open_store(settings.state_store).pending),
     )
+
+
+def _open_store(url: str) -> StateStore:
+    from orchestrator.state.store import open_state_store  # off the cold path: confirmations only
+
+    return open_state_store(url)
 
 
 app = _build()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-
-from orchestrator.state.jobs import JobStore
-from orchestrator.state.pending import PendingStore
-from orchestrator.state.traces import TraceStore
 from orchestrator.state.url import parse_state_store_url
+
+if TYPE_CHECKING:  # types only: the interactions function opens a store lazily, if ever
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+    from orchestrator.state.jobs import JobStore
+    from orchestrator.state.pending import PendingStore
+    from orchestrator.state.traces import TraceStore
 
 
 @dataclass(frozen=True)
