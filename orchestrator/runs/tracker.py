@@ -26,6 +26,7 @@ from orchestrator.runs.model import JobLine, RunSnapshot, is_stale
 from orchestrator.serialization import dumps
 from orchestrator.state.jobs import JobRecord, JobStore
 
+EPHEMERAL = 1 << 6
 # An interaction token lives 15 minutes; past this age we stop trusting it and use the channel.
 TOKEN_SAFE_SECONDS = 14 * 60
 RENDER_LEASE_SECONDS = 30
@@ -145,7 +146,9 @@ class RunTracker:
                 if record.message_id:
                     self._discord.edit_followup(record.reply_token, record.message_id, message)
                     return {}
-                return {"message_id": self._discord.create_followup(record.reply_token, message)}
+                # A new message decides its own visibility: only the caller's, for an ephemeral command.
+                flags = {"flags": EPHEMERAL} if record.ephemeral else {}
+                return {"message_id": self._discord.create_followup(record.reply_token, {**message, **flags})}
             except InteractionExpired:
                 log.info("interaction token no longer valid: continuing in the channel")
         if record.ephemeral:
