@@ -85,18 +85,7 @@ class GitHubClient:
         body: dict[str, Any] = {"ref": ref, "inputs": inputs}
         if return_run_details:
             body["return_run_details"] = True
-        try:
-            response = send(
-                self._http,
-                "POST",
-                self._workflow_url(workflow, "dispatches"),
-                json_body=body,
-                policy=DISPATCH_POLICY,
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise GitHubUnreachable(type(exc).__name__) from exc
-        except httpx.TransportError as exc:
-            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+        response = self._send("POST", self._workflow_url(workflow, "dispatches"), DISPATCH_POLICY, json_body=body)
         if response.status_code == 204:
             return None
         if response.status_code == 200:
@@ -141,13 +130,8 @@ class GitHubClient:
     def cancel_run(self, run_id: int) -> bool:
         """True when GitHub accepted the cancel (202); False when the run cannot be cancelled (409)."""
         url = f"{self._api_url}/repos/{self._repository}/actions/runs/{run_id}/cancel"
-        try:
-            # Cancelling twice is harmless, so this may be retried like a read.
-            response = send(self._http, "POST", url, policy=READ_POLICY)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise GitHubUnreachable(type(exc).__name__) from exc
-        except httpx.TransportError as exc:
-            raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+        # Cancelling twice is harmless, so this may be retried like a read.
+        response = self._send("POST", url, READ_POLICY)
         if response.status_code == 202:
             return True
         if response.status_code == 409:
@@ -155,13 +139,18 @@ class GitHubClient:
         self._raise_for(response)
         raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
 
-    def _get_json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    def _send(self, method: str, url: str, policy: RetryPolicy, **kwargs: Any) -> httpx.Response:
+        """Send with retries; a request that never left is GitHubUnreachable, one that may have
+        reached GitHub without an answer is GitHubOutcomeUnknown."""
         try:
-            response = send(self._http, "GET", url, params=params, policy=READ_POLICY)
+            return send(self._http, method, url, policy=policy, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise GitHubUnreachable(type(exc).__name__) from exc
         except httpx.TransportError as exc:
             raise GitHubOutcomeUnknown(type(exc).__name__) from exc
+
+    def _get_json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self._send("GET", url, READ_POLICY, params=params)
         if response.status_code != 200:
             self._raise_for(response)
             raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
