@@ -39,7 +39,7 @@ def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
     path = commands_file or Path(os.environ.get("COMMANDS_FILE") or DEFAULT_COMMANDS_FILE)
     if check_settings:
         try:
-            load_settings()
+            problems.extend(f"settings: {p}" for p in load_settings().alert_problems())
         except SettingsError as exc:
             problems.extend(f"settings: {p}" for p in exc.problems)
     command_set, command_problems = check_commands(path)

@@ -117,6 +117,22 @@ class Settings:
     github_webhook_secret: LazySecret | None = None
     button_secret: LazySecret | None = None
     poll_limit: int = 360
+    alert_window_seconds: int = 300
+    alert_rate_per_minute: int = 10
+
+    def alert_problems(self) -> list[str]:
+        """Why alerts, though enabled, cannot be posted (not fatal: they are skipped, with a warning)."""
+        if not self.enable_alerts:
+            return []
+        missing = [
+            name
+            for name, value in (
+                ("ALERT_CHANNEL_ID", self.alert_channel_id),
+                ("DISCORD_BOT_TOKEN", self.discord_bot_token),
+            )
+            if not value
+        ]
+        return [f"{name}: required when ENABLE_ALERTS is true (alerts are skipped until it is set)" for name in missing]
 
     def secret_values(self) -> list[str]:
         """The configured secret values, for redaction."""
@@ -203,8 +219,8 @@ def load_settings(
     alert_channel_id = env.get("ALERT_CHANNEL_ID", "").strip() or None
     if alert_channel_id and not _SNOWFLAKE.match(alert_channel_id):
         problems.append("ALERT_CHANNEL_ID: expected a Discord channel id (digits only)")
-    if enable_alerts and not alert_channel_id:
-        problems.append("ALERT_CHANNEL_ID: required when ENABLE_ALERTS is true")
+    alert_window = _positive_int(env, "ALERT_WINDOW_SECONDS", 300, problems)
+    alert_rate = _positive_int(env, "ALERT_RATE_PER_MINUTE", 10, problems)
     enable_debug_cmd = flag("ENABLE_DEBUG_CMD")
 
     lazy: dict[str, LazySecret | None] = {}
@@ -243,6 +259,8 @@ def load_settings(
         github_webhook_secret=lazy["GITHUB_WEBHOOK_SECRET"],
         button_secret=lazy["BUTTON_SIGNING_SECRET"],
         poll_limit=poll_limit,
+        alert_window_seconds=alert_window,
+        alert_rate_per_minute=alert_rate,
     )
 
 

@@ -53,6 +53,7 @@ _COMMAND_KEYS = {
     "inputs",
     "allow",
     "cancel",
+    "alert_on_failure",
 }
 _OPTION_KEYS = {"name", "type", "description", "required", "choices"}
 _OPTION_TYPES: dict[str, Callable[[object], bool]] = {
@@ -155,6 +156,7 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         problems.append(f"{where}.ref: expected a branch or tag name")
     ephemeral = _boolean(raw, "ephemeral", where, problems)
     confirm = _boolean(raw, "confirm", where, problems)
+    alert_on_failure = _boolean(raw, "alert_on_failure", where, problems)
     options = _parse_options(raw.get("options", []), f"{where}.options", problems)
     prompt_text = _read_prompt(raw.get("prompt"), base_dir, f"{where}.prompt", problems)
     inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
@@ -174,6 +176,7 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         confirm=confirm,
         allow=allow,
         cancel=cancel,
+        alert_on_failure=alert_on_failure,
     )
 
 

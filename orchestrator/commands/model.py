@@ -49,6 +49,7 @@ class CommandSpec:
     allow: AllowList | None = None
     # Who besides the invoker may press a run's Cancel button; None: only the invoker.
     cancel: AllowList | None = None
+    alert_on_failure: bool = False  # a run of this command that fails raises an alert
 
     def option(self, name: str) -> OptionSpec | None:
         return next((o for o in self.options if o.name == name), None)

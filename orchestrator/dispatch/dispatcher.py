@@ -76,7 +76,7 @@ class Dispatcher:
             if record.dispatch_attempted_at is not None:
                 # An earlier attempt did reach GitHub: its run may exist, so "nothing started" would be a lie.
                 return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
-            return DispatchOutcome("rejected", detail=UNREACHABLE)
+            return DispatchOutcome("rejected", detail=UNREACHABLE, reason="unreachable")
 
     def _dispatch(self, job: Job, spec: CommandSpec, record: JobRecord) -> DispatchOutcome:
         try:
@@ -126,10 +126,12 @@ class Dispatcher:
                 run = self._github.dispatch_workflow(spec.workflow, spec.ref, inputs, return_run_details=False)
         except GitHubRejected as exc:
             get_logger().warning("dispatch rejected", extra={"status": exc.status, "reason": exc.message})
-            return DispatchOutcome("rejected", detail=explain_rejection(exc, spec, self._repository))
+            return DispatchOutcome(
+                "rejected", detail=explain_rejection(exc, spec, self._repository), reason=f"github_{exc.status}"
+            )
         except GitHubRateLimited as exc:
             get_logger().warning("dispatch rate limited", extra={"retry_after": exc.retry_after_seconds})
-            return DispatchOutcome("rejected", detail=explain_rate_limit(exc))
+            return DispatchOutcome("rejected", detail=explain_rate_limit(exc), reason="rate_limited")
         if run is None and correlation is not None:
             try:
                 run = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())

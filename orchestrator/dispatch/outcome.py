@@ -18,10 +18,12 @@ class DispatchOutcome:
     run_id: int | None = None
     html_url: str | None = None
     detail: str | None = None
+    # Why, in a word operators can alert on: github_401..github_422, rate_limited, unreachable, ...
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DispatchOutcome:
-        return cls(**raw)
+        return cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})

@@ -17,6 +17,9 @@ import httpx
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orchestrator.alerts.alerter import Alerter
+from orchestrator.alerts.bot_alerts import dispatch_alert, last_attempt_alert
+from orchestrator.alerts.model import Alert
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
@@ -25,7 +28,16 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.messages import CancelRequest, DebugRequest, Job, PollRequest, RunEvent, TraceOnly, parse_message
+from orchestrator.jobs.messages import (
+    BadJobMessage,
+    CancelRequest,
+    DebugRequest,
+    Job,
+    PollRequest,
+    RunEvent,
+    TraceOnly,
+    parse_message,
+)
 from orchestrator.messages.debug_report import debug_report
 from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
@@ -57,6 +69,7 @@ class JobWorker:
         follower: RunFollower,
         *,
         metrics_sink: metrics.MetricsSink,
+        alerter: Alerter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._commands = commands
@@ -68,6 +81,7 @@ class JobWorker:
         self._discord = discord
         self._tracker = tracker
         self._follower = follower
+        self._alerter = alerter
         self._clock = clock
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="interaction_id",
@@ -126,6 +140,15 @@ class JobWorker:
             metrics_sink,
             webhooks=settings.github_webhook_secret is not None,
             poll_limit=settings.poll_limit,
+            alerter=Alerter(
+                state.alerts,
+                discord,
+                settings.alert_channel_id,
+                metrics_sink,
+                enabled=settings.enable_alerts,
+                window_seconds=settings.alert_window_seconds,
+                per_minute=settings.alert_rate_per_minute,
+            ),
         )
 
     @classmethod
@@ -142,6 +165,7 @@ class JobWorker:
         *,
         webhooks: bool,
         poll_limit: int = DEFAULT_POLL_LIMIT,
+        alerter: Alerter | None = None,
     ) -> JobWorker:
         """The worker from its parts (tests build the parts themselves)."""
         tracker = RunTracker(state.jobs, github, discord, signer)
@@ -155,13 +179,19 @@ class JobWorker:
             metrics_sink,
             webhooks=webhooks,
             poll_limit=poll_limit,
+            alerter=alerter,
         )
-        return cls(commands, state, dispatcher, discord, tracker, follower, metrics_sink=metrics_sink)
+        return cls(commands, state, dispatcher, discord, tracker, follower, metrics_sink=metrics_sink, alerter=alerter)
 
     def process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None = None) -> None:
         """Handle one queue message; `sent_at` is when it was queued (for the ACK latency).
         Raises to ask the queue for a retry; BadJobMessage means retrying cannot help."""
-        message = parse_message(body)
+        try:
+            message = parse_message(body)
+        except BadJobMessage as exc:
+            if final_attempt:
+                self._alert(last_attempt_alert(None, exc))
+            raise
         self._idempotency.register_lambda_context(context)
         self._deliveries.register_lambda_context(context)
         if isinstance(message, TraceOnly):
@@ -189,6 +219,8 @@ class JobWorker:
                     # Logged here, inside the job's context, so the line carries its trace id.
                     log = get_logger()
                     log.warning("job failed; the queue will deliver it again", extra={"error": type(exc).__name__})
+                    if final_attempt:
+                        self._alert(last_attempt_alert(message, exc))
                     raise
 
     def _apply_event(self, event: RunEvent) -> dict[str, Any]:
@@ -208,6 +240,9 @@ class JobWorker:
                 if outcome.kind != "dispatched":
                     dispatching.fail(outcome.detail or outcome.kind)
             dispatch_ms = trace.steps[-1].duration_ms
+            alert = dispatch_alert(job, outcome, self._workflow_of(job.command))
+            if alert is not None:
+                self._alert(alert)
             with step(trace, "update Discord message") as updating:
                 record = self._jobs.get(job.interaction_id)
                 if record is not None:
@@ -320,6 +355,10 @@ class JobWorker:
             self._traces.save(Trace.from_dict(active_redactor().value(trace.to_dict())))
         except Exception as exc:  # noqa: BLE001
             get_logger().warning("trace not stored", extra={"error": type(exc).__name__})
+
+    def _alert(self, alert: Alert) -> None:
+        if self._alerter is not None:
+            self._alerter.raise_alert(alert)
 
     def _dimension(self, command: str) -> str:
         return metrics.command_dimension(command, self._command_names)

@@ -29,6 +29,8 @@ COMMAND_FAILED = ("CommandFailed", MetricUnit.Count)
 ACK_LATENCY = ("AckLatency", MetricUnit.Milliseconds)
 DISPATCH_LATENCY = ("DispatchLatency", MetricUnit.Milliseconds)
 RUN_COMPLETED = ("RunCompleted", MetricUnit.Count)
+ALERT_SENT = ("AlertSent", MetricUnit.Count)
+ALERT_SUPPRESSED = ("AlertSuppressed", MetricUnit.Count)
 RUN_FAILED = ("RunFailed", MetricUnit.Count)
 
 

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator.alerts.alerter import Alerter
+from orchestrator.alerts.bot_alerts import run_failed_alert
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.github_api import GitHubClient, GitHubError
 from orchestrator.commands.model import CommandSet
@@ -34,6 +36,7 @@ class RunFollower:
         *,
         webhooks: bool,
         poll_limit: int,
+        alerter: Alerter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._jobs = jobs
@@ -45,6 +48,7 @@ class RunFollower:
         self._metrics = metrics_sink
         self._webhooks = webhooks
         self._poll_limit = poll_limit
+        self._alerter = alerter
         self._clock = clock
 
     def start_following(self, record: JobRecord) -> None:
@@ -145,6 +149,9 @@ class RunFollower:
             values = [(metrics.RUN_COMPLETED, 1.0)]
             if updated.conclusion in FAILED_CONCLUSIONS:
                 values.append((metrics.RUN_FAILED, 1.0))
+                spec = self._commands.get(updated.command)
+                if spec and spec.alert_on_failure and self._alerter is not None:
+                    self._alerter.raise_alert(run_failed_alert(updated))
             self._metrics.emit(metrics.command_dimension(updated.command, self._commands.commands.keys()), values)
         return updated
 

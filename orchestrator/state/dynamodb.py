@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from orchestrator.state.alerts import Claim
 from orchestrator.state.jobs import (
     JOB_RETENTION_SECONDS,
     MAX_UPDATE_ATTEMPTS,
@@ -89,6 +90,73 @@ class DynamoJobStore:
 
     def put(self, record: JobRecord) -> None:
         self.update(record.interaction_id, lambda _: record)
+
+
+class DynamoAlertStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def claim(self, fingerprint: str, *, now: float, window: float) -> Claim:
+        key = {PARTITION_KEY: {"S": f"alert#{fingerprint}"}, SORT_KEY: {"S": "alert"}}
+        try:
+            # Conditional on the window having passed: of any number of instances, one wins.
+            old = self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET suppress_until = :until, suppressed = :zero, #ttl = :expires REMOVE since",
+                ConditionExpression="attribute_not_exists(suppress_until) OR suppress_until <= :now",
+                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":until": {"N": str(now + window)},
+                    ":zero": {"N": "0"},
+                    ":now": {"N": str(now)},
+                    ":expires": {"N": str(int(now + window + 86400))},
+                },
+                ReturnValues="ALL_OLD",
+            ).get("Attributes", {})
+        except self._client.exceptions.ConditionalCheckFailedException:
+            new = self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="ADD suppressed :one SET since = if_not_exists(since, :now)",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+            return Claim(False, int(new["suppressed"]["N"]), float(new["since"]["N"]))
+        since = old.get("since")
+        return Claim(True, int(old.get("suppressed", {}).get("N", "0")), float(since["N"]) if since else None)
+
+    def release(self, fingerprint: str, claim: Claim) -> None:
+        values: dict[str, Any] = {":zero": {"N": "0"}, ":n": {"N": str(claim.suppressed)}}
+        update = "SET suppress_until = :zero ADD suppressed :n"
+        if claim.since is not None:
+            update = "SET suppress_until = :zero, since = if_not_exists(since, :since) ADD suppressed :n"
+            values[":since"] = {"N": str(claim.since)}
+        self._client.update_item(
+            TableName=self._table,
+            Key={PARTITION_KEY: {"S": f"alert#{fingerprint}"}, SORT_KEY: {"S": "alert"}},
+            UpdateExpression=update,
+            ExpressionAttributeValues=values,
+        )
+
+    def take_slot(self, minute: int, limit: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={PARTITION_KEY: {"S": f"alertrate#{minute}"}, SORT_KEY: {"S": "rate"}},
+                UpdateExpression="ADD used :one SET #ttl = :expires",
+                ConditionExpression="attribute_not_exists(used) OR used < :limit",
+                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":expires": {"N": str(minute * 60 + 3600)},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
 
 class DynamoPendingStore:

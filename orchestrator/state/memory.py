@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from orchestrator.observability.logging import get_logger
+from orchestrator.state.alerts import Claim
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import Change, JobRecord, apply_change
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
@@ -177,3 +178,33 @@ class MemoryPendingStore:
             item = self._items.get(ref)
             self._items.pop(ref)
         return item[0] if item and item[1] >= time.time() else None
+
+
+class MemoryAlertStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # fingerprint -> (suppress until, suppressed count, first suppressed at)
+        self._state: BoundedMap[tuple[float, int, float | None]] = BoundedMap("alert state")
+        self._slots: BoundedMap[int] = BoundedMap("alert rate", limit=120)
+
+    def claim(self, fingerprint: str, *, now: float, window: float) -> Claim:
+        with self._lock:
+            until, suppressed, since = self._state.get(fingerprint) or (0.0, 0, None)
+            if until <= now:
+                self._state.set(fingerprint, (now + window, 0, None))
+                return Claim(True, suppressed, since)
+            self._state.set(fingerprint, (until, suppressed + 1, since or now))
+            return Claim(False, suppressed + 1, since or now)
+
+    def release(self, fingerprint: str, claim: Claim) -> None:
+        with self._lock:
+            _, suppressed, since = self._state.get(fingerprint) or (0.0, 0, None)
+            self._state.set(fingerprint, (0.0, suppressed + claim.suppressed, since or claim.since))
+
+    def take_slot(self, minute: int, limit: int) -> bool:
+        with self._lock:
+            used = self._slots.get(str(minute)) or 0
+            if used >= limit:
+                return False
+            self._slots.set(str(minute), used + 1)
+            return True

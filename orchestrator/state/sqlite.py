@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
+from orchestrator.state.alerts import Claim
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, Change, JobRecord, apply_change
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
@@ -26,6 +27,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     interaction_id TEXT PRIMARY KEY,
     body TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_state (
+    fingerprint TEXT PRIMARY KEY,
+    suppress_until REAL NOT NULL,
+    suppressed INTEGER NOT NULL,
+    since REAL
+);
+CREATE TABLE IF NOT EXISTS alert_rate (
+    minute INTEGER PRIMARY KEY,
+    used INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pending (
     ref TEXT PRIMARY KEY,
@@ -202,6 +213,43 @@ class SqlitePendingStore:
             row = conn.execute("SELECT body, expires_at FROM pending WHERE ref = ?", (ref,)).fetchone()
             conn.execute("DELETE FROM pending WHERE ref = ?", (ref,))
         return row[0] if row and row[1] >= time.time() else None
+
+
+class SqliteAlertStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def claim(self, fingerprint: str, *, now: float, window: float) -> Claim:
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT suppress_until, suppressed, since FROM alert_state WHERE fingerprint = ?", (fingerprint,)
+            ).fetchone()
+            until, suppressed, since = row if row else (0.0, 0, None)
+            if until <= now:
+                conn.execute("INSERT OR REPLACE INTO alert_state VALUES (?, ?, 0, NULL)", (fingerprint, now + window))
+                return Claim(True, suppressed, since)
+            conn.execute(
+                "UPDATE alert_state SET suppressed = ?, since = ? WHERE fingerprint = ?",
+                (suppressed + 1, since or now, fingerprint),
+            )
+            return Claim(False, suppressed + 1, since or now)
+
+    def release(self, fingerprint: str, claim: Claim) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE alert_state SET suppress_until = 0, suppressed = suppressed + ?, since = COALESCE(since, ?) "
+                "WHERE fingerprint = ?",
+                (claim.suppressed, claim.since, fingerprint),
+            )
+
+    def take_slot(self, minute: int, limit: int) -> bool:
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT used FROM alert_rate WHERE minute = ?", (minute,)).fetchone()
+            if row and row[0] >= limit:
+                return False
+            conn.execute("INSERT OR REPLACE INTO alert_rate VALUES (?, ?)", (minute, (row[0] if row else 0) + 1))
+            conn.execute("DELETE FROM alert_rate WHERE minute < ?", (minute - 60,))
+            return True
 
 
 class SqliteIdempotencyLayer(BasePersistenceLayer):

@@ -10,6 +10,7 @@ from orchestrator.state.url import parse_state_store_url
 if TYPE_CHECKING:  # types only: the interactions function opens a store lazily, if ever
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
+    from orchestrator.state.alerts import AlertStateStore
     from orchestrator.state.jobs import JobStore
     from orchestrator.state.pending import PendingStore
     from orchestrator.state.traces import TraceStore
@@ -21,6 +22,7 @@ class StateStore:
     idempotency: BasePersistenceLayer
     traces: TraceStore
     pending: PendingStore
+    alerts: AlertStateStore
 
 
 def open_state_store(url: str) -> StateStore:
@@ -33,6 +35,7 @@ def open_state_store(url: str) -> StateStore:
             memory.MemoryIdempotencyLayer(),
             memory.MemoryTraceStore(),
             memory.MemoryPendingStore(),
+            memory.MemoryAlertStore(),
         )
     if parsed.kind == "sqlite":
         from orchestrator.state import sqlite
@@ -44,6 +47,7 @@ def open_state_store(url: str) -> StateStore:
             sqlite.SqliteIdempotencyLayer(db),
             sqlite.SqliteTraceStore(db),
             sqlite.SqlitePendingStore(db),
+            sqlite.SqliteAlertStore(db),
         )
     import boto3
 
@@ -56,4 +60,5 @@ def open_state_store(url: str) -> StateStore:
         dynamodb.dynamo_idempotency_layer(client, parsed.table),
         dynamodb.DynamoTraceStore(client, parsed.table),
         dynamodb.DynamoPendingStore(client, parsed.table),
+        dynamodb.DynamoAlertStore(client, parsed.table),
     )

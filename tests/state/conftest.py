@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.state.dynamodb import (
+    DynamoAlertStore,
     DynamoJobStore,
     DynamoPendingStore,
     DynamoTraceStore,
@@ -157,6 +158,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
             dynamo_idempotency_layer(client, TABLE),
             DynamoTraceStore(client, TABLE),
             DynamoPendingStore(client, TABLE),
+            DynamoAlertStore(client, TABLE),
         )
         result = Backend(name, store, lambda: open_state_store(f"dynamodb://{TABLE}"))
     try:

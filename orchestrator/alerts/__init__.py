@@ -1,0 +1,1 @@
+"""Alerts to the operators' channel: one clear message per real problem, never a storm."""

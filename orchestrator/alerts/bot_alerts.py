@@ -1,0 +1,62 @@
+"""The problems the bot itself reports: what operators must know when a user's command fails."""
+
+from __future__ import annotations
+
+from orchestrator.alerts.model import Alert
+from orchestrator.dispatch.outcome import DispatchOutcome
+from orchestrator.jobs.messages import Job
+from orchestrator.state.jobs import JobRecord
+
+_GITHUB_REFUSALS = {
+    "github_401": "GitHub rejected the bot's token",
+    "github_403": "GitHub refused the bot's token for this repository",
+    "github_404": "GitHub cannot find the workflow",
+    "github_422": "GitHub refused the dispatch",
+}
+
+
+def dispatch_alert(job: Job, outcome: DispatchOutcome, workflow: str | None) -> Alert | None:
+    """An alert for a dispatch that failed for a reason only an operator can fix, else None."""
+    if outcome.reason in _GITHUB_REFUSALS:
+        title = f"{_GITHUB_REFUSALS[outcome.reason]} ({outcome.reason[-3:]})"
+        severity = "error"
+    elif outcome.reason == "unreachable":
+        title, severity = "GitHub unreachable after retries", "critical"
+    else:
+        return None
+    return Alert(
+        severity,  # type: ignore[arg-type]
+        "dispatch",
+        f"{title}: {workflow or job.command}",
+        outcome.detail or title,
+        trace_id=job.trace_id,
+        command=job.command,
+        user_name=job.user_name,
+    )
+
+
+def last_attempt_alert(job: Job | None, error: BaseException) -> Alert:
+    """A job failed on its last delivery: it goes to the dead-letter queue."""
+    return Alert(
+        "critical",
+        "worker",
+        f"Job failed on its last attempt ({type(error).__name__})",
+        "The message goes to the dead-letter queue; the user's command did not finish. "
+        "See the logs for this trace, then redrive the DLQ once the cause is fixed.",
+        trace_id=job.trace_id if job else None,
+        command=job.command if job else None,
+        user_name=job.user_name if job else None,
+    )
+
+
+def run_failed_alert(record: JobRecord) -> Alert:
+    return Alert(
+        "error",
+        "run",
+        f"/{record.command} run concluded {record.conclusion}",
+        f"Workflow {record.workflow or record.command} run #{record.run_id} concluded {record.conclusion}.",
+        trace_id=record.trace_id,
+        command=record.command,
+        user_name=record.user_name,
+        run_url=record.html_url,
+    )
