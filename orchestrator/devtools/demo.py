@@ -20,11 +20,14 @@ import httpx
 from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator.devtools.http_standin import Fault
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.observability.logging import configure_logging
 from orchestrator.settings import load_settings
 
 REPOSITORY = "acme/delivery"
+OPS_CHANNEL = "1150000000000000099"
+BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.GdemoX.demo-bot-token-not-a-real-one-0123456789"  # noqa: S105 - stand-in
 ALICE: dict[str, Any] = {"user_id": "1150000000000000010", "username": "alice", "global_name": "Alice"}
 BOB: dict[str, Any] = {"user_id": "1150000000000000020", "username": "bob", "global_name": "Bob"}
 WORKFLOWS = {
@@ -59,7 +62,7 @@ def run_demo() -> int:
             webhook_url=f"http://127.0.0.1:{port}/github/webhook",
             webhook_secret=webhook_secret,
         ) as github,
-        FakeDiscord(signer.application_id) as discord,
+        FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
     ):
         log_path = Path(workdir) / "orchestrator.log"
         with log_path.open("w", encoding="utf-8") as log_stream:
@@ -76,6 +79,9 @@ def run_demo() -> int:
                     "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
                     "STATE_STORE": f"sqlite:///{Path(workdir) / 'state.db'}",
                     "ENABLE_DEBUG_CMD": "true",
+                    "ENABLE_ALERTS": "true",
+                    "ALERT_CHANNEL_ID": OPS_CHANNEL,
+                    "DISCORD_BOT_TOKEN": BOT_TOKEN,
                 },
                 in_lambda=False,
             )
@@ -156,6 +162,19 @@ class Demo:
         self.settle()
         self.show("Discord shows", press["token"], followup=True)
 
+        _step("GitHub refuses two dispatches in a row (a workflow lost its trigger): one alert")
+        refusal = {"message": "Workflow does not have 'workflow_dispatch' trigger", "status": "422"}
+        for attempt in ("first", "second"):
+            self.github.inject(Fault(method="POST", path=r"/dispatches$", status=422, body=refusal))
+            failed = self.command("diagnose", {"target": "production"}, BOB)
+            embed = ((self.discord.message_for(failed["token"]) or {}).get("embeds") or [{}])[0]
+            print(f"  Bob's {attempt} try: {embed.get('title')}: {embed.get('description')}")
+        alerts = self.discord.channel_messages(OPS_CHANNEL)
+        print(f"  The ops channel got {len(alerts)} alert (the repeat was suppressed):")
+        for message in alerts:
+            for line in render_message(message):
+                print(f"  │ {line}")
+
         _step("Alice runs /debug-last: her last command's trace, only she sees it")
         debug = self.command("debug-last", {}, ALICE, ephemeral=True)
         for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
@@ -163,7 +182,7 @@ class Demo:
         self.client.close()
         finished = self.github.run(run_id)["conclusion"] == "success"
         cancelled = self.github.run(deploy_run)["conclusion"] == "cancelled"
-        return finished and cancelled and len(self.github.dispatches) == 2
+        return finished and cancelled and len(self.github.dispatches) == 2 and len(alerts) == 1
 
     def command(
         self, name: str, options: dict[str, Any], who: Mapping[str, Any], *, ephemeral: bool = False
