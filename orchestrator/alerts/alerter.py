@@ -46,7 +46,8 @@ class Alerter:
         self._window = window_seconds
         self._per_minute = per_minute
         self._clock = clock
-        self._warned = threading.Event()
+        self._warn_once = threading.Lock()
+        self._warned = False
 
     def raise_alert(self, alert: Alert) -> bool:
         """True when the alert was posted. Never raises."""
@@ -61,8 +62,9 @@ class Alerter:
         if not self._enabled:
             return False
         if not self._channel_id or not self._discord.can_post_in_channels:
-            if not self._warned.is_set():
-                self._warned.set()
+            with self._warn_once:
+                warn, self._warned = not self._warned, True
+            if warn:
                 log.warning("alerts are on but ALERT_CHANNEL_ID or DISCORD_BOT_TOKEN is missing: alerts skipped")
             return False
         now = self._clock()
@@ -77,7 +79,7 @@ class Alerter:
             return False
         if not self._store.take_slot(int(now // 60), self._per_minute):
             log.warning("alert throttled", extra={"alert": alert.title, "fingerprint": fingerprint})
-            self._store.release(fingerprint, claim)  # counted, and posted when the rate allows
+            self._store.release(fingerprint, _with_this_one(claim, now))  # counted, posted when the rate allows
             notice = self._store.claim(THROTTLED.fingerprint(), now=now, window=self._window)
             if notice.won:
                 self._post(THROTTLED, suppressed=0, since=None, fingerprint=THROTTLED.fingerprint(), claim=notice)
@@ -93,8 +95,8 @@ class Alerter:
         try:
             self._discord.post_in_channel(self._channel_id, message)
         except DiscordError as exc:
-            # A failed post must not burn the window: the next occurrence tries again.
-            self._store.release(fingerprint, claim)
+            # A failed post must not burn the window: the next occurrence tries again, and counts this one.
+            self._store.release(fingerprint, _with_this_one(claim, self._clock()))
             get_logger().error("alert not posted", extra={"error": type(exc).__name__, "alert": alert.title})
             return False
         get_logger().info(
@@ -102,3 +104,8 @@ class Alerter:
         )
         self._metrics.emit(metrics.OTHER_COMMAND, [(metrics.ALERT_SENT, 1.0)])
         return True
+
+
+def _with_this_one(claim: Claim, now: float) -> Claim:
+    """A won claim given back: the repeats it carried, plus the occurrence that was not posted."""
+    return Claim(True, claim.suppressed + 1, claim.since if claim.since is not None else now)

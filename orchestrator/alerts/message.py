@@ -36,7 +36,7 @@ def alert_message(
     lines = [redact(alert.cause)]
     if insights:
         lines.append(f"\n[Logs for this trace]({insights})")
-    if suppressed and since:
+    if suppressed and since is not None:
         when = datetime.fromtimestamp(since, UTC).strftime("%H:%M UTC")
         lines.append(f"\n{suppressed} more since {when} (suppressed as the same problem).")
     fields: list[dict[str, Any]] = [
