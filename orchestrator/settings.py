@@ -89,11 +89,12 @@ _REQUIRED_BY_ROLE: dict[Role, tuple[str, ...]] = {
 class SettingsError(Exception):
     """One or more settings are missing or malformed; `problems` has a line each."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], secrets: list[str] | None = None) -> None:
         from orchestrator.observability.redaction import active_redactor
 
         # A problem may quote the value it is about, and a secret can be pasted into the wrong setting.
-        problems = [active_redactor().text(problem) for problem in problems]
+        redactor = active_redactor().with_secrets(secrets or [])
+        problems = [redactor.text(problem) for problem in problems]
         super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
 
@@ -171,11 +172,11 @@ def load_settings(
         return None
 
     def flag(name: str) -> bool:
-        raw = env.get(name, "").strip().lower()
-        if raw in _TRUE:
+        given = env.get(name, "").strip()
+        if given.lower() in _TRUE:
             return True
-        if raw not in _FALSE:
-            problems.append(f"{name}: expected true or false, got {raw!r}")
+        if given.lower() not in _FALSE:
+            problems.append(f"{name}: expected true or false, got {given!r}")
         return False
 
     required = {name for role in roles for name in _REQUIRED_BY_ROLE[role]}
@@ -241,7 +242,9 @@ def load_settings(
         problems.append("WORK_QUEUE_URL: required in Lambda (the SQS queue the worker reads)")
 
     if problems:
-        raise SettingsError(problems)
+        secrets = [v for k, v in values.items() if k in SECRET_NAMES and v]
+        secrets += [env.get(n, "") for n in LAZY_SECRET_NAMES if len(env.get(n, "")) >= 6]
+        raise SettingsError(problems, secrets)
     return Settings(
         discord_public_key=public_key.lower(),
         discord_application_id=application_id,

@@ -17,6 +17,7 @@ each shape runs only when a cheap substring test says it could match.
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -67,7 +68,12 @@ BUILT_IN_SHAPES: tuple[Shape, ...] = (
         ),
         ("PRIVATE KEY",),
     ),
-    Shape("discord_webhook", re.compile(r"/webhooks/(\d+)/([A-Za-z0-9._-]+)"), ("/webhooks/",), group=2),
+    Shape(
+        "discord_webhook",
+        re.compile(r"discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/([A-Za-z0-9._-]+)"),
+        ("/webhooks/",),
+        group=1,
+    ),
     Shape("interaction_token", re.compile(r"aW50ZXJhY3Rpb246[A-Za-z0-9_.=-]+"), ("aW50ZXJhY3Rpb246",)),
     Shape("github_token", re.compile(r"gh[pousr]_[A-Za-z0-9_.-]{16,}"), ("gh",)),
     Shape("github_token", re.compile(r"github_pat_[A-Za-z0-9_]{20,}"), ("github_pat_",)),
@@ -112,10 +118,12 @@ class Redactor:
     def text(self, value: str) -> str:
         """Free text with every secret shape and configured secret replaced."""
         for secret, escaped in self._secrets:
-            if secret in value:
-                value = value.replace(secret, "[redacted:configured_secret]")
+            # The JSON-escaped form first: it contains the raw form when the secret has a quote
+            # or backslash, and replacing the raw form inside it would leave a stray backslash.
             if escaped != secret and escaped in value:
                 value = value.replace(escaped, "[redacted:configured_secret]")
+            if secret in value:
+                value = value.replace(secret, "[redacted:configured_secret]")
         for shape in self._shapes:
             if not shape.hints:
                 value = _apply(shape, value)
@@ -181,17 +189,27 @@ def compile_custom_pattern(name: str, source: str) -> re.Pattern[str]:
         pattern = re.compile(source)
     except re.error as exc:
         raise RedactionPatternError(f"{name}: not a valid regular expression ({exc})") from None
-    if any(match.start() == match.end() for match in pattern.finditer(_EMPTY_MATCH_PROBE)):
+    if _max_width(source) == 0 or any(m.start() == m.end() for m in pattern.finditer(_EMPTY_MATCH_PROBE)):
         raise RedactionPatternError(
             f"{name}: can match an empty string (e.g. a lookaround alone), which redacts nothing"
         )
     return pattern
 
 
+def _max_width(source: str) -> int | None:
+    """The longest text a pattern can match (0: only ever empty), from the regex parser itself."""
+    try:  # the stdlib's own regex parser: no public API tells a pattern's widths
+        parser = importlib.import_module("re._parser")
+    except ImportError:
+        return None
+    return int(parser.parse(source).getwidth()[1])
+
+
 def _apply(shape: Shape, value: str) -> str:
     replacement = f"[redacted:{shape.kind}]"
     if shape.group == 0:
-        return shape.pattern.sub(replacement, value)
+        # An empty match (possible in an operator's pattern) has nothing to hide: left as it is.
+        return shape.pattern.sub(lambda m: replacement if m.end() > m.start() else "", value)
 
     def keep_context(match: re.Match[str]) -> str:
         start, end = match.span(shape.group)
@@ -234,12 +252,18 @@ def _starts_word(value: str, at: int) -> bool:
 
 def _is_credential(scheme: str, candidate: str, before: str) -> bool:
     """Whether the word after a scheme name is a credential rather than prose or an id."""
-    if scheme == "bearer" or _AFTER_AUTHORIZATION_HEADER.search(before):
-        return True  # "Bearer" is never prose, and neither is anything in an Authorization header
+    if _AFTER_AUTHORIZATION_HEADER.search(before):
+        return True  # anything in an Authorization header is a credential
     word = candidate.rstrip(".")  # a sentence's full stop is not part of it
-    if len(word) < 12 or word.isdigit() or word.isalpha() or "." in word:
-        return False  # short words, ids, plain words and dotted names are prose
+    if scheme == "bearer":  # a bearer token, unless it is a plain word ("Bearer authentication")
+        return not word.isalpha() or len(word) >= _LONG_WITHOUT_DIGITS
+    if len(word) < 12 or word.isdigit() or word.isalpha() or "." in word or _is_hex(word):
+        return False  # short words, ids, plain words, dotted names, trace ids and SHAs are not secrets
     return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+
+
+def _is_hex(word: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in word)
 
 
 def _redact_bot_tokens(value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.alerts.bot_alerts import run_failed_alert
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
-from orchestrator.clients.github_api import GitHubClient, GitHubError
+from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRateLimited
 from orchestrator.commands.model import CommandSet
 from orchestrator.jobs.messages import CancelRequest, PollRequest, RunEvent
 from orchestrator.observability import metrics
@@ -20,6 +21,7 @@ from orchestrator.runs.polling import poll_delay
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.state.jobs import JobRecord, JobStore
 
+MAX_QUEUE_DELAY_SECONDS = 900  # SQS's longest delay: a longer wait is made of several polls
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 
 
@@ -61,28 +63,36 @@ class RunFollower:
         if record is None or record.run_id is None or record.conclusion is not None:
             return  # finished (perhaps through a webhook): the chain ends here, with no API call
 
+        took: list[bool] = []
+
         def take_turn(current: JobRecord | None) -> JobRecord | None:
+            took.clear()
             if current is None or current.polls != request.attempt:
                 return None  # another chain (a duplicated message) already took this turn
             current.polls += 1
+            took.append(True)
             return current
 
         record = self._jobs.update(record.interaction_id, take_turn)
-        if record is None or record.polls != request.attempt + 1:
+        if record is None or not took:
             return
         with log_context(trace_id=record.trace_id, user_id=record.user_id, cmd=record.command):
+            wait = 0.0
             try:
                 snapshot = RunSnapshot.from_api(self._github.get_run(record.run_id))  # type: ignore[arg-type]
                 record = self._observe(record, snapshot)
-            except (GitHubError, BadRunData) as exc:
-                # GitHub down, rate limited or odd: keep going, the next poll comes later.
+            except (GitHubError, BadRunData, DiscordError) as exc:
+                # GitHub down, rate limited or odd, or Discord down (the record still says a render
+                # is pending): keep going, the next poll comes later, no sooner than GitHub asked.
+                if isinstance(exc, GitHubRateLimited):
+                    wait = exc.retry_after_seconds or 0.0
                 get_logger().warning("poll failed; will poll again", extra={"error": type(exc).__name__})
             if record.conclusion is not None:
                 return
             if record.polls >= self._poll_limit:
                 get_logger().warning("poll limit reached: the message will not be updated further")
                 return
-            self._schedule(record.interaction_id, record.polls)
+            self._schedule(record.interaction_id, record.polls, at_least=wait)
 
     def apply_event(self, event: RunEvent) -> dict[str, Any]:
         """A webhook delivery (already deduplicated by its delivery id)."""
@@ -155,12 +165,10 @@ class RunFollower:
             self._metrics.emit(metrics.command_dimension(updated.command, self._commands.commands.keys()), values)
         return updated
 
-    def _schedule(self, interaction_id: str, attempt: int) -> None:
+    def _schedule(self, interaction_id: str, attempt: int, *, at_least: float = 0.0) -> None:
+        delay = max(poll_delay(attempt, webhooks=self._webhooks), min(math.ceil(at_least), MAX_QUEUE_DELAY_SECONDS))
         try:
-            self._queue.send(
-                PollRequest(interaction_id, attempt).to_message(),
-                delay_seconds=poll_delay(attempt, webhooks=self._webhooks),
-            )
+            self._queue.send(PollRequest(interaction_id, attempt).to_message(), delay_seconds=delay)
         except QueueUnavailable as exc:
             get_logger().warning("could not schedule the next poll", extra={"reason": str(exc)})
 

@@ -55,13 +55,14 @@ class RunSnapshot:
     def rank(self) -> int:
         # A conclusion means it is over, whatever the status field (seen: "completed" actions
         # whose status still says "queued").
-        return 3 if self.conclusion else _RANK.get(self.status, 1)
+        return rank_of(self.status, self.conclusion) or 1
 
 
 def rank_of(status: str | None, conclusion: str | None) -> int:
     if conclusion:
         return 3
-    return _RANK.get(status or "", 0)
+    # "completed" without a conclusion is not a result we can show: no further than running.
+    return min(_RANK.get(status or "", 0), 2)
 
 
 def is_stale(snapshot: RunSnapshot, status: str | None, conclusion: str | None, updated_at: str | None) -> bool:

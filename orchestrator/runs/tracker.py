@@ -114,7 +114,8 @@ class RunTracker:
                 if settled is None or settled.render_owner != me:
                     return settled or current
                 current = settled
-            return current
+            # Still changing after every round: let go, so the next event or poll renders the rest.
+            return self._jobs.update(current.interaction_id, _release(me)) or current
         except BaseException:
             # Let the next event or poll render at once rather than wait for the lease to lapse.
             self._jobs.update(current.interaction_id, _release(me))
