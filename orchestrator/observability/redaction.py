@@ -63,7 +63,8 @@ BUILT_IN_SHAPES: tuple[Shape, ...] = (
         re.compile(
             # To its END line; a truncated block, to the end of the text or of the JSON string it is in.
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
-            r"(?:(?!-----END)[^\"])*(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----)?",
+            # (an escape such as \" or \n is one unit: a JSON string's escaped quote does not end it)
+            r"(?:(?!-----END)(?:\\.|[^\"\\]))*(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----)?",
             re.S,
         ),
         ("PRIVATE KEY",),

@@ -97,8 +97,21 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def leaks(output: Any, needles: Iterable[str]) -> list[str]:
-    """The needles found in `output`: raw, JSON-escaped, or inside any JSON document it holds."""
+def leaks(output: Any, needles: Iterable[str], *, baseline: Any = None) -> list[str]:
+    """The needles found in `output`: raw, JSON-escaped, or inside any JSON document it holds.
+
+    A needle also found in `baseline` (the same output made without the secret) is not a leak: it
+    matched something that is always there (a key, a label)."""
+    found = [
+        needle for needle in needles if any(form in text for form in escaped_forms(needle) for text in _texts(output))
+    ]
+    if baseline is not None and found:
+        always_there = set(leaks(baseline, found))
+        found = [needle for needle in found if needle not in always_there]
+    return found
+
+
+def _texts(output: Any) -> list[str]:
     texts: list[str] = []
     if isinstance(output, bytes):
         output = output.decode("utf-8", errors="replace")
@@ -113,15 +126,11 @@ def leaks(output: Any, needles: Iterable[str]) -> list[str]:
     else:
         texts.extend(_strings(output))
         texts.append(json.dumps(output, ensure_ascii=False, default=str))
-    found: list[str] = []
-    for needle in needles:
-        if any(form in text for form in escaped_forms(needle) for text in texts):
-            found.append(needle)
-    return found
+    return texts
 
 
-def assert_no_leak(output: Any, needles: Iterable[str], where: str) -> None:
-    found = leaks(output, needles)
+def assert_no_leak(output: Any, needles: Iterable[str], where: str, *, baseline: Any = None) -> None:
+    found = leaks(output, needles, baseline=baseline)
     if found:
         text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, default=str)
         context = []

@@ -157,7 +157,7 @@ def test_values_json_has_no_type_for_are_written_as_text(logs: io.StringIO) -> N
         },
     )
     [line] = parse_lines(logs.getvalue())
-    assert line["when"] == "2026-11-22" and line["amount"] == "1.50" and line["tags"] == "{'a'}"
+    assert line["when"] == "2026-11-22" and line["amount"] == "1.50" and line["tags"] == ["a"]
     assert line["raw"] == "b'\\x00bytes'" and line["obj"].startswith("<object object")
 
 

@@ -14,13 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from orchestrator.clients.discord_api import DiscordClient
+from orchestrator.commands.model import OptionValue
 from orchestrator.devtools.signing import interaction_token
 from orchestrator.interactions import responses
 from orchestrator.messages.debug_report import debug_report
+from orchestrator.messages.job_messages import option_fields
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import Redactor, active_redactor
 from orchestrator.settings import SECRET_NAMES, SettingsError, load_settings
@@ -32,8 +34,8 @@ from tests.observability.strategies import (
     OPERATOR_PATTERNS,
     SECRET_KINDS,
     Secret,
-    for_json,
     nested,
+    neutral,
     sentences,
 )
 from tests.observability.support import (
@@ -41,7 +43,6 @@ from tests.observability.support import (
     PROPERTY,
     assert_no_leak,
     capture_logs,
-    known_gap,
     parse_lines,
     redactor_installed,
 )
@@ -61,31 +62,57 @@ def redactor_for(secret: Secret) -> Redactor:
 # -- (a) log lines ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", sorted(SECRET_KINDS))
-@PER_KIND
-@given(data=st.data())
-def test_log_lines_never_carry_a_secret(kind: str, data: st.DataObject) -> None:
-    secret = data.draw(SECRET_KINDS[kind].filter(for_json), label="secret")
-    message = data.draw(sentences(secret, json_safe=True), label="message")
-    leaf = data.draw(sentences(secret, json_safe=True), label="leaf")
-    structure = data.draw(nested(leaf, secret.needles), label="structure")
-    masked_needles = (message[:-4],) if len(message) > 8 else ()
-
-    with redactor_installed(redactor_for(secret)), capture_logs() as stream:
+def emit_log_lines(redactor: Redactor, message: str, leaf: str, structure: Any) -> str:
+    with redactor_installed(redactor), capture_logs() as stream:
         log = get_logger()
         with log_context(trace_id=TRACE_ID, user_id=USER_ID, cmd="deploy"):
             log.info(message)
             log.warning("GitHub answered: %s", message)
-            log.info("event", extra={"payload": structure.value, "api_token": message, "note": message})
+            log.info("event", extra={"payload": structure, "api_token": message, "note": message})
             try:
                 raise RuntimeError(message)
             except RuntimeError:
                 log.exception("dispatch failed")
             log.debug("nested", extra={"response": {"headers": {"Authorization": message}, "body": [leaf, (leaf,)]}})
+    return stream.getvalue()
 
-    text = stream.getvalue()
-    assert len(text.splitlines()) == 5
-    assert_no_leak(text, (*secret.needles, *structure.needles, *masked_needles), "log lines")
+
+@pytest.mark.parametrize("kind", sorted(SECRET_KINDS))
+@PER_KIND
+@given(data=st.data())
+def test_log_lines_never_carry_a_secret(kind: str, data: st.DataObject) -> None:
+    secret = data.draw(SECRET_KINDS[kind], label="secret")
+    message = data.draw(sentences(secret), label="message")
+    leaf = data.draw(sentences(secret), label="leaf")
+    # A private key block without its END line, followed by a double quote, breaks the line's JSON: a
+    # known gap, tested on its own below.
+    truncated_key = secret.kind == "private_key" and "-----END" not in secret.text
+    assume(not (truncated_key and any('"' in text.split(secret.text, 1)[1] for text in (message, leaf))))
+    structure = data.draw(nested(leaf, secret.needles), label="structure")
+    masked_needles = (message[:-4],) if len(message) > 8 else ()
+
+    text = emit_log_lines(redactor_for(secret), message, leaf, structure.value)
+    plain_message, plain_leaf, plain_structure = neutral((message, leaf, structure.value), secret)
+    baseline = emit_log_lines(redactor_for(secret), plain_message, plain_leaf, plain_structure)
+    assert len(parse_lines(text)) == 5
+    assert_no_leak(text, (*secret.needles, *structure.needles, *masked_needles), "log lines", baseline=baseline)
+
+
+def test_a_truncated_private_key_in_quotes_keeps_the_log_line_json(logs: Any) -> None:
+    get_logger().info(
+        'cannot load "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA" from disk', extra={"step": "load"}
+    )
+    [line] = parse_lines(logs.getvalue())
+    assert line["step"] == "load" and "MIIEpAIBAAKCAQEA" not in line["msg"]
+
+
+@pytest.mark.parametrize("secret", ['"Quoted-Start-9f3k', "\\Backslash-Start-9f3k", "Backslash-End-9f3k\\"])
+def test_configured_secrets_with_quotes_keep_log_lines_json(logs: Any, secret: str) -> None:
+    """Found by these tests: the raw form was replaced inside the JSON-escaped one, leaving a stray backslash."""
+    with redactor_installed(Redactor(secrets=[secret])):
+        get_logger().info(f"secret is {secret}", extra={"step": "load"})
+    [line] = parse_lines(logs.getvalue())
+    assert line["step"] == "load" and secret not in line["msg"]
 
 
 def test_log_lines_stay_json_after_redaction(logs: Any) -> None:
@@ -113,6 +140,25 @@ def test_log_lines_stay_json_after_redaction(logs: Any) -> None:
 # -- (b) traces and /debug-last ------------------------------------------------------------------------
 
 
+def store_and_report(redactor: Redactor, error: str, detail: str, structure: Any, run_url: str | None) -> Trace:
+    with redactor_installed(redactor):  # installed at start, as in the worker
+        trace = Trace(TRACE_ID, USER_ID, "deploy", time.time() - 5)
+        with step(trace, "verify signature"):
+            pass
+        with step(trace, "dispatch", workflow="deploy.yml") as dispatching:
+            dispatching.note(reason=detail, response=structure)
+            dispatching.fail(error)
+        trace.fail(error)
+        trace.run_url = run_url
+        raw = trace.to_dict()
+        # Structures straight into the details too, as a stored trace from an older version could hold them.
+        raw["steps"][1]["details"]["raw_response"] = structure
+        raw["steps"][1]["details"]["headers"] = {"authorization": detail, "x-request-id": "8d1c0b4e"}
+        raw["steps"][1]["details"]["history"] = [(detail, {"token": detail})]
+        # What JobWorker._save_trace stores.
+        return Trace.from_dict(active_redactor().value(raw))
+
+
 @pytest.mark.parametrize("kind", sorted(SECRET_KINDS))
 @PER_KIND
 @given(data=st.data())
@@ -121,30 +167,19 @@ def test_stored_traces_and_debug_report_never_carry_a_secret(kind: str, data: st
     error = data.draw(sentences(secret), label="error")
     detail = data.draw(sentences(secret), label="detail")
     structure = data.draw(nested(detail, secret.needles), label="structure")
+    run_url = data.draw(st.sampled_from((None, "https://github.com/acme/ops/actions/runs/16000000001")))
 
-    trace = Trace(TRACE_ID, USER_ID, "deploy", time.time() - 5)
-    with step(trace, "verify signature"):
-        pass
-    with step(trace, "dispatch", workflow="deploy.yml") as dispatching:
-        dispatching.note(reason=detail)
-        dispatching.fail(error)
-    trace.fail(error)
-    trace.run_url = data.draw(st.sampled_from((None, "https://github.com/acme/ops/actions/runs/16000000001")))
-    raw = trace.to_dict()
-    # Structures straight into the details (note() would flatten them to their repr: see test_trace_notes_*).
-    raw["steps"][1]["details"]["response"] = structure.value
-    raw["steps"][1]["details"]["headers"] = {"authorization": detail, "x-request-id": "8d1c0b4e"}
-    raw["steps"][1]["details"]["history"] = [(detail, {"token": detail})]
-
+    stored = store_and_report(redactor_for(secret), error, detail, structure.value, run_url)
     with redactor_installed(redactor_for(secret)):
-        # What JobWorker._save_trace stores, and what /debug-last later shows from it.
-        stored = Trace.from_dict(active_redactor().value(raw))
-        report = debug_report(stored, requested=None)
+        report = debug_report(stored, requested=None)  # what /debug-last later shows from it
+    plain_error, plain_detail, plain_structure = neutral((error, detail, structure.value), secret)
+    baseline = store_and_report(redactor_for(secret), plain_error, plain_detail, plain_structure, run_url)
+    with redactor_installed(redactor_for(secret)):
+        baseline_report = debug_report(baseline, requested=None)
 
     needles = (*secret.needles, *structure.needles)
-    assert_no_leak(stored.to_dict(), needles, "stored trace")
-    assert_no_leak(stored.to_json(), needles, "stored trace JSON")
-    assert_no_leak(report, needles, "/debug-last report")
+    assert_no_leak(stored.to_json(), needles, "stored trace", baseline=baseline.to_json())
+    assert_no_leak(report, needles, "/debug-last report", baseline=baseline_report)
     assert report.startswith("**/deploy**") and TRACE_ID in report  # the report itself is intact
 
 
@@ -159,11 +194,11 @@ def test_ephemeral_replies_never_carry_a_secret(kind: str, data: st.DataObject) 
     text = data.draw(sentences(secret), label="text")
     with redactor_installed(redactor_for(secret)):
         reply = responses.ephemeral_message(f"/deploy was not run: {text}. Please try again.")
+        baseline = responses.ephemeral_message(f"/deploy was not run: {neutral(text, secret)}. Please try again.")
     assert reply["type"] == responses.CHANNEL_MESSAGE_WITH_SOURCE
     assert reply["data"]["flags"] == responses.EPHEMERAL
     assert len(reply["data"]["content"]) <= responses.MAX_CONTENT
-    assert_no_leak(reply, secret.needles, "ephemeral reply")
-    assert_no_leak(json.dumps(reply), secret.needles, "ephemeral reply JSON")
+    assert_no_leak(json.dumps(reply), secret.needles, "ephemeral reply", baseline=json.dumps(baseline))
 
 
 # -- (d) Discord message edits -----------------------------------------------------------------------------
@@ -180,13 +215,7 @@ class CapturingTransport(httpx.MockTransport):
         return httpx.Response(200, json={"id": "1", "content": ""})
 
 
-@pytest.mark.parametrize("kind", sorted(SECRET_KINDS))
-@PER_KIND
-@given(data=st.data())
-def test_discord_message_edits_never_carry_a_secret(kind: str, data: st.DataObject) -> None:
-    secret = data.draw(SECRET_KINDS[kind], label="secret")
-    texts = [data.draw(sentences(secret), label=f"text{i}") for i in range(4)]
-    structure = data.draw(nested(texts[3], secret.needles), label="structure")
+def sent_edit(redactor: Redactor, texts: list[str], structure: Any) -> str:
     message: dict[str, Any] = {
         "content": texts[0],
         "embeds": [
@@ -198,17 +227,29 @@ def test_discord_message_edits_never_carry_a_secret(kind: str, data: st.DataObje
             }
         ],
         "allowed_mentions": {"parse": []},
-        "attachments": (structure.value,),
+        "attachments": (structure,),
     }
     transport = CapturingTransport()
     token = interaction_token("1150000000000000001")
-    with redactor_installed(redactor_for(secret)), httpx.Client(transport=transport) as http:
+    with redactor_installed(redactor), httpx.Client(transport=transport) as http:
         DiscordClient(http, "https://discord.com/api/v10", APPLICATION_ID).edit_original(token, message)
-
     [request] = transport.requests
     assert request.method == "PATCH" and request.url.path.endswith("/messages/@original")
-    body = request.content.decode()
-    assert_no_leak(body, (*secret.needles, *structure.needles), "Discord message edit")
+    return request.content.decode()
+
+
+@pytest.mark.parametrize("kind", sorted(SECRET_KINDS))
+@PER_KIND
+@given(data=st.data())
+def test_discord_message_edits_never_carry_a_secret(kind: str, data: st.DataObject) -> None:
+    secret = data.draw(SECRET_KINDS[kind], label="secret")
+    texts = [data.draw(sentences(secret), label=f"text{i}") for i in range(4)]
+    structure = data.draw(nested(texts[3], secret.needles), label="structure")
+
+    body = sent_edit(redactor_for(secret), texts, structure.value)
+    plain_texts, plain_structure = neutral((texts, structure.value), secret)
+    baseline = sent_edit(redactor_for(secret), plain_texts, plain_structure)
+    assert_no_leak(body, (*secret.needles, *structure.needles), "Discord message edit", baseline=baseline)
     sent = json.loads(body)
     assert sent["embeds"][0]["title"] == "/deploy · not started"
     assert sent["allowed_mentions"] == {"parse": []}
@@ -268,10 +309,11 @@ def test_settings_errors_never_echo_a_malformed_secret(
     malformed = value[:at] + space + value[at:]
     env = base_env(commands_file) | {name: malformed} | {key: "not valid" for key in broken}
     error = settings_error(env)
+    baseline = settings_error(env | {name: "Placeholder Text"})
     assert any(problem.startswith(f"{name}: contains white space") for problem in error.problems)
     needles = [value[:at], value[at:]] if len(value) - at >= 6 else [value[:at]]
-    for text in error_texts(error):
-        assert_no_leak(text, needles, "SettingsError")
+    for text, plain in zip(error_texts(error), error_texts(baseline), strict=True):
+        assert_no_leak(text, needles, "SettingsError", baseline=plain)
 
 
 # Unencoded, a '/' would end the URL's authority: the rest would be a path, not credentials.
@@ -291,12 +333,17 @@ def test_settings_errors_never_echo_url_credentials(
     user, password = credentials
     env = base_env(commands_file) | {name: f"https://{user}:{password}@api.example.com/v10"}
     error = settings_error(env)
+    baseline = settings_error(base_env(commands_file) | {name: f"https://{user}:Placeholder@api.example.com/v10"})
     assert any(problem.startswith(f"{name}: must not contain credentials") for problem in error.problems)
-    for text in error_texts(error):
-        assert_no_leak(text, [password], "SettingsError")
+    for text, plain in zip(error_texts(error), error_texts(baseline), strict=True):
+        assert_no_leak(text, [password], "SettingsError", baseline=plain)
 
 
 GITHUB_PAT = "ghp_R8sT2vX4zB6dF8hK0mP3qS5uW7yA9cE1gI3k"
+BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwOQ.GzX1bQ.8fKqW3nV0pLx7RtY2sJd5HcB9mZa4UeTgNoQ"
+# A GitHub token no shape matches (the old `v1.` + 40 hex form), and a webhook secret: known only as settings.
+SHAPELESS_TOKEN = "v1.4f9c2a7e1b3d5f8a0c6e2b4d7f9a1c3e5b8d0f2a"
+WEBHOOK_SECRET = "whsec-Plain-Value-7c1e9a44b2"
 
 
 @pytest.mark.parametrize(
@@ -315,20 +362,66 @@ GITHUB_PAT = "ghp_R8sT2vX4zB6dF8hK0mP3qS5uW7yA9cE1gI3k"
             id="state-store-url",
         ),
         pytest.param("ENABLE_DEBUG_CMD", GITHUB_PAT, GITHUB_PAT.lower(), id="flag"),
+        pytest.param("POLL_LIMIT", GITHUB_PAT, GITHUB_PAT, id="number"),
     ],
-)
-@known_gap(
-    (
-        "settings.py echoes the raw value of GITHUB_REPOSITORY (`got {repository!r}`), of flags (`got {raw!r}`) and "
-        "state/url.py of STATE_STORE (`unsupported {url!r}`) into "
-        "SettingsError; `serve` and `validate` print it unredacted"
-    ),
 )
 def test_settings_errors_never_echo_a_secret_pasted_into_another_setting(
     tmp_path: Path, name: str, value: str, secret: str
 ) -> None:
+    """Settings that quote their value in the problem: a secret pasted there is redacted by its shape."""
     commands_file = tmp_path / "commands.yaml"
     commands_file.touch()
     error = settings_error(base_env(commands_file) | {name: value})
+    assert any(problem.startswith(f"{name}: ") for problem in error.problems)
     for text in error_texts(error):
         assert_no_leak(text, [secret], "SettingsError")
+
+
+@pytest.mark.parametrize(
+    ("env", "secret"),
+    [
+        pytest.param({"ENABLE_DEBUG_CMD": BOT_TOKEN}, BOT_TOKEN.lower(), id="flag-lowercases-a-bot-token"),
+        pytest.param(
+            {"ENABLE_ALERTS": "AKIAQX7ZK2MB4VN8RT3W"}, "akiaqx7zk2mb4vn8rt3w", id="flag-lowercases-an-aws-key"
+        ),
+        pytest.param(
+            {"GITHUB_TOKEN": SHAPELESS_TOKEN, "GITHUB_REPOSITORY": SHAPELESS_TOKEN},
+            SHAPELESS_TOKEN,
+            id="token-pasted-as-repository",
+        ),
+        pytest.param(
+            {"GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET, "GITHUB_REPOSITORY": WEBHOOK_SECRET},
+            WEBHOOK_SECRET,
+            id="webhook-secret-pasted-as-repository",
+        ),
+    ],
+)
+def test_settings_errors_never_echo_a_configured_or_lowercased_secret(
+    tmp_path: Path, env: dict[str, str], secret: str
+) -> None:
+    """Found by these tests: problems were redacted without the secret settings being read, and flags
+    quoted their value lower-cased, which case-sensitive shapes no longer match."""
+    commands_file = tmp_path / "commands.yaml"
+    commands_file.touch()
+    error = settings_error(base_env(commands_file) | env)
+    for text in error_texts(error):
+        assert_no_leak(text, [secret], "SettingsError")
+
+
+def test_option_values_are_redacted_before_they_are_clipped() -> None:
+    """Found by these tests: option values were clipped to the field size before the message was redacted."""
+    secret = "cfg-Secret-Value-Q8w3E5r7T9y1U2i4o6P8"
+    options: dict[str, OptionValue] = {"note": "x" * 1010 + " " + secret + " and more"}
+    embed: dict[str, Any] = {
+        "title": "/deploy · started",
+        "description": "queued",
+        "footer": {"text": "trace 0af76519"},
+    }
+    transport = CapturingTransport()
+    with redactor_installed(Redactor(secrets=[secret])), httpx.Client(transport=transport) as http:
+        embed["fields"] = option_fields(options, embed)
+        DiscordClient(http, "https://discord.com/api/v10", APPLICATION_ID).edit_original(
+            interaction_token("1150000000000000001"), {"embeds": [embed]}
+        )
+    [request] = transport.requests
+    assert_no_leak(request.content.decode(), [secret[:12]], "Discord message edit")
