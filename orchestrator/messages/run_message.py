@@ -46,7 +46,7 @@ def run_message(record: JobRecord, *, cancel_button: str | None) -> dict[str, An
         state, color = _RESULTS.get(record.conclusion or "", (f"finished: {record.conclusion}", GREY))
         if record.conclusion == "cancelled" and record.cancelled_by:
             state += f" by {record.cancelled_by}"
-    elif record.run_status == "in_progress":
+    elif record.run_status in ("in_progress", "completed"):  # completed, its conclusion not known yet
         state, color = "🔄 in progress", BLURPLE
     else:
         state, color = "⏳ queued", BLURPLE

@@ -60,8 +60,14 @@ class RunFollower:
 
     def poll(self, request: PollRequest) -> None:
         record = self._jobs.get(request.interaction_id)
-        if record is None or record.run_id is None or record.conclusion is not None:
-            return  # finished (perhaps through a webhook): the chain ends here, with no API call
+        if record is None or record.run_id is None:
+            return
+        if record.conclusion is not None:
+            # Finished (perhaps through a webhook): the chain ends here, with no API call, once the
+            # message shows it.
+            if record.render_pending:
+                self._tracker.refresh(record)
+            return
 
         took: list[bool] = []
 
@@ -88,6 +94,10 @@ class RunFollower:
                     wait = exc.retry_after_seconds or 0.0
                 get_logger().warning("poll failed; will poll again", extra={"error": type(exc).__name__})
             if record.conclusion is not None:
+                # The chain ends; if a render gave up while the run finished, show the result now.
+                latest = self._jobs.get(record.interaction_id)
+                if latest is not None and latest.render_pending:
+                    self._tracker.refresh(latest)
                 return
             if record.polls >= self._poll_limit:
                 get_logger().warning("poll limit reached: the message will not be updated further")

@@ -29,10 +29,12 @@ from orchestrator.state.jobs import JobRecord, JobStore
 EPHEMERAL = 1 << 6
 # An interaction token lives 15 minutes; past this age we stop trusting it and use the channel.
 TOKEN_SAFE_SECONDS = 14 * 60
-RENDER_LEASE_SECONDS = 30
+# Longer than the slowest delivery (4 tries of 10 s, with waits for Discord's 429s of up to 30 s),
+# so a lease never lapses while its holder is still editing.
+RENDER_LEASE_SECONDS = 180
+MAX_RENDER_ROUNDS = 5
 # A Cancel button stays valid this long after the command (runs rarely last longer).
 CANCEL_WINDOW_SECONDS = 3 * 24 * 3600
-MAX_RENDER_ROUNDS = 5
 
 
 class RunTracker:
@@ -102,6 +104,9 @@ class RunTracker:
         if current is None or current.render_owner != me:
             return current or record  # the lease holder re-reads before it lets go
         try:
+            # Render again while the record keeps changing under us, within half the lease: each
+            # round shows the newest state, and a change after the last one is left pending.
+            budget = self._clock() + RENDER_LEASE_SECONDS / 2
             for _ in range(MAX_RENDER_ROUNDS):
                 message = self.render(current)
                 digest = hashlib.sha256(dumps(message)).hexdigest()
@@ -114,7 +119,9 @@ class RunTracker:
                 if settled is None or settled.render_owner != me:
                     return settled or current
                 current = settled
-            # Still changing after every round: let go, so the next event or poll renders the rest.
+                if self._clock() > budget:
+                    break
+            # Still changing when the time is up: let go, so the next event or poll renders the rest.
             return self._jobs.update(current.interaction_id, _release(me)) or current
         except BaseException:
             # Let the next event or poll render at once rather than wait for the lease to lapse.

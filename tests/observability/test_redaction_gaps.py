@@ -1,8 +1,8 @@
 """Secrets that got through, one exact example each: found by the property tests of this directory.
 
-Each was a strict xfail naming the code at fault until the fix landed (commit a5026d1, "redaction
-fixes from the secret-output tests"); they stay as regression tests. What is still open is marked
-with `known_gap` where it is tested.
+Each was a strict xfail (support.known_gap) naming the code at fault until its fix landed (commits
+a5026d1, 91af988, 8f03c31); they stay as regression tests. Gaps found later get a `known_gap` test
+where the output they concern is tested.
 """
 
 from __future__ import annotations

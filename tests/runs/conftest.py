@@ -345,6 +345,7 @@ def build_worker(
     bot_token: str | None = BOT_TOKEN,
     github_http: httpx.Client | None = None,
     clients: list[httpx.Client] | None = None,
+    discord_client: DiscordClient | None = None,
 ) -> JobWorker:
     """JobWorker.assemble's wiring, with a fake clock given to the tracker and the follower."""
     github_http = github_http or http_client()
@@ -353,7 +354,8 @@ def build_worker(
         clients.extend([github_http, discord_http])
     commands = load_commands(commands_path)
     github_client = GitHubClient(github_http, github.url, GITHUB_TOKEN, REPO)
-    discord_client = DiscordClient(discord_http, discord.api_url, APPLICATION_ID, bot_token=bot_token)
+    if discord_client is None:
+        discord_client = DiscordClient(discord_http, discord.api_url, APPLICATION_ID, bot_token=bot_token)
     dispatcher = Dispatcher(github_client, state.jobs, REPO, clock=clock, sleep=lambda seconds: None)
     signer = ButtonSigner(BUTTON_SECRET.encode())
     metrics = MemoryMetrics()
@@ -405,6 +407,7 @@ class Rig:
     state: StateStore
     queue: SimQueue
     clock: FakeClock
+    commands_path: Path
     sink: WebhookSink | None = None
 
     def job(
@@ -537,7 +540,7 @@ def rig_factory(commands_path: Path, tmp_path: Path) -> Iterator[RigFactory]:
             github_http=github_http,
             clients=clients,
         )
-        return Rig(worker, github, discord, state, queue, clock, sink)
+        return Rig(worker, github, discord, state, queue, clock, commands_path, sink)
 
     yield make
     for client in clients:

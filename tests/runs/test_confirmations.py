@@ -244,12 +244,6 @@ def test_a_confirmed_ephemeral_command_keeps_its_run_message_private(live: Live)
     assert embed_of(followup)["title"] == "/hush-deploy · ⏳ queued"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG orchestrator/adapters/local_server.py:157-162 (LocalRuntime.stop): stop() shuts the listening socket "
-    "but not open keep-alive connections, whose handler threads go on serving requests with the stopped "
-    "runtime (stopped queue, state the caller may have closed)",
-)
 def test_a_stopped_server_answers_nothing_more(live: Live) -> None:
     assert live.client.get("/healthz").status_code == 200  # a kept-alive connection
     live.runtime.stop()

@@ -156,11 +156,11 @@ def test_a_short_retry_after_is_waited_out_within_the_same_poll(rig: Rig) -> Non
 
 
 def test_read_timeouts_during_a_poll_never_escape(rig_factory: RigFactory) -> None:
-    rig = rig_factory(github_http=http_client(timeout=httpx.Timeout(0.15, connect=1.0)))
+    rig = rig_factory(github_http=http_client(timeout=httpx.Timeout(0.25, connect=1.0)))
     job = rig.job()
     run_id = rig.dispatch(job)
     rig.github.advance_job(run_id)
-    rig.github.inject(*[Fault(method="GET", path=RUN_PATH, delay=0.4)] * 4)
+    rig.github.inject(*[Fault(method="GET", path=RUN_PATH, delay=1.0)] * 4)  # every attempt times out
 
     rig.run_due(rig.clock() + 10)
 
