@@ -23,7 +23,6 @@ from orchestrator.serialization import dumps_text
 
 SERVICE = "orchestrator"
 CONTEXT_FIELDS = ("trace_id", "correlation_id", "user_id", "cmd")
-_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error", "CRITICAL": "error"}
 # Powertools' own keys that we replace or do not want on every line.
 _DROPPED = {"level", "message", "timestamp", "location", "service", "sampling_rate"}
 
@@ -31,6 +30,15 @@ _DROPPED = {"level", "message", "timestamp", "location", "service", "sampling_ra
 _RECORD_ATTRIBUTES = frozenset(RESERVED_LOG_ATTRS)
 
 _context: ContextVar[dict[str, str]] = ContextVar("orchestrator_log_context", default={})  # noqa: B039
+
+
+def _level(number: int) -> str:
+    """One of our four levels, by number: custom levels (25, 35, ...) fall to the one below them."""
+    if number >= logging.ERROR:
+        return "error"
+    if number >= logging.WARNING:
+        return "warn"
+    return "info" if number >= logging.INFO else "debug"
 
 
 class JsonLineFormatter(LambdaPowertoolsFormatter):
@@ -49,7 +57,7 @@ class JsonLineFormatter(LambdaPowertoolsFormatter):
         context = _context.get()
         line: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
-            "level": _LEVELS.get(record.levelname) or record.levelname.lower(),
+            "level": _level(record.levelno),
             "service": SERVICE,
             "fn": self.fn,
             "trace_id": context.get("trace_id"),

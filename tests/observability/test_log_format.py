@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.observability.logging import configure_logging, get_logger, log_context
-from tests.observability.support import FIRST_KEYS, PROPERTY, capture_logs, known_gap, parse_lines
+from tests.observability.support import FIRST_KEYS, PROPERTY, capture_logs, parse_lines
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -78,12 +78,6 @@ def test_levels(logs: io.StringIO, method: str, level: str) -> None:
 
 @pytest.mark.parametrize(
     ("levelno", "level"), [(15, "debug"), (25, "info"), (35, "warn"), (45, "error"), (60, "error")]
-)
-@known_gap(
-    "observability/logging.py JsonLineFormatter.format maps level *names* (_LEVELS.get(record.levelname) or "
-    "record.levelname.lower()): a record at a custom level from any logger under `orchestrator.` (or a library "
-    "that registers its own level) is written as `level 25`, outside debug/info/warn/error. Suggested fix: map "
-    "by record.levelno thresholds (>= ERROR: error, >= WARNING: warn, >= INFO: info, else debug)"
 )
 def test_custom_levels_map_onto_the_four_levels(logs: io.StringIO, levelno: int, level: str) -> None:
     logging.getLogger("orchestrator.plugin").log(levelno, "a custom level")

@@ -70,3 +70,32 @@ def test_other_messages_are_not_alerts() -> None:
 def test_a_non_critical_alarm_is_an_error() -> None:
     alert = alarm_alert(json.dumps(alarm("ALARM", name="orchestrator-AckLatencyAlarm-XYZ")))
     assert alert is not None and alert.severity == "error"
+
+
+def test_a_real_sns_notification_posts_one_alert_and_repeats_are_suppressed() -> None:
+    """The alarm function's path: SNS record → alert → the shared dedupe → one post."""
+    from orchestrator.alerts.alerter import Alerter
+    from orchestrator.clients.discord_api import DiscordClient
+    from orchestrator.devtools.fake_discord import FakeDiscord
+    from orchestrator.observability.metrics import MemoryMetrics
+    from orchestrator.state.memory import MemoryAlertStore
+
+    bot_token = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.Galarm.alarm-test-token-0123456789abcdef"
+    with FakeDiscord("1150000000000000001", bot_token=bot_token) as discord:
+        import httpx
+
+        with httpx.Client(timeout=5) as http:
+            client = DiscordClient(http, discord.api_url, "1150000000000000001", bot_token=bot_token)
+            alerter = Alerter(MemoryAlertStore(), client, "1150000000000000099", MemoryMetrics(), enabled=True)
+            sns_record = {
+                "EventSource": "aws:sns",
+                "Sns": {"Type": "Notification", "Message": json.dumps(alarm("ALARM"))},
+            }
+            for _ in range(3):
+                fired = alarm_alert(sns_record["Sns"]["Message"])  # type: ignore[index]
+                assert fired is not None
+                alerter.raise_alert(fired)
+            resolved = alarm_alert(json.dumps(alarm("OK")))
+            assert resolved is not None and alerter.raise_alert(resolved)
+        posts = discord.channel_messages("1150000000000000099")
+    assert [p["embeds"][0]["title"].split(" · ")[0] for p in posts] == ["🔴 CRITICAL", "✅ RESOLVED"]
