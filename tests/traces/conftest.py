@@ -36,15 +36,13 @@ from orchestrator.runs.follower import RunFollower
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, DynamoTraceStore
 from orchestrator.state.memory import MemoryTraceStore
-from orchestrator.state.sqlite import SqliteDatabase, SqliteJobStore, SqliteTraceStore
-from orchestrator.state.store import StateStore, open_state_store
+from orchestrator.state.sqlite import SqliteDatabase, SqliteTraceStore
+from orchestrator.state.store import StateStore
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TraceStore
 from tests.conftest import RecordingQueue
 from tests.jobs.conftest import (
     APPLICATION_ID,
-    COMMANDS_YAML,
     GITHUB_TOKEN,
-    PROMPT,
     REPO,
     WORKFLOWS,
     http_client,
@@ -205,28 +203,8 @@ def fake_github() -> Iterator[FakeGitHub]:
     server.stop()
 
 
-@pytest.fixture
-def fake_discord() -> Iterator[FakeDiscord]:
-    with FakeDiscord(APPLICATION_ID) as server:
-        yield server
-
-
-@pytest.fixture
-def commands_path(tmp_path: Path) -> Path:
-    (tmp_path / "prompts").mkdir()
-    (tmp_path / "prompts" / "diagnose.md").write_text(PROMPT, encoding="utf-8")
-    path = tmp_path / "commands.yaml"
-    path.write_text(COMMANDS_YAML, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/state.db"
-    store = open_state_store(url)
-    yield store
-    if isinstance(store.jobs, SqliteJobStore):
-        store.jobs._db.close()
+# The worker harness's own fixtures, shared rather than copied (pytest finds imported fixtures).
+from tests.jobs.conftest import commands_path, fake_discord, state  # noqa: E402, F401
 
 
 @pytest.fixture
