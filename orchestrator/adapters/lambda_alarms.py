@@ -21,7 +21,8 @@ from orchestrator.state.store import open_state_store
 
 logger = configure_logging("alarms", level=os.environ.get("LOG_LEVEL", "INFO"))
 settings = load_settings(roles={Role.INTERACTIONS}, resolve_secret=ssm_secret)
-alerter = Alerter(
+alerter = Alerter.from_settings(
+    settings,
     open_state_store(settings.state_store).alerts,
     DiscordClient(
         httpx.Client(timeout=DEFAULT_TIMEOUT),
@@ -29,11 +30,7 @@ alerter = Alerter(
         settings.discord_application_id,
         bot_token=settings.discord_bot_token,
     ),
-    settings.alert_channel_id,
     EmfMetrics(),
-    enabled=settings.enable_alerts,
-    window_seconds=settings.alert_window_seconds,
-    per_minute=settings.alert_rate_per_minute,
 )
 
 

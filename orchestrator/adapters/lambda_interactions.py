@@ -56,13 +56,12 @@ def _build() -> WebApp | None:
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
         return None
-    button_secret = settings.button_secret
     return WebApp.from_settings(
         settings,
         commands,
         queue,
         # Read on first use: only button presses and confirmations need them.
-        signer=Lazy(lambda: signer_from_secret(button_secret.get() if button_secret else None)),
+        signer=Lazy(lambda: signer_from_secret(settings.button_secret)),
         pending=Lazy(lambda: _open_store(settings.state_store).pending),
     )
 

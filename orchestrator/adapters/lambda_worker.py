@@ -38,7 +38,7 @@ commands = load_commands(settings.commands_file)
 install_redactor(settings, commands)
 assert settings.work_queue_url is not None  # the worker queues its own polls
 queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
-signer = signer_from_secret(settings.button_secret.get() if settings.button_secret else None)
+signer = signer_from_secret(settings.button_secret)
 worker = JobWorker.from_settings(
     settings, commands, open_state_store(settings.state_store), EmfMetrics(), queue, signer
 )

@@ -154,7 +154,7 @@ class LocalRuntime:
         install_redactor(settings, commands)
         self.state: StateStore = open_state_store(settings.state_store)
         self.metrics = MemoryMetrics()
-        signer = signer_from_secret(settings.button_secret.get() if settings.button_secret else None)
+        signer = signer_from_secret(settings.button_secret)
         self.queue = LocalQueue(self._run_job, workers=workers, poison=(BadJobMessage,))
         self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
         app = WebApp.from_settings(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from orchestrator.commands.model import OptionSpec
 
 DEBUG_COMMAND = "debug-last"
-DEBUG_DESCRIPTION = "Show what happened to your last command (only you see it)"
 DEBUG_TRACE_OPTION = OptionSpec(
     name="trace_id",
     type="string",

@@ -11,6 +11,10 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.settings import LazySecret
 
 MAX_CUSTOM_ID = 100
 _SIGNATURE_CHARS = 22
@@ -77,9 +81,10 @@ def _base36(number: int) -> str:
             return text
 
 
-def signer_from_secret(secret: str | None) -> ButtonSigner:
-    """The configured secret's signer; without one (local runs only: Lambda requires it), a random
-    per-process key, so buttons stop working across restarts and say so when pressed."""
+def signer_from_secret(secret: LazySecret | None) -> ButtonSigner:
+    """The configured secret's signer (read now, from SSM if need be); without one (local runs
+    only: Lambda requires it), a random per-process key, so buttons stop working across restarts
+    and say so when pressed."""
     if secret is None:
         import secrets
 
@@ -87,4 +92,4 @@ def signer_from_secret(secret: str | None) -> ButtonSigner:
 
         get_logger().warning("BUTTON_SIGNING_SECRET not set: buttons will not survive a restart")
         return ButtonSigner(secrets.token_bytes(32))
-    return ButtonSigner(secret.encode())
+    return ButtonSigner(secret.get().encode())

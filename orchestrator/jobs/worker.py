@@ -140,15 +140,7 @@ class JobWorker:
             metrics_sink,
             webhooks=settings.github_webhook_secret is not None,
             poll_limit=settings.poll_limit,
-            alerter=Alerter(
-                state.alerts,
-                discord,
-                settings.alert_channel_id,
-                metrics_sink,
-                enabled=settings.enable_alerts,
-                window_seconds=settings.alert_window_seconds,
-                per_minute=settings.alert_rate_per_minute,
-            ),
+            alerter=Alerter.from_settings(settings, state.alerts, discord, metrics_sink),
         )
 
     @classmethod

@@ -22,7 +22,6 @@ from orchestrator.observability.redaction import active_redactor, is_secret_key,
 from orchestrator.serialization import dumps_text
 
 SERVICE = "orchestrator"
-CONTEXT_FIELDS = ("trace_id", "correlation_id", "user_id", "cmd")
 # Powertools' own keys that we replace or do not want on every line.
 _DROPPED = {"level", "message", "timestamp", "location", "service", "sampling_rate"}
 

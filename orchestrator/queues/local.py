@@ -108,12 +108,6 @@ class LocalQueue:
                 self._cond.wait(min(remaining, 0.05))
         return True
 
-    @property
-    def delayed(self) -> int:
-        """How many messages wait for a later time (scheduled polls)."""
-        with self._cond:
-            return len(self._heap)
-
     def _run(self) -> None:
         while True:
             with self._cond:

@@ -63,10 +63,7 @@ class RunFollower:
         if record is None or record.run_id is None:
             return
         if record.conclusion is not None:
-            # Finished (perhaps through a webhook): the chain ends here, with no API call, once the
-            # message shows it.
-            if record.render_pending:
-                self._tracker.refresh(record)
+            self._end_chain(record.interaction_id)  # finished, perhaps through a webhook: no API call
             return
 
         took: list[bool] = []
@@ -94,15 +91,19 @@ class RunFollower:
                     wait = exc.retry_after_seconds or 0.0
                 get_logger().warning("poll failed; will poll again", extra={"error": type(exc).__name__})
             if record.conclusion is not None:
-                # The chain ends; if a render gave up while the run finished, show the result now.
-                latest = self._jobs.get(record.interaction_id)
-                if latest is not None and latest.render_pending:
-                    self._tracker.refresh(latest)
+                self._end_chain(record.interaction_id)
                 return
             if record.polls >= self._poll_limit:
                 get_logger().warning("poll limit reached: the message will not be updated further")
                 return
             self._schedule(record.interaction_id, record.polls, at_least=wait)
+
+    def _end_chain(self, interaction_id: str) -> None:
+        """The run is finished and no poll follows: if a render gave up (or failed) on the way,
+        show the result now, since nothing else will."""
+        latest = self._jobs.get(interaction_id)
+        if latest is not None and latest.render_pending:
+            self._tracker.refresh(latest)
 
     def apply_event(self, event: RunEvent) -> dict[str, Any]:
         """A webhook delivery (already deduplicated by its delivery id)."""

@@ -98,7 +98,7 @@ class DynamoAlertStore:
         self._table = table
 
     def claim(self, fingerprint: str, *, now: float, window: float) -> Claim:
-        key = {PARTITION_KEY: {"S": f"alert#{fingerprint}"}, SORT_KEY: {"S": "alert"}}
+        key = _alert_key(fingerprint)
         try:
             # Conditional on the window having passed: of any number of instances, one wins.
             old = self._client.update_item(
@@ -135,7 +135,7 @@ class DynamoAlertStore:
             values[":since"] = {"N": str(claim.since)}
         self._client.update_item(
             TableName=self._table,
-            Key={PARTITION_KEY: {"S": f"alert#{fingerprint}"}, SORT_KEY: {"S": "alert"}},
+            Key=_alert_key(fingerprint),
             UpdateExpression=update,
             ExpressionAttributeValues=values,
         )
@@ -178,6 +178,10 @@ class DynamoPendingStore:
         if not old or int(old[TTL_ATTRIBUTE]["N"]) < time.time():
             return None
         return old["body"]["S"]
+
+
+def _alert_key(fingerprint: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"alert#{fingerprint}"}, SORT_KEY: {"S": "alert"}}
 
 
 def _pending_key(ref: str) -> dict[str, Any]:
