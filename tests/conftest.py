@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
-from orchestrator.observability.logging import configure_logging
+from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.queues.base import QueueUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,22 @@ def log_stream() -> Iterator[io.StringIO]:
     configure_logging("test", level="DEBUG", stream=stream)
     yield stream
     configure_logging("test", level="INFO", stream=io.StringIO())
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Everything our logger writes during the test; the handler's previous stream is restored after."""
+    handler = get_logger().registered_handler
+    previous = handler.stream if isinstance(handler, logging.StreamHandler) else None
+    stream = io.StringIO()
+    configure_logging("test", stream=stream)
+    try:
+        yield stream
+    finally:
+        handler = get_logger().registered_handler
+        if isinstance(handler, logging.StreamHandler):
+            usable = previous is not None and not getattr(previous, "closed", False)
+            handler.setStream(previous if usable else io.StringIO())
 
 
 class RecordingQueue:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +16,6 @@ from moto import mock_aws
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.state.alerts import AlertStateStore
 from orchestrator.state.dynamodb import DynamoAlertStore
@@ -175,19 +172,3 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFact
         return DynamoAlertStore(client, TABLE)
 
     yield StoreFactory(name, dynamo_store)
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything our logger writes during the test; the previous stream is restored after."""
-    handler = get_logger().registered_handler
-    previous = handler.stream if isinstance(handler, logging.StreamHandler) else None
-    stream = io.StringIO()
-    configure_logging("test", stream=stream)
-    try:
-        yield stream
-    finally:
-        handler = get_logger().registered_handler
-        if isinstance(handler, logging.StreamHandler):
-            usable = previous is not None and not getattr(previous, "closed", False)
-            handler.setStream(previous if usable else io.StringIO())

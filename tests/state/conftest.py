@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +17,6 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from moto import mock_aws
 
-from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.state.dynamodb import (
     DynamoAlertStore,
     DynamoJobStore,
@@ -181,19 +178,3 @@ def configured(layer: BasePersistenceLayer, **config: Any) -> BasePersistenceLay
 @pytest.fixture
 def layer(store: StateStore) -> BasePersistenceLayer:
     return configured(store.idempotency)
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything our logger writes during the test; the handler's previous stream is restored after."""
-    handler = get_logger().registered_handler
-    previous = handler.stream if isinstance(handler, logging.StreamHandler) else None
-    stream = io.StringIO()
-    configure_logging("test", stream=stream)
-    try:
-        yield stream
-    finally:
-        handler = get_logger().registered_handler
-        if isinstance(handler, logging.StreamHandler):
-            usable = previous is not None and not getattr(previous, "closed", False)
-            handler.setStream(previous if usable else io.StringIO())
