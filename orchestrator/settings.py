@@ -120,6 +120,8 @@ class Settings:
     poll_limit: int = 360
     alert_window_seconds: int = 300
     alert_rate_per_minute: int = 10
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: int = 30
 
     def alert_problems(self) -> list[str]:
         """Why alerts, though enabled, cannot be posted (not fatal: they are skipped, with a warning)."""
@@ -236,6 +238,8 @@ def load_settings(
     if in_lambda and lazy["BUTTON_SIGNING_SECRET"] is None:
         problems.append("BUTTON_SIGNING_SECRET: required in Lambda (signs Confirm and Cancel buttons)")
     poll_limit = _positive_int(env, "POLL_LIMIT", 360, problems)
+    breaker_failures = _positive_int(env, "BREAKER_FAILURES", 5, problems)
+    breaker_cooldown = _positive_int(env, "BREAKER_COOLDOWN_SECONDS", 30, problems)
 
     work_queue_url = env.get("WORK_QUEUE_URL", "").strip() or None
     if in_lambda and not work_queue_url:
@@ -264,6 +268,8 @@ def load_settings(
         poll_limit=poll_limit,
         alert_window_seconds=alert_window,
         alert_rate_per_minute=alert_rate,
+        breaker_failures=breaker_failures,
+        breaker_cooldown_seconds=breaker_cooldown,
     )
 
 

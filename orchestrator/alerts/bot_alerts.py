@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.alerts.model import Alert
+from orchestrator.clients.breaker import BreakerOpened
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.jobs.messages import Job
 from orchestrator.state.jobs import JobRecord
@@ -59,4 +60,16 @@ def run_failed_alert(record: JobRecord) -> Alert:
         command=record.command,
         user_name=record.user_name,
         run_url=record.html_url,
+    )
+
+
+def breaker_alert(opened: BreakerOpened) -> Alert:
+    """Calls to an API are paused: commands fail fast until it answers again."""
+    return Alert(
+        "critical",
+        "breaker",
+        f"{opened.service} failing: calls paused",
+        f"{opened.failures} failed calls in a row (last: {opened.last_error}); every call fails at once for "
+        f"{opened.cooldown_seconds:.0f} s, then one probe is let through. Users are told nothing was started. "
+        f"Check {opened.service}'s status page and the bot's logs.",
     )

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from orchestrator import __version__
+from orchestrator.clients.breaker import CircuitOpen
 from orchestrator.clients.retries import RetryPolicy, is_rate_limited, json_object, retry_after_seconds, send
 
 API_VERSION = "2022-11-28"
@@ -51,6 +52,14 @@ class GitHubRateLimited(GitHubError):
 
 class GitHubUnreachable(GitHubError):
     """The request never reached GitHub (connection failed): nothing was started."""
+
+
+class GitHubCircuitOpen(GitHubUnreachable):
+    """The breaker is open after repeated failures: the request was not sent."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__("circuit open")
+        self.retry_in = retry_in
 
 
 class GitHubOutcomeUnknown(GitHubError):
@@ -144,6 +153,8 @@ class GitHubClient:
         reached GitHub without an answer is GitHubOutcomeUnknown."""
         try:
             return send(self._http, method, url, policy=policy, **kwargs)
+        except CircuitOpen as exc:
+            raise GitHubCircuitOpen(exc.retry_in) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise GitHubUnreachable(type(exc).__name__) from exc
         except httpx.TransportError as exc:

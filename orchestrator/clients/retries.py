@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from orchestrator.clients.breaker import CircuitOpen
 from orchestrator.observability.logging import get_logger
 
 # Every call has a deadline: 3 s to connect, 10 s for anything else.
@@ -87,6 +88,8 @@ def send(
         last = attempt == policy.max_attempts
         try:
             response = client.request(method, url, json=json_body, params=params, headers=headers)
+        except CircuitOpen:
+            raise  # failing fast is the point: waiting here would pile up the retries the breaker stops
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             if last:
                 raise

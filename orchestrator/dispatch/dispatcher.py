@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from orchestrator.clients.github_api import (
+    GitHubCircuitOpen,
     GitHubClient,
     GitHubError,
     GitHubOutcomeUnknown,
@@ -23,7 +24,13 @@ from orchestrator.clients.github_api import (
     RunRef,
 )
 from orchestrator.commands.model import CommandSpec
-from orchestrator.dispatch.explain import UNREACHABLE, explain_rate_limit, explain_rejection, explain_unknown
+from orchestrator.dispatch.explain import (
+    UNREACHABLE,
+    explain_circuit_open,
+    explain_rate_limit,
+    explain_rejection,
+    explain_unknown,
+)
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.jobs.messages import Job
@@ -69,6 +76,15 @@ class Dispatcher:
         more (GitHub unreachable, or its run list failing); on the final attempt, says so instead."""
         try:
             return self._dispatch(job, spec, record)
+        except GitHubCircuitOpen as exc:
+            if record.dispatch_attempted_at is None:
+                # Nothing was ever sent for this job, so "nothing started" is the truth, and now.
+                get_logger().warning("GitHub calls paused: dispatch refused", extra={"retry_in": round(exc.retry_in)})
+                return DispatchOutcome("rejected", detail=explain_circuit_open(exc), reason="circuit_open")
+            # An earlier attempt reached GitHub: only a later look can tell whether its run exists.
+            if not final_attempt:
+                raise RetryLater(type(exc).__name__) from exc
+            return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
         except (GitHubUnreachable, RunLookupFailed) as exc:
             if not final_attempt:
                 raise RetryLater(type(exc).__name__) from exc
@@ -149,6 +165,8 @@ class Dispatcher:
                 self._sleep(self._find_interval)
             try:
                 run = self._github.find_dispatched_run(spec.workflow, correlation, created_since)
+            except GitHubCircuitOpen as exc:
+                raise RunLookupFailed("GitHub calls paused") from exc  # waiting here is what the breaker prevents
             except GitHubError as exc:
                 get_logger().warning("looking for the run failed", extra={"reason": type(exc).__name__})
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from orchestrator.clients.github_api import GitHubRateLimited, GitHubRejected
+from orchestrator.clients.github_api import GitHubCircuitOpen, GitHubRateLimited, GitHubRejected
 from orchestrator.commands.model import CommandSpec
 from orchestrator.observability.redaction import active_redactor
 
@@ -67,4 +67,12 @@ def explain_unknown(repository: str) -> str:
     return (
         "GitHub did not confirm the dispatch and the run could not be found, so it may or may not have "
         f"started. Check the Actions tab of {repository} before running the command again."
+    )
+
+
+def explain_circuit_open(exc: GitHubCircuitOpen) -> str:
+    return (
+        "GitHub has failed several times in a row, so the bot has paused its calls to it for "
+        f"{max(1, math.ceil(exc.retry_in))} s. {_NOT_STARTED} Please try again in a minute; "
+        "the operators have been alerted."
     )

@@ -13,16 +13,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import httpx
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.alerts.alerter import Alerter
-from orchestrator.alerts.bot_alerts import dispatch_alert, last_attempt_alert
+from orchestrator.alerts.bot_alerts import breaker_alert, dispatch_alert, last_attempt_alert
 from orchestrator.alerts.model import Alert
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
-from orchestrator.clients.retries import DEFAULT_TIMEOUT
+from orchestrator.clients.guarded import breaker_from_settings, guarded_client
 from orchestrator.commands.builtin import DEBUG_COMMAND
 from orchestrator.commands.model import CommandSet
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
@@ -117,18 +116,22 @@ class JobWorker:
         queue: JobQueue,
         signer: ButtonSigner,
     ) -> JobWorker:
+        github_breaker, discord_breaker = (breaker_from_settings(settings, name) for name in ("GitHub", "Discord"))
         github = GitHubClient(
-            httpx.Client(timeout=DEFAULT_TIMEOUT),
+            guarded_client(github_breaker),
             settings.github_api_url,
             settings.github_token,
             settings.github_repository,
         )
         discord = DiscordClient(
-            httpx.Client(timeout=DEFAULT_TIMEOUT),
+            guarded_client(discord_breaker),
             settings.discord_api_url,
             settings.discord_application_id,
             bot_token=settings.discord_bot_token,
         )
+        alerter = Alerter.from_settings(settings, state.alerts, discord, metrics_sink)
+        for breaker in (github_breaker, discord_breaker):
+            breaker.on_open(lambda opened: alerter.raise_alert(breaker_alert(opened)))
         return cls.assemble(
             commands,
             state,
@@ -140,7 +143,7 @@ class JobWorker:
             metrics_sink,
             webhooks=settings.github_webhook_secret is not None,
             poll_limit=settings.poll_limit,
-            alerter=Alerter.from_settings(settings, state.alerts, discord, metrics_sink),
+            alerter=alerter,
         )
 
     @classmethod
