@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.state.url import StateStoreUrlError, parse_state_store_url
 
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
@@ -122,6 +123,15 @@ class Settings:
     alert_rate_per_minute: int = 10
     breaker_failures: int = 5
     breaker_cooldown_seconds: int = 30
+    # Every user's bucket: `rate_limit_burst` commands at once, refilled at `rate_limit_per_minute`; 0 is off.
+    rate_limit_per_minute: int = 10
+    rate_limit_burst: int = 5
+    audit_retention_days: int = 90
+
+    def user_rate_limit(self) -> BucketRule | None:
+        if self.rate_limit_per_minute == 0:
+            return None
+        return BucketRule(float(self.rate_limit_per_minute), self.rate_limit_burst)
 
     def alert_problems(self) -> list[str]:
         """Why alerts, though enabled, cannot be posted (not fatal: they are skipped, with a warning)."""
@@ -240,6 +250,9 @@ def load_settings(
     poll_limit = _positive_int(env, "POLL_LIMIT", 360, problems)
     breaker_failures = _positive_int(env, "BREAKER_FAILURES", 5, problems)
     breaker_cooldown = _positive_int(env, "BREAKER_COOLDOWN_SECONDS", 30, problems)
+    rate_per_minute = _positive_int(env, "RATE_LIMIT_PER_MINUTE", 10, problems, allow_zero=True)
+    rate_burst = _positive_int(env, "RATE_LIMIT_BURST", 5, problems)
+    audit_retention = _positive_int(env, "AUDIT_RETENTION_DAYS", 90, problems)
 
     work_queue_url = env.get("WORK_QUEUE_URL", "").strip() or None
     if in_lambda and not work_queue_url:
@@ -270,15 +283,21 @@ def load_settings(
         alert_rate_per_minute=alert_rate,
         breaker_failures=breaker_failures,
         breaker_cooldown_seconds=breaker_cooldown,
+        rate_limit_per_minute=rate_per_minute,
+        rate_limit_burst=rate_burst,
+        audit_retention_days=audit_retention,
     )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+def _positive_int(
+    env: Mapping[str, str], name: str, default: int, problems: list[str], *, allow_zero: bool = False
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) == 0:
-        problems.append(f"{name}: expected a positive whole number, got {raw!r}")
+    if not raw.isdigit() or (int(raw) == 0 and not allow_zero):
+        kind = "whole number (0 or more)" if allow_zero else "positive whole number"
+        problems.append(f"{name}: expected a {kind}, got {raw!r}")
         return default
     return int(raw)
 

@@ -62,12 +62,13 @@ def _build() -> WebApp | None:
         queue,
         # Read on first use: only button presses and confirmations need them.
         signer=Lazy(lambda: signer_from_secret(settings.button_secret)),
-        pending=Lazy(lambda: _open_store(settings.state_store).pending),
+        state=Lazy(lambda: _open_store(settings.state_store)),
     )
 
 
 def _open_store(url: str) -> StateStore:
-    from orchestrator.state.store import open_state_store  # off the cold path: confirmations only
+    # Off the import path: opened by the first command that needs a rate limit or a confirmation.
+    from orchestrator.state.store import open_state_store
 
     return open_state_store(url)
 

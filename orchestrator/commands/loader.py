@@ -24,6 +24,7 @@ from orchestrator.commands.model import (
     OptionValue,
 )
 from orchestrator.observability.redaction import RedactionPatternError, compile_custom_pattern
+from orchestrator.ratelimits.bucket import BucketRule
 
 # Discord: 1-32 characters of letters, digits, '-', '_' (and a few scripts), lowercase.
 _NAME = re.compile(r"^[-_'\w]{1,32}$")
@@ -54,6 +55,7 @@ _COMMAND_KEYS = {
     "allow",
     "cancel",
     "alert_on_failure",
+    "rate_limit",
 }
 _OPTION_KEYS = {"name", "type", "description", "required", "choices"}
 _OPTION_TYPES: dict[str, Callable[[object], bool]] = {
@@ -162,6 +164,7 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
     allow = _parse_allow(raw.get("allow"), f"{where}.allow", problems)
     cancel = _parse_allow(raw.get("cancel"), f"{where}.cancel", problems)
+    rate_limit = _parse_rate_limit(raw.get("rate_limit"), f"{where}.rate_limit", problems)
     if len(problems) > before:
         return None
     return CommandSpec(
@@ -177,6 +180,7 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         allow=allow,
         cancel=cancel,
         alert_on_failure=alert_on_failure,
+        rate_limit=rate_limit,
     )
 
 
@@ -298,6 +302,23 @@ def _parse_allow(raw: object, where: str, problems: list[str]) -> AllowList | No
                 problems.append(f"{where}.{key}: {value!r} is not a Discord id")
         ids[key] = frozenset(v for v in as_text if isinstance(v, str))
     return AllowList(roles=ids["roles"], users=ids["users"])
+
+
+def _parse_rate_limit(raw: object, where: str, problems: list[str]) -> BucketRule | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping with 'per_minute' and 'burst'")
+        return None
+    _unknown_keys(raw, {"per_minute", "burst"}, where, problems)
+    per_minute, burst = raw.get("per_minute"), raw.get("burst", 1)
+    if isinstance(per_minute, bool) or not isinstance(per_minute, int | float) or not 0 < per_minute <= 600:
+        problems.append(f"{where}.per_minute: expected a number of commands a minute, above 0 and at most 600")
+        return None
+    if isinstance(burst, bool) or not isinstance(burst, int) or not 1 <= burst <= 100:
+        problems.append(f"{where}.burst: expected a whole number from 1 to 100")
+        return None
+    return BucketRule(float(per_minute), burst)
 
 
 def _read_prompt(raw: object, base_dir: Path, where: str, problems: list[str]) -> str | None:

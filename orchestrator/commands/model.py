@@ -7,6 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
+from orchestrator.ratelimits.bucket import BucketRule
+
 OptionType = Literal["string", "integer", "number", "boolean"]
 OptionValue = str | int | float | bool
 
@@ -50,6 +52,8 @@ class CommandSpec:
     # Who besides the invoker may press a run's Cancel button; None: only the invoker.
     cancel: AllowList | None = None
     alert_on_failure: bool = False  # a run of this command that fails raises an alert
+    # This command's own bucket per user (`rate_limit: {per_minute, burst}`), on top of the user's.
+    rate_limit: BucketRule | None = None
 
     def option(self, name: str) -> OptionSpec | None:
         return next((o for o in self.options if o.name == name), None)
@@ -63,3 +67,7 @@ class CommandSet:
 
     def get(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)
+
+    def rate_limited(self) -> bool:
+        """Some command has a rate limit of its own."""
+        return any(spec.rate_limit is not None for spec in self.commands.values())

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator.audit.events import refusal_event
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
 from orchestrator.commands.model import CommandSet
 from orchestrator.interactions import responses
@@ -29,6 +30,8 @@ from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue, QueueUnavailable
+from orchestrator.ratelimits.bucket import whole_seconds
+from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.serialization import loads
 from orchestrator.settings import Settings
 from orchestrator.traces.model import Trace, TraceStep
@@ -49,6 +52,7 @@ class InteractionsEndpoint:
         clock: Callable[[], float] = time.time,
         debug_enabled: bool = False,
         buttons: ButtonHandler | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._verifier = verifier
         self._commands = commands
@@ -56,6 +60,7 @@ class InteractionsEndpoint:
         self._clock = clock
         self._debug_enabled = debug_enabled
         self._buttons = buttons
+        self._rate_limiter = rate_limiter
 
     @classmethod
     def from_settings(
@@ -127,6 +132,8 @@ class InteractionsEndpoint:
         spec = self._commands.get(name)
         if spec is None:
             return self._refuse(
+                interaction,
+                caller,
                 trace,
                 origin,
                 checking,
@@ -136,6 +143,8 @@ class InteractionsEndpoint:
             )
         if spec.allow is not None and not spec.allow.permits(caller.user_id, caller.roles):
             return self._refuse(
+                interaction,
+                caller,
                 trace,
                 origin,
                 checking,
@@ -146,11 +155,26 @@ class InteractionsEndpoint:
         values, problems = check_options(spec, interaction.options)
         if problems:
             return self._refuse(
+                interaction,
+                caller,
                 trace,
                 origin,
                 checking,
                 "invalid",
                 f"/{name} was not run: " + "; ".join(problems) + ". Please try again.",
+            )
+        refusal = self._rate_limiter.check(caller.user_id, spec) if self._rate_limiter is not None else None
+        if refusal is not None:
+            which = f"/{name}" if refusal.scope == "command" else "commands"
+            return self._refuse(
+                interaction,
+                caller,
+                trace,
+                origin,
+                checking,
+                "rate_limited",
+                f"Slow down: you have run {which} too often. /{name} was not run; "
+                f"try again in {whole_seconds(refusal.retry_after)} s.",
             )
         queueing = time.perf_counter()
         trace.steps.append(_timed("check command", trace.started_at, origin, checking, queueing))
@@ -168,6 +192,7 @@ class InteractionsEndpoint:
             interaction_token=interaction.token,
             steps=tuple(trace.steps),
             ephemeral=spec.ephemeral,
+            roles=tuple(sorted(caller.roles)),
         )
         if spec.confirm and self._buttons is not None:
             return self._buttons.ask(job, spec)
@@ -186,9 +211,18 @@ class InteractionsEndpoint:
         spec = self._commands.get(command)
         return bool(spec and spec.ephemeral)
 
-    def _refuse(self, trace: Trace, origin: float, checking: float, outcome: str, reply: str) -> dict[str, Any]:
-        """Answer at once, and hand the trace to the worker to store (best effort: the user's
-        answer must not wait on, or fail with, the queue)."""
+    def _refuse(
+        self,
+        interaction: Interaction,
+        caller: Caller,
+        trace: Trace,
+        origin: float,
+        checking: float,
+        outcome: str,
+        reply: str,
+    ) -> dict[str, Any]:
+        """Answer at once, and hand the trace and audit event to the worker to store (best effort:
+        the user's answer must not wait on, or fail with, the queue)."""
         step = _timed("check command", trace.started_at, origin, checking, time.perf_counter())
         step.status = "failed"
         step.details["outcome"] = outcome
@@ -196,7 +230,8 @@ class InteractionsEndpoint:
         trace.fail(reply)
         get_logger().info(f"command {outcome.replace('_', ' ')}", extra={"outcome": outcome})
         try:
-            self._queue.send(TraceOnly(trace, outcome).to_message())
+            audit = refusal_event(interaction, caller, trace.trace_id, trace.started_at, outcome, reply)
+            self._queue.send(TraceOnly(trace, outcome, audit).to_message())
         except QueueUnavailable as exc:
             get_logger().warning("trace not queued", extra={"reason": str(exc)})
         return responses.ephemeral_message(reply)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from orchestrator.audit.model import AuditEvent
 from orchestrator.commands.model import OptionValue
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.traces.model import Trace, TraceStep
@@ -47,6 +48,12 @@ class Job:
     ephemeral: bool = False
     # After a confirmation the token is the button press's: the live message is a new follow-up.
     reply_as_followup: bool = False
+    roles: tuple[str, ...] = ()  # the invoker's roles when they ran it, for the audit trail
+
+    @property
+    def confirmed(self) -> bool:
+        """Run after its invoker pressed Confirm (a `confirm: true` command)."""
+        return any(s.name == "confirmed" for s in self.steps)
 
     def to_message(self) -> str:
         # Field by field, not asdict(): asdict deep-copies everything, and this is the ACK's hot path.
@@ -68,12 +75,14 @@ class Job:
 class TraceOnly:
     KIND: ClassVar[str] = "trace"
     trace: Trace
-    outcome: str  # denied | invalid | unknown_command
+    outcome: str  # denied | invalid | unknown_command | rate_limited | cancelled
+    audit: AuditEvent | None = None  # the attempt, for the worker to record
 
     def to_message(self) -> str:
-        return dumps_text(
-            {"v": SCHEMA_VERSION, "kind": self.KIND, "trace": self.trace.to_dict(), "outcome": self.outcome}
-        )
+        fields: dict[str, Any] = {"trace": self.trace.to_dict(), "outcome": self.outcome}
+        if self.audit is not None:
+            fields["audit"] = self.audit.to_dict()
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **fields})
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,7 @@ class CancelRequest:
 
 
 Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest
-_OPTIONAL = frozenset({"ephemeral", "reply_as_followup"})
+_OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit"})
 
 _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     Job.KIND: {
@@ -147,8 +156,9 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "steps": list,
         "ephemeral": bool,
         "reply_as_followup": bool,
+        "roles": list,
     },
-    TraceOnly.KIND: {"trace": dict, "outcome": str},
+    TraceOnly.KIND: {"trace": dict, "outcome": str, "audit": dict},
     DebugRequest.KIND: {
         "interaction_id": str,
         "application_id": str,
@@ -196,7 +206,8 @@ def parse_message(body: str) -> Message:
         raise BadJobMessage("options must map names to scalar values")
     try:
         if kind == TraceOnly.KIND:
-            return TraceOnly(Trace.from_dict(raw["trace"]), raw["outcome"])
+            audit = AuditEvent.from_dict(raw["audit"]) if "audit" in raw else None
+            return TraceOnly(Trace.from_dict(raw["trace"]), raw["outcome"], audit)
         if kind == DebugRequest.KIND:
             return DebugRequest(**raw)
         if kind == PollRequest.KIND:
@@ -205,6 +216,9 @@ def parse_message(body: str) -> Message:
             return RunEvent(**raw)
         if kind == CancelRequest.KIND:
             return CancelRequest(**raw)
-        return Job(**{**raw, "steps": tuple(TraceStep.from_dict(step) for step in raw["steps"])})
+        if not all(isinstance(role, str) for role in raw.get("roles", ())):
+            raise BadJobMessage("roles must be Discord ids")
+        steps = tuple(TraceStep.from_dict(step) for step in raw["steps"])
+        return Job(**{**raw, "steps": steps, "roles": tuple(raw.get("roles", ()))})
     except (KeyError, TypeError, ValueError) as exc:
         raise BadJobMessage(f"malformed {kind} message ({type(exc).__name__})") from exc

@@ -19,6 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.alerts.bot_alerts import breaker_alert, dispatch_alert, last_attempt_alert
 from orchestrator.alerts.model import Alert
+from orchestrator.audit.events import job_event
+from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.guarded import breaker_from_settings, guarded_client
@@ -46,6 +48,7 @@ from orchestrator.runs.follower import RunFollower
 from orchestrator.runs.polling import DEFAULT_POLL_LIMIT
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.settings import Settings
+from orchestrator.state.audit import DEFAULT_AUDIT_RETENTION_DAYS
 from orchestrator.state.jobs import JobRecord, JobStore
 from orchestrator.state.store import StateStore
 from orchestrator.state.traces import TraceStore
@@ -55,6 +58,14 @@ from orchestrator.traces.model import Trace, TraceStep, step
 IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600
 # GitHub redelivers on request (an operator's "Redeliver") for up to a few days.
 DELIVERY_TTL_SECONDS = 7 * 24 * 3600
+
+
+_REFUSAL_METRICS = {
+    "denied": metrics.COMMAND_DENIED,
+    "invalid": metrics.COMMAND_INVALID,
+    "unknown_command": metrics.COMMAND_INVALID,
+    "rate_limited": metrics.COMMAND_RATE_LIMITED,
+}
 
 
 class JobWorker:
@@ -68,10 +79,12 @@ class JobWorker:
         follower: RunFollower,
         *,
         metrics_sink: metrics.MetricsSink,
+        audit: AuditTrail | None = None,
         alerter: Alerter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._commands = commands
+        self._audit = audit or AuditTrail(state.audit, clock=clock)
         self._command_names = frozenset(commands.commands)
         self._jobs: JobStore = state.jobs
         self._traces: TraceStore = state.traces
@@ -144,6 +157,7 @@ class JobWorker:
             webhooks=settings.github_webhook_secret is not None,
             poll_limit=settings.poll_limit,
             alerter=alerter,
+            audit_retention_days=settings.audit_retention_days,
         )
 
     @classmethod
@@ -161,8 +175,10 @@ class JobWorker:
         webhooks: bool,
         poll_limit: int = DEFAULT_POLL_LIMIT,
         alerter: Alerter | None = None,
+        audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
     ) -> JobWorker:
         """The worker from its parts (tests build the parts themselves)."""
+        audit = AuditTrail(state.audit, retention_days=audit_retention_days)
         tracker = RunTracker(state.jobs, github, discord, signer)
         follower = RunFollower(
             state.jobs,
@@ -175,8 +191,19 @@ class JobWorker:
             webhooks=webhooks,
             poll_limit=poll_limit,
             alerter=alerter,
+            audit=audit,
         )
-        return cls(commands, state, dispatcher, discord, tracker, follower, metrics_sink=metrics_sink, alerter=alerter)
+        return cls(
+            commands,
+            state,
+            dispatcher,
+            discord,
+            tracker,
+            follower,
+            metrics_sink=metrics_sink,
+            audit=audit,
+            alerter=alerter,
+        )
 
     def process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None = None) -> None:
         """Handle one queue message; `sent_at` is when it was queued (for the ACK latency).
@@ -303,6 +330,10 @@ class JobWorker:
             "dispatch finished",
             extra={"outcome": outcome.kind, "run_id": outcome.run_id, "workflow": spec.workflow if spec else None},
         )
+        # Here, inside the idempotent call: a redelivered job replays its outcome without a second event.
+        detail = f"{outcome.kind}: {outcome.reason}" if outcome.reason else outcome.kind
+        attempt = "confirmed" if job.confirmed else "accepted"
+        self._audit.record(job_event(job, attempt, self._clock(), run_id=outcome.run_id, detail=detail))
         return outcome.to_dict()
 
     def _new_record(self, job: Job) -> JobRecord:
@@ -332,8 +363,11 @@ class JobWorker:
         trace = message.trace
         with log_context(trace_id=trace.trace_id, user_id=trace.user_id, cmd=trace.command):
             self._save_trace(trace)
-            metric = metrics.COMMAND_DENIED if message.outcome == "denied" else metrics.COMMAND_INVALID
-            self._metrics.emit(self._dimension(trace.command), [(metric, 1.0)])
+            if message.audit is not None:
+                self._audit.record(message.audit)
+            metric = _REFUSAL_METRICS.get(message.outcome)
+            if metric is not None:
+                self._metrics.emit(self._dimension(trace.command), [(metric, 1.0)])
 
     def _answer_debug(self, request: DebugRequest) -> None:
         wanted = request.requested_trace_id

@@ -25,6 +25,7 @@ OTHER_COMMAND = "other"
 COMMAND_ACCEPTED = ("CommandAccepted", MetricUnit.Count)
 COMMAND_DENIED = ("CommandDenied", MetricUnit.Count)
 COMMAND_INVALID = ("CommandInvalid", MetricUnit.Count)
+COMMAND_RATE_LIMITED = ("CommandRateLimited", MetricUnit.Count)
 COMMAND_FAILED = ("CommandFailed", MetricUnit.Count)
 ACK_LATENCY = ("AckLatency", MetricUnit.Milliseconds)
 DISPATCH_LATENCY = ("DispatchLatency", MetricUnit.Milliseconds)

@@ -9,6 +9,8 @@ from typing import Any
 
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.alerts.bot_alerts import run_failed_alert
+from orchestrator.audit.events import run_cancel_event
+from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRateLimited
 from orchestrator.commands.model import CommandSet
@@ -39,9 +41,11 @@ class RunFollower:
         webhooks: bool,
         poll_limit: int,
         alerter: Alerter | None = None,
+        audit: AuditTrail | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._jobs = jobs
+        self._audit = audit
         self._commands = commands
         self._github = github
         self._discord = discord
@@ -132,6 +136,7 @@ class RunFollower:
             )
             if not allowed:
                 get_logger().info("cancel denied", extra={"outcome": "denied"})
+                self._audit_cancel(request, record, "denied", "pressed Cancel on a run they may not cancel")
                 self._tell_presser(
                     request,
                     f"Only {record.user_name}, who started this run, or the roles allowed to cancel "
@@ -151,6 +156,7 @@ class RunFollower:
                 self._tell_presser(request, "GitHub says the run can no longer be cancelled: it has already finished.")
                 return
             get_logger().info("cancel requested", extra={"outcome": "cancelled", "run_id": record.run_id})
+            self._audit_cancel(request, record, "run_cancelled", "GitHub accepted the cancel")
 
             def note(current: JobRecord | None) -> JobRecord | None:
                 if current is None:
@@ -162,6 +168,14 @@ class RunFollower:
             if updated is not None:
                 self._tracker.refresh(updated)
             self._tell_presser(request, "Cancel requested: the message shows the result when GitHub confirms it.")
+
+    def _audit_cancel(self, request: CancelRequest, record: JobRecord, outcome: str, detail: str) -> None:
+        if self._audit is not None:
+            self._audit.record(
+                run_cancel_event(
+                    record, request.user_id, request.user_name, request.roles, outcome, self._clock(), detail
+                )
+            )
 
     def _observe(self, record: JobRecord, snapshot: RunSnapshot) -> JobRecord:
         finished_before = record.conclusion is not None

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from orchestrator.audit.model import AuditEvent
+from orchestrator.ratelimits.bucket import BucketRule, BucketState, Decision, take_token
+from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
+from orchestrator.state.audit import MAX_AUDIT_READ
 from orchestrator.state.jobs import (
     JOB_RETENTION_SECONDS,
     MAX_UPDATE_ATTEMPTS,
@@ -17,6 +22,7 @@ from orchestrator.state.jobs import (
     UpdateConflict,
     apply_change,
 )
+from orchestrator.state.ratelimits import RateLimitConflict, bucket_ttl
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
@@ -178,6 +184,101 @@ class DynamoPendingStore:
         if not old or int(old[TTL_ATTRIBUTE]["N"]) < time.time():
             return None
         return old["body"]["S"]
+
+
+class DynamoRateLimitStore:
+    """One item per bucket; a take reads it and writes it back on condition that nobody else did."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
+        item_key = {PARTITION_KEY: {"S": f"ratelimit#{key}"}, SORT_KEY: {"S": "bucket"}}
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            item = self._client.get_item(TableName=self._table, Key=item_key, ConsistentRead=True).get("Item")
+            # An item TTL has not yet deleted is a full bucket, which is what a missing one means too.
+            live = item is not None and float(item[TTL_ATTRIBUTE]["N"]) >= now
+            state = BucketState(float(item["tokens"]["N"]), float(item["counted_at"]["N"])) if item and live else None
+            decision = take_token(state, rule, now)
+            if not decision.allowed:
+                return decision
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            if item is not None:
+                condition = {
+                    "ConditionExpression": "counted_at = :counted_at",
+                    "ExpressionAttributeValues": {":counted_at": item["counted_at"]},
+                }
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        **item_key,
+                        "tokens": {"N": repr(decision.state.tokens)},
+                        "counted_at": {"N": repr(now)},
+                        TTL_ATTRIBUTE: {"N": str(int(bucket_ttl(rule, now, decision.state.tokens)) + 1)},
+                    },
+                    **condition,
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue  # another instance took a token meanwhile: count again
+            return decision
+        raise RateLimitConflict(key)
+
+
+class DynamoAuditStore:
+    """Items by UTC day (pk audit#YYYY-MM-DD, sk time#interaction#outcome): a day is one query,
+    newest first; one user's events are the same queries, filtered."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def record(self, event: AuditEvent, *, expires_at: float) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                PARTITION_KEY: {"S": f"audit#{_day(event.at)}"},
+                SORT_KEY: {"S": f"{event.at:017.6f}#{event.interaction_id}#{event.outcome}"},
+                "user_id": {"S": event.user_id},
+                "data": {"S": dumps_text(event.to_dict())},
+                TTL_ATTRIBUTE: {"N": str(int(expires_at))},
+            },
+        )
+
+    def query(self, *, since: float, user_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        limit = min(limit, MAX_AUDIT_READ)
+        now = time.time()
+        found: list[AuditEvent] = []
+        day = datetime.fromtimestamp(now, UTC).date()
+        first = datetime.fromtimestamp(max(since, 0), UTC).date()
+        while day >= first and len(found) < limit:
+            found.extend(self._query_day(day.isoformat(), since, user_id, limit - len(found), now))
+            day -= timedelta(days=1)
+        return found
+
+    def _query_day(self, day: str, since: float, user_id: str | None, limit: int, now: float) -> Iterator[AuditEvent]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk >= :since",
+            "ExpressionAttributeValues": {":pk": {"S": f"audit#{day}"}, ":since": {"S": f"{since:017.6f}"}},
+            "ScanIndexForward": False,
+        }
+        if user_id is not None:
+            request["FilterExpression"] = "user_id = :user"
+            request["ExpressionAttributeValues"][":user"] = {"S": user_id}
+        for page in self._client.get_paginator("query").paginate(**request):
+            for item in page.get("Items", []):
+                if int(item[TTL_ATTRIBUTE]["N"]) < now:
+                    continue  # TTL deletes lazily
+                yield AuditEvent.from_dict(loads(item["data"]["S"]))
+                limit -= 1
+                if limit <= 0:
+                    return
+
+
+def _day(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).date().isoformat()
 
 
 def _alert_key(fingerprint: str) -> dict[str, Any]:

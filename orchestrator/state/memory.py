@@ -15,7 +15,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
+from orchestrator.audit.model import AuditEvent
 from orchestrator.observability.logging import get_logger
+from orchestrator.ratelimits.bucket import BucketRule, BucketState, Decision, take_token
 from orchestrator.state.alerts import Claim
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import Change, JobRecord, apply_change
@@ -50,6 +52,9 @@ class BoundedMap(Generic[V]):
 
     def pop(self, key: str) -> None:
         self._items.pop(key, None)
+
+    def values(self) -> list[V]:
+        return list(self._items.values())
 
 
 class MemoryJobStore:
@@ -208,3 +213,35 @@ class MemoryAlertStore:
                 return False
             self._slots.set(str(minute), used + 1)
             return True
+
+
+class MemoryRateLimitStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: BoundedMap[BucketState] = BoundedMap("rate limits")
+
+    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
+        with self._lock:
+            decision = take_token(self._buckets.get(key), rule, now)
+            if decision.allowed:
+                self._buckets.set(key, decision.state)
+            return decision
+
+
+class MemoryAuditStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: BoundedMap[tuple[AuditEvent, float]] = BoundedMap("audit")
+        self._seq = 0
+
+    def record(self, event: AuditEvent, *, expires_at: float) -> None:
+        with self._lock:
+            self._seq += 1
+            self._events.set(str(self._seq), (event, expires_at))
+
+    def query(self, *, since: float, user_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        now = time.time()
+        with self._lock:
+            kept = [event for event, expires in self._events.values() if expires > now]
+        found = [e for e in kept if e.at >= since and (user_id is None or e.user_id == user_id)]
+        return sorted(found, key=lambda e: e.at, reverse=True)[:limit]

@@ -16,9 +16,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
+from orchestrator.audit.model import AuditEvent
+from orchestrator.ratelimits.bucket import BucketRule, BucketState, Decision, take_token
+from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
+from orchestrator.state.audit import MAX_AUDIT_READ
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, Change, JobRecord, apply_change
+from orchestrator.state.ratelimits import bucket_ttl
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
@@ -59,6 +64,21 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rate_buckets (
+    key TEXT PRIMARY KEY,
+    tokens REAL NOT NULL,
+    counted_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    user_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, at);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -250,6 +270,49 @@ class SqliteAlertStore:
             conn.execute("INSERT OR REPLACE INTO alert_rate VALUES (?, ?)", (minute, (row[0] if row else 0) + 1))
             conn.execute("DELETE FROM alert_rate WHERE minute < ?", (minute - 60,))
             return True
+
+
+class SqliteRateLimitStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
+        # IMMEDIATE: read, refill and take with no other writer (process or thread) in between.
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT tokens, counted_at FROM rate_buckets WHERE key = ?", (key,)).fetchone()
+            decision = take_token(BucketState(*row) if row else None, rule, now)
+            if decision.allowed:
+                conn.execute(
+                    "INSERT OR REPLACE INTO rate_buckets VALUES (?, ?, ?, ?)",
+                    (key, decision.state.tokens, now, bucket_ttl(rule, now, decision.state.tokens)),
+                )
+                conn.execute("DELETE FROM rate_buckets WHERE expires_at < ?", (now,))
+            return decision
+
+
+class SqliteAuditStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def record(self, event: AuditEvent, *, expires_at: float) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO audit (at, user_id, body, expires_at) VALUES (?, ?, ?, ?)",
+                (event.at, event.user_id, dumps_text(event.to_dict()), expires_at),
+            )
+            conn.execute("DELETE FROM audit WHERE expires_at < ?", (time.time(),))
+
+    def query(self, *, since: float, user_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        args: list[object] = [since, time.time()]
+        where = "at >= ? AND expires_at >= ?"
+        if user_id is not None:
+            where, args = f"user_id = ? AND {where}", [user_id, *args]
+        with self._db.transaction() as conn:
+            rows = conn.execute(
+                f"SELECT body FROM audit WHERE {where} ORDER BY at DESC, seq DESC LIMIT ?",  # noqa: S608 - fixed text
+                (*args, min(limit, MAX_AUDIT_READ)),
+            ).fetchall()
+        return [AuditEvent.from_dict(loads(body)) for (body,) in rows]
 
 
 class SqliteIdempotencyLayer(BasePersistenceLayer):

@@ -9,10 +9,13 @@ from orchestrator.state.url import parse_state_store_url
 
 if TYPE_CHECKING:  # types only: the interactions function opens a store lazily, if ever
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    from mypy_boto3_dynamodb import DynamoDBClient
 
     from orchestrator.state.alerts import AlertStateStore
+    from orchestrator.state.audit import AuditStore
     from orchestrator.state.jobs import JobStore
     from orchestrator.state.pending import PendingStore
+    from orchestrator.state.ratelimits import RateLimitStore
     from orchestrator.state.traces import TraceStore
 
 
@@ -23,6 +26,8 @@ class StateStore:
     traces: TraceStore
     pending: PendingStore
     alerts: AlertStateStore
+    rate_limits: RateLimitStore
+    audit: AuditStore
 
 
 def open_state_store(url: str) -> StateStore:
@@ -36,6 +41,8 @@ def open_state_store(url: str) -> StateStore:
             memory.MemoryTraceStore(),
             memory.MemoryPendingStore(),
             memory.MemoryAlertStore(),
+            memory.MemoryRateLimitStore(),
+            memory.MemoryAuditStore(),
         )
     if parsed.kind == "sqlite":
         from orchestrator.state import sqlite
@@ -48,17 +55,24 @@ def open_state_store(url: str) -> StateStore:
             sqlite.SqliteTraceStore(db),
             sqlite.SqlitePendingStore(db),
             sqlite.SqliteAlertStore(db),
+            sqlite.SqliteRateLimitStore(db),
+            sqlite.SqliteAuditStore(db),
         )
     import boto3
 
+    assert parsed.table is not None
+    return dynamodb_state_store(boto3.client("dynamodb"), parsed.table)
+
+
+def dynamodb_state_store(client: DynamoDBClient, table: str) -> StateStore:
     from orchestrator.state import dynamodb
 
-    assert parsed.table is not None
-    client = boto3.client("dynamodb")
     return StateStore(
-        dynamodb.DynamoJobStore(client, parsed.table),
-        dynamodb.dynamo_idempotency_layer(client, parsed.table),
-        dynamodb.DynamoTraceStore(client, parsed.table),
-        dynamodb.DynamoPendingStore(client, parsed.table),
-        dynamodb.DynamoAlertStore(client, parsed.table),
+        dynamodb.DynamoJobStore(client, table),
+        dynamodb.dynamo_idempotency_layer(client, table),
+        dynamodb.DynamoTraceStore(client, table),
+        dynamodb.DynamoPendingStore(client, table),
+        dynamodb.DynamoAlertStore(client, table),
+        dynamodb.DynamoRateLimitStore(client, table),
+        dynamodb.DynamoAuditStore(client, table),
     )

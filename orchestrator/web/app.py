@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from orchestrator import __version__
 from orchestrator.commands.model import CommandSet
@@ -12,7 +13,10 @@ from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue
 from orchestrator.settings import Settings
-from orchestrator.state.pending import PendingStore
+
+if TYPE_CHECKING:  # the store's modules load when it is first opened, off the cold path
+    from orchestrator.state.store import StateStore
+from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.web.github_webhook import GitHubWebhookEndpoint
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
@@ -28,13 +32,16 @@ class WebApp:
         queue: JobQueue,
         *,
         signer: Callable[[], ButtonSigner],
-        pending: Callable[[], PendingStore],
+        state: Callable[[], StateStore],
     ) -> WebApp:
-        """The routes as both the function URL and `serve` run them."""
-        buttons = ButtonHandler(signer, pending, queue)
+        """The routes as both the function URL and `serve` run them. `state` opens the state store
+        on first use: only rate-limited commands and confirmations need it."""
+        buttons = ButtonHandler(signer, lambda: state().pending, queue)
+        limits = settings.user_rate_limit()
+        rate_limiter = RateLimiter(lambda: state().rate_limits, limits) if limits or commands.rate_limited() else None
         webhook_secret = settings.github_webhook_secret
         return cls(
-            InteractionsEndpoint.from_settings(settings, commands, queue, buttons=buttons),
+            InteractionsEndpoint.from_settings(settings, commands, queue, buttons=buttons, rate_limiter=rate_limiter),
             GitHubWebhookEndpoint(webhook_secret.get if webhook_secret else None, queue, settings.github_repository),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -43,7 +44,17 @@ def test_happy_path_and_duplicate_delivery(harness: Harness) -> None:
     assert len(harness.patches(job)) == 1
     keys = {item[PARTITION_KEY]["S"] for item in boto3.client("dynamodb").scan(TableName=TABLE)["Items"]}
     run_id = harness.state.jobs.get(job.interaction_id).run_id  # type: ignore[union-attr]
-    assert keys == {f"job#{job.interaction_id}", "idempotency", f"trace#{job.user_id}", "traces", f"run#{run_id}"}
+    [event] = harness.state.audit.query(since=0)
+    assert (event.outcome, event.run_id) == ("accepted", run_id), "the duplicate delivery recorded nothing more"
+    audit_day = datetime.fromtimestamp(event.at, UTC).date().isoformat()
+    assert keys == {
+        f"job#{job.interaction_id}",
+        "idempotency",
+        f"trace#{job.user_id}",
+        "traces",
+        f"run#{run_id}",
+        f"audit#{audit_day}",
+    }
 
 
 def test_two_lambda_instances_deliver_concurrently(make_harness: HarnessFactory) -> None:

@@ -17,15 +17,8 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from moto import mock_aws
 
-from orchestrator.state.dynamodb import (
-    DynamoAlertStore,
-    DynamoJobStore,
-    DynamoPendingStore,
-    DynamoTraceStore,
-    dynamo_idempotency_layer,
-)
 from orchestrator.state.sqlite import SqliteJobStore
-from orchestrator.state.store import StateStore, open_state_store
+from orchestrator.state.store import StateStore, dynamodb_state_store, open_state_store
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -150,13 +143,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         request.getfixturevalue("dynamodb_table")
         client: DynamoDBClient = request.getfixturevalue("dynamodb_client")
         # Built on the fixture's client, as the Lambda adapter would; reopen() goes through the URL.
-        store = StateStore(
-            DynamoJobStore(client, TABLE),
-            dynamo_idempotency_layer(client, TABLE),
-            DynamoTraceStore(client, TABLE),
-            DynamoPendingStore(client, TABLE),
-            DynamoAlertStore(client, TABLE),
-        )
+        store = dynamodb_state_store(client, TABLE)
         result = Backend(name, store, lambda: open_state_store(f"dynamodb://{TABLE}"))
     try:
         yield result

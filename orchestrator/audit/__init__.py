@@ -1,0 +1,1 @@
+"""The audit trail: every command attempt, who, what, where, when and how it ended."""

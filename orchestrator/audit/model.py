@@ -1,0 +1,43 @@
+"""One audit event: a command attempt and its outcome, as kept in the state store and logged."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from orchestrator.commands.model import OptionValue
+
+# accepted: queued and dispatched (run_id when GitHub started one); the refusals answered at once;
+# confirmed / cancelled: a `confirm: true` command's Confirm or Cancel; run_cancelled: a live run's
+# Cancel button, by whom.
+OUTCOMES = frozenset(
+    {"accepted", "denied", "invalid", "unknown_command", "rate_limited", "confirmed", "cancelled", "run_cancelled"}
+)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: float
+    outcome: str
+    user_id: str
+    user_name: str
+    roles: tuple[str, ...]
+    command: str
+    options: dict[str, OptionValue]
+    guild_id: str | None
+    channel_id: str | None
+    trace_id: str
+    interaction_id: str
+    run_id: int | None = None
+    detail: str | None = None  # what happened, in a few words: the dispatch outcome, the refusal
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown audit outcome {self.outcome!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "roles": list(self.roles)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> AuditEvent:
+        return cls(**{**raw, "roles": tuple(raw.get("roles") or ())})

@@ -1,0 +1,59 @@
+"""Who may run a command now: a bucket per user, and one per user and command where configured.
+
+Checked by the interactions function before it queues anything, so a refused command is never
+dispatched. When the state store cannot answer (throttled, unreachable), the command is let
+through and a warning logged: a rate limit protects GitHub from floods, and it must not become
+the outage that stops every command.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orchestrator.commands.model import CommandSpec
+from orchestrator.observability.logging import get_logger
+from orchestrator.ratelimits.bucket import BucketRule
+from orchestrator.state.ratelimits import RateLimitStore
+
+
+@dataclass(frozen=True)
+class Refusal:
+    retry_after: float
+    scope: str  # "user" or "command": which bucket ran dry
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        store: Callable[[], RateLimitStore],
+        per_user: BucketRule | None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store  # built on first use: PINGs and refusals never need it
+        self._per_user = per_user
+        self._clock = clock
+
+    def check(self, user_id: str, spec: CommandSpec) -> Refusal | None:
+        """Take a token from each bucket that applies; the command's own first, then the user's.
+        (A command refused by the user's bucket has still spent its command token: the two cannot
+        be taken in one atomic step on every backend, and erring that way only slows a flood.)"""
+        buckets = []
+        if spec.rate_limit is not None:
+            buckets.append((f"cmd:{spec.name}:{user_id}", spec.rate_limit, "command"))
+        if self._per_user is not None:
+            buckets.append((f"user:{user_id}", self._per_user, "user"))
+        if not buckets:
+            return None
+        now = self._clock()
+        try:
+            store = self._store()
+            for key, rule, scope in buckets:
+                decision = store.take(key, rule, now)
+                if not decision.allowed:
+                    return Refusal(decision.retry_after, scope)
+        except Exception as exc:  # noqa: BLE001 - see the module docstring: fail open, loudly
+            get_logger().warning("rate limit unavailable: command let through", extra={"error": type(exc).__name__})
+        return None
