@@ -102,9 +102,7 @@ class DiscordClient:
         response = self._send(method, url, body, COMMANDS_POLICY, bot=True)
         if response.status_code == 429:
             wait = retry_after_seconds(response)
-            raise DiscordUnavailable(
-                "Discord answered 429 (rate limited" + (f" for {wait:.0f} s)" if wait is not None else ")")
-            )
+            raise DiscordUnavailable(f"rate limited for {wait:.0f} s" if wait is not None else "rate limited")
         if response.status_code >= 500:
             raise DiscordUnavailable(f"Discord answered {response.status_code}")
         answer = json_object(response)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_DESCRIPTION, DEBUG_TRACE_OPTION
-from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec, OptionSpec
+from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, OptionSpec
 
 CHAT_INPUT = 1  # application command type: a slash command
 CONTEXT_GUILD = 0
@@ -46,11 +46,6 @@ def build_commands(commands: CommandSet, *, debug_enabled: bool, global_scope: b
             command["contexts"] = [CONTEXT_GUILD]
             command["integration_types"] = [GUILD_INSTALL]
     return body
-
-
-def restricted_commands(commands: CommandSet) -> list[CommandSpec]:
-    """Commands hidden from members until an admin grants them (see the module's docstring)."""
-    return [spec for spec in commands.commands.values() if spec.allow is not None]
 
 
 def _command(name: str, description: str, options: tuple[OptionSpec, ...], *, restricted: bool) -> dict[str, Any]:

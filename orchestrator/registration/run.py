@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from typing import TextIO
 
 import httpx
@@ -22,7 +21,7 @@ from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.setup import install_redactor
 from orchestrator.registration.diff import CommandDiff
 from orchestrator.registration.errors import explain_rejection
-from orchestrator.registration.payload import build_commands, restricted_commands
+from orchestrator.registration.payload import build_commands
 from orchestrator.registration.registrar import register
 from orchestrator.settings import Role, SettingsError, is_snowflake, load_settings
 
@@ -37,13 +36,11 @@ def run_register(
     force: bool,
     out: TextIO,
     err: TextIO,
-    env: Mapping[str, str] | None = None,
 ) -> int:
-    env = os.environ if env is None else env
     if guild_id is not None and not is_snowflake(guild_id):
         return _fail(err, ["--guild: expected a Discord server id (digits only)"], CONFIGURATION_PROBLEM)
     try:
-        settings = load_settings(env, roles={Role.REGISTRATION})
+        settings = load_settings(roles={Role.REGISTRATION})
     except SettingsError as exc:
         return _fail(err, [f"settings: {problem}" for problem in exc.problems], CONFIGURATION_PROBLEM)
     try:
@@ -53,7 +50,7 @@ def run_register(
         return _fail(err, lines, CONFIGURATION_PROBLEM)
     redactor = install_redactor(settings, commands)
     # Log lines (a 429 being waited out) go to stderr, beside the problems, never into the body on stdout.
-    configure_logging("register", level=env.get("LOG_LEVEL", "INFO"), stream=err)
+    configure_logging("register", level=os.environ.get("LOG_LEVEL", "INFO"), stream=err)
 
     body = build_commands(commands, debug_enabled=settings.enable_debug_cmd, global_scope=guild_id is None)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
@@ -86,19 +83,20 @@ def run_register(
 
 
 def _grant_hints(commands: CommandSet, diff: CommandDiff) -> list[str]:
-    """For restricted commands new to Discord, or newly restricted: who an admin should allow."""
+    """For commands newly restricted (an `allow:` list, see payload.py): whom an admin should allow."""
     entries = {entry.name: entry for entry in diff.entries}
     hints: list[str] = []
-    for spec in restricted_commands(commands):
+    for spec in commands.commands.values():
         entry = entries[spec.name]
         newly = entry.status == "added" or any(c.startswith("default_member_permissions") for c in entry.changes)
-        if not newly or spec.allow is None:
+        if spec.allow is None or not newly:
             continue
         who = [*(f"role {r}" for r in sorted(spec.allow.roles)), *(f"user {u}" for u in sorted(spec.allow.users))]
-        hints.append(
-            f"note: /{spec.name} is shown only to administrators until an admin allows "
-            f"{', '.join(who) or 'someone'} in Server Settings > Integrations (the bot checks its allow list anyway)"
-        )
+        if who:  # an empty allow list lets no one run it: there is no one to grant it to
+            hints.append(
+                f"note: /{spec.name} is shown only to administrators until an admin allows {', '.join(who)} "
+                "in Server Settings > Integrations (the bot checks its allow list anyway)"
+            )
     return hints
 
 
