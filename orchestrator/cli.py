@@ -1,4 +1,4 @@
-"""`python -m orchestrator serve | demo | validate`."""
+"""`python -m orchestrator serve | demo | validate | register`."""
 
 from __future__ import annotations
 
@@ -23,12 +23,20 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check the commands file, prompt files and settings")
     validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
     validate.add_argument("--no-settings", action="store_true", help="check only the commands and prompt files")
+    register = commands.add_parser("register", help="put the command set on Discord (one bulk overwrite)")
+    register.add_argument("--guild", metavar="ID", help="register in this server (at once) instead of globally")
+    register.add_argument("--dry-run", action="store_true", help="show the diff and the exact body; send nothing")
+    register.add_argument("--force", action="store_true", help="send the set even when nothing changed")
     args = parser.parse_args(argv)
 
     if args.command == "validate":
         return _validate(args.commands_file, check_settings=not args.no_settings)
     if args.command == "serve":
         return _serve(args.host, args.port)
+    if args.command == "register":
+        from orchestrator.registration.run import run_register
+
+        return run_register(guild_id=args.guild, dry_run=args.dry_run, force=args.force, out=sys.stdout, err=sys.stderr)
     from orchestrator.devtools.demo import run_demo
 
     return run_demo()

@@ -34,6 +34,11 @@ SECRET_NAMES = ("DISCORD_BOT_TOKEN", "GITHUB_TOKEN")
 LAZY_SECRET_NAMES = ("GITHUB_WEBHOOK_SECRET", "BUTTON_SIGNING_SECRET")
 
 
+def is_snowflake(value: str) -> bool:
+    """A Discord id (user, role, channel, guild, application): digits only."""
+    return bool(_SNOWFLAKE.match(value))
+
+
 class SecretUnavailable(Exception):
     """A secret could not be read when first needed (its SSM parameter is missing or unreadable)."""
 
@@ -77,13 +82,16 @@ class Role(Enum):
 
     INTERACTIONS = "interactions"
     WORKER = "worker"
+    REGISTRATION = "registration"  # `orchestrator register`: an operator's step, not part of the running bot
 
 
-ALL_ROLES = frozenset(Role)
+# What the running bot needs (what `validate` and `serve` check by default).
+BOT_ROLES = frozenset({Role.INTERACTIONS, Role.WORKER})
 
 _REQUIRED_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.INTERACTIONS: ("DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID"),
     Role.WORKER: ("DISCORD_APPLICATION_ID", "GITHUB_TOKEN", "GITHUB_REPOSITORY"),
+    Role.REGISTRATION: ("DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"),
 }
 
 
@@ -156,7 +164,7 @@ class Settings:
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
-    roles: Collection[Role] = ALL_ROLES,
+    roles: Collection[Role] = BOT_ROLES,
     in_lambda: bool | None = None,
     resolve_secret: Callable[[str], str] | None = None,
 ) -> Settings:
@@ -202,7 +210,7 @@ def load_settings(
     if public_key and not _HEX_KEY.match(public_key):
         problems.append("DISCORD_PUBLIC_KEY: expected 64 hex characters (the application's Ed25519 public key)")
     application_id = values["DISCORD_APPLICATION_ID"] or ""
-    if application_id and not _SNOWFLAKE.match(application_id):
+    if application_id and not is_snowflake(application_id):
         problems.append("DISCORD_APPLICATION_ID: expected a Discord id (digits only)")
     repository = values["GITHUB_REPOSITORY"] or ""
     if repository and not _REPOSITORY.match(repository):
@@ -230,7 +238,7 @@ def load_settings(
 
     enable_alerts = flag("ENABLE_ALERTS")
     alert_channel_id = env.get("ALERT_CHANNEL_ID", "").strip() or None
-    if alert_channel_id and not _SNOWFLAKE.match(alert_channel_id):
+    if alert_channel_id and not is_snowflake(alert_channel_id):
         problems.append("ALERT_CHANNEL_ID: expected a Discord channel id (digits only)")
     alert_window = _positive_int(env, "ALERT_WINDOW_SECONDS", 300, problems)
     alert_rate = _positive_int(env, "ALERT_RATE_PER_MINUTE", 10, problems)

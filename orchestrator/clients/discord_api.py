@@ -1,4 +1,4 @@
-"""Discord REST: edit the user's deferred message through the interaction webhook."""
+"""Discord REST: the user's deferred message (interaction webhook), channel posts, application commands."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from urllib.parse import quote
 import httpx
 
 from orchestrator import __version__
-from orchestrator.clients.retries import RetryPolicy, json_object, send
+from orchestrator.clients.retries import RetryPolicy, json_object, retry_after_seconds, send
 from orchestrator.observability.redaction import active_redactor
 
 # Editing a message to the same content twice is harmless, so 5xx and lost answers are retried;
 # creating one is not (a lost answer may hide a message that was posted).
 EDIT_POLICY = RetryPolicy(idempotent=True)
 CREATE_POLICY = RetryPolicy(idempotent=False)
+# Listing commands is a read, and a bulk overwrite sent twice leaves the same set: both are retried.
+COMMANDS_POLICY = RetryPolicy(idempotent=True)
 
 
 class DiscordError(Exception):
@@ -26,9 +28,14 @@ class InteractionExpired(DiscordError):
 
 
 class DiscordRejected(DiscordError):
-    def __init__(self, status: int, code: object) -> None:
+    """4xx. `message` is Discord's own text; `errors` its per-field tree of a 50035 "Invalid Form Body"."""
+
+    def __init__(self, status: int, code: object, message: str = "", errors: dict[str, Any] | None = None) -> None:
         super().__init__(f"Discord answered {status} (code {code})")
         self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors or {}
 
 
 class DiscordUnavailable(DiscordError):
@@ -75,20 +82,62 @@ class DiscordClient:
         url = f"{self._api_url}/channels/{channel_id}/messages/{message_id}"
         self._call("PATCH", url, message, EDIT_POLICY, bot=True)
 
-    def _call(
-        self, method: str, url: str, message: dict[str, Any], policy: RetryPolicy, *, bot: bool = False
-    ) -> str | None:
+    def list_application_commands(self, guild_id: str | None = None) -> list[dict[str, Any]]:
+        """The commands registered now: in one guild, or global ones when `guild_id` is None."""
+        return self._commands_call("GET", self.commands_url(guild_id), None)
+
+    def bulk_overwrite_application_commands(
+        self, commands: list[dict[str, Any]], guild_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Replace the whole set (Discord's bulk PUT); returns the commands as Discord now has them."""
+        return self._commands_call("PUT", self.commands_url(guild_id), commands)
+
+    def commands_url(self, guild_id: str | None = None) -> str:
+        """Where the application's commands live: one guild's, or the global ones."""
+        scope = f"/guilds/{guild_id}" if guild_id is not None else ""
+        return f"{self._api_url}/applications/{self._application_id}{scope}/commands"
+
+    def _commands_call(self, method: str, url: str, body: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+        # Sent as given, not redacted like messages: the operator sees this exact body in a dry run.
+        response = self._send(method, url, body, COMMANDS_POLICY, bot=True)
+        if response.status_code == 429:
+            wait = retry_after_seconds(response)
+            raise DiscordUnavailable(f"rate limited for {wait:.0f} s" if wait is not None else "rate limited")
+        if response.status_code >= 500:
+            raise DiscordUnavailable(f"Discord answered {response.status_code}")
+        answer = json_object(response)
+        if response.status_code >= 400:
+            message, errors = answer.get("message"), answer.get("errors")
+            raise DiscordRejected(
+                response.status_code,
+                answer.get("code"),
+                message if isinstance(message, str) else "",
+                errors if isinstance(errors, dict) else None,
+            )
+        try:
+            commands = response.json()
+        except ValueError:
+            commands = None
+        if not isinstance(commands, list):
+            raise DiscordUnavailable(f"Discord answered {response.status_code} without a list of commands")
+        return [command for command in commands if isinstance(command, dict)]
+
+    def _send(self, method: str, url: str, body: object | None, policy: RetryPolicy, *, bot: bool) -> httpx.Response:
         headers = None
         if bot:
             if self._bot_token is None:
                 raise DiscordNotConfigured("DISCORD_BOT_TOKEN is not set")
             headers = {"Authorization": f"Bot {self._bot_token}"}
-        # Whatever a message says (a GitHub error, an option's value), it leaves without secrets.
-        body = active_redactor().value(message)
         try:
-            response = send(self._http, method, url, json_body=body, headers=headers, policy=policy)
+            return send(self._http, method, url, json_body=body, headers=headers, policy=policy)
         except httpx.TransportError as exc:
             raise DiscordUnavailable(type(exc).__name__) from None
+
+    def _call(
+        self, method: str, url: str, message: dict[str, Any], policy: RetryPolicy, *, bot: bool = False
+    ) -> str | None:
+        # Whatever a message says (a GitHub error, an option's value), it leaves without secrets.
+        response = self._send(method, url, active_redactor().value(message), policy, bot=bot)
         if response.status_code == 404:
             raise InteractionExpired("Discord answered 404 (expired interaction token or deleted message)")
         if response.status_code == 429 or response.status_code >= 500:

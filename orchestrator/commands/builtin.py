@@ -5,6 +5,7 @@ from __future__ import annotations
 from orchestrator.commands.model import OptionSpec
 
 DEBUG_COMMAND = "debug-last"
+DEBUG_DESCRIPTION = "Show the trace of your last command (only you see it)"
 DEBUG_TRACE_OPTION = OptionSpec(
     name="trace_id",
     type="string",

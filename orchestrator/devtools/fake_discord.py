@@ -8,11 +8,13 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from orchestrator.devtools.fake_commands import command_form_errors, overwrite
+from orchestrator.devtools.form_errors import INVALID_FORM_BODY, FormErrors
 from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
 from orchestrator.devtools.signing import snowflake
 
@@ -41,6 +43,7 @@ _FIELD_LIMITS = (("name", 256), ("value", 1024))
 
 _UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
 _UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+_MISSING_ACCESS = {"message": "Missing Access", "code": 50001}
 _EMPTY_MESSAGE = {"message": "Cannot send an empty message", "code": 50006}
 _INVALID_JSON = {"message": "The request body contains invalid JSON.", "code": 50109}
 
@@ -57,25 +60,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-class _FormErrors:
-    """Discord's nested "errors" object: keys follow the JSON path, leaves hold `_errors` lists."""
-
-    def __init__(self) -> None:
-        self.tree: dict[str, Any] = {}
-
-    def add(self, path: tuple[str | int, ...], code: str, message: str) -> None:
-        node = self.tree
-        for key in path:
-            node = node.setdefault(str(key), {})
-        node.setdefault("_errors", []).append({"code": code, "message": message})
-
-    def too_long(self, path: tuple[str | int, ...], limit: int) -> None:
-        self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
-
-
 def form_errors(body: Mapping[str, Any]) -> dict[str, Any]:
     """What Discord's "Invalid Form Body" would list for a message body; empty when it is valid."""
-    errors = _FormErrors()
+    errors = FormErrors()
     content = body.get("content")
     if isinstance(content, str) and len(content) > MAX_CONTENT:
         errors.too_long(("content",), MAX_CONTENT)
@@ -97,7 +84,7 @@ def form_errors(body: Mapping[str, Any]) -> dict[str, Any]:
     return errors.tree
 
 
-def _check_embed(embed: Any, path: tuple[str | int, ...], errors: _FormErrors) -> int:
+def _check_embed(embed: Any, path: tuple[str | int, ...], errors: FormErrors) -> int:
     """Record the embed's errors and return how many characters it counts towards the total."""
     if not isinstance(embed, dict):
         errors.add(path, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
@@ -127,10 +114,10 @@ def _check_embed(embed: Any, path: tuple[str | int, ...], errors: _FormErrors) -
     return size
 
 
-def _check_row(row: Mapping[str, Any], path: tuple[str | int, ...], errors: _FormErrors, custom_ids: set[str]) -> None:
+def _check_row(row: Mapping[str, Any], path: tuple[str | int, ...], errors: FormErrors, custom_ids: set[str]) -> None:
     children = row.get("components")
     if not isinstance(children, list) or not children:
-        errors.add((*path, "components"), "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MAX_ROW_WIDTH} in length.")
+        errors.bad_length((*path, "components"), 1, MAX_ROW_WIDTH)
         return
     for j, child in enumerate(children):
         child_path = (*path, "components", j)
@@ -143,7 +130,7 @@ def _check_row(row: Mapping[str, Any], path: tuple[str | int, ...], errors: _For
 
 
 def _check_button(
-    button: Mapping[str, Any], path: tuple[str | int, ...], errors: _FormErrors, custom_ids: set[str]
+    button: Mapping[str, Any], path: tuple[str | int, ...], errors: FormErrors, custom_ids: set[str]
 ) -> None:
     label, custom_id = button.get("label"), button.get("custom_id")
     if isinstance(label, str) and len(label) > MAX_LABEL:
@@ -160,7 +147,7 @@ def _check_button(
     if custom_id is None:
         errors.add((*path, "custom_id"), "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "A custom id is required")
     elif not isinstance(custom_id, str) or not low <= len(custom_id) <= high:
-        errors.add((*path, "custom_id"), "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
+        errors.bad_length((*path, "custom_id"), low, high)
     elif custom_id in custom_ids:
         errors.add(
             (*path, "custom_id"),
@@ -186,12 +173,15 @@ class FakeDiscord(StandinServer):
         bot_token: str | None = None,
         *,
         bot_username: str = "Orchestrator",
+        guilds: Iterable[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        """`guilds`: the servers the bot was added to with the applications.commands scope."""
         super().__init__(host=host, port=port)
         self.application_id = application_id
         self.bot_token = bot_token
+        self.guilds = frozenset(guilds)
         self._author = {
             "id": application_id,
             "username": bot_username,
@@ -206,6 +196,7 @@ class FakeDiscord(StandinServer):
         self._state = threading.Lock()
         self._interactions: dict[str, _Interaction] = {}
         self._channels: dict[str, list[dict[str, Any]]] = {}
+        self._commands: dict[str | None, list[dict[str, Any]]] = {}  # by guild id, None: global
 
         webhook = API_PREFIX + r"/webhooks/(?P<application_id>[^/]+)/(?P<token>[^/]+)"
         self.add_route("PATCH", webhook + "/messages/@original", self._on_edit_original)
@@ -217,6 +208,10 @@ class FakeDiscord(StandinServer):
             self._on_edit_channel_message,
         )
         self.add_route("POST", API_PREFIX + r"/channels/(?P<channel_id>[^/]+)/messages", self._on_channel_message)
+        commands = API_PREFIX + r"/applications/(?P<application_id>[0-9]+)"
+        for scope in ("", r"/guilds/(?P<guild_id>[0-9]+)"):
+            self.add_route("GET", commands + scope + "/commands", self._on_list_commands)
+            self.add_route("PUT", commands + scope + "/commands", self._on_overwrite_commands)
 
     @property
     def api_url(self) -> str:
@@ -260,8 +255,21 @@ class FakeDiscord(StandinServer):
         with self._state:
             return copy.deepcopy(self._channels.get(channel_id, []))
 
-    def rate_limit_next(self, n: int, retry_after: float, *, is_global: bool = False) -> None:
-        """Answer the next `n` requests with 429, as Discord does."""
+    def registered_commands(self, guild_id: str | None = None) -> list[dict[str, Any]]:
+        """The application commands as Discord holds them: one guild's, or the global ones."""
+        with self._state:
+            return copy.deepcopy(self._commands.get(guild_id, []))
+
+    def rate_limit_next(
+        self,
+        n: int,
+        retry_after: float,
+        *,
+        is_global: bool = False,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next `n` requests (those matching `method` and the `path` regex) with 429, as Discord does."""
         headers = {
             # Retry-After is whole seconds, rounded up; the body has the precise float.
             "Retry-After": str(math.ceil(retry_after)),
@@ -273,7 +281,7 @@ class FakeDiscord(StandinServer):
         if is_global:
             headers["X-RateLimit-Global"] = "true"
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
-        self.inject(*(Fault(status=429, body=body, headers=headers) for _ in range(n)))
+        self.inject(*(Fault(method, path, status=429, body=body, headers=headers) for _ in range(n)))
 
     # -- StandinServer hooks -----------------------------------------------------------
 
@@ -367,6 +375,35 @@ class FakeDiscord(StandinServer):
             self._channels.setdefault(channel_id, []).append(message)
         return Response(200, copy.deepcopy(message))
 
+    def _on_list_commands(self, request: Request, params: dict[str, str]) -> Response:
+        refused = self._commands_refused(request, params)
+        if refused is not None:
+            return refused
+        return Response(200, self.registered_commands(params.get("guild_id")))
+
+    def _on_overwrite_commands(self, request: Request, params: dict[str, str]) -> Response:
+        refused = self._commands_refused(request, params)
+        if refused is not None:
+            return refused
+        errors = command_form_errors(request.json)
+        if errors:
+            return Response(400, {**INVALID_FORM_BODY, "errors": errors})
+        guild_id = params.get("guild_id")
+        with self._state:
+            self._commands[guild_id] = overwrite(
+                self._commands.get(guild_id, []), request.json, application_id=self.application_id, guild_id=guild_id
+            )
+            return Response(200, copy.deepcopy(self._commands[guild_id]))
+
+    def _commands_refused(self, request: Request, params: Mapping[str, str]) -> Response | None:
+        """401 for a wrong bot token; 403 for another application, or a server the bot cannot register in."""
+        if not self._bot_authorized(request):
+            return Response(401, _UNAUTHORIZED)
+        guild_id = params.get("guild_id")
+        if params["application_id"] != self.application_id or (guild_id is not None and guild_id not in self.guilds):
+            return Response(403, _MISSING_ACCESS)
+        return None
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def _live_interaction(self, params: Mapping[str, str]) -> _Interaction | None:
@@ -435,7 +472,7 @@ def _body_problem(request: Request, *, new_message: bool = False) -> Response | 
         return Response(400, _INVALID_JSON)
     errors = form_errors(request.json)
     if errors:
-        return Response(400, {"code": 50035, "message": "Invalid Form Body", "errors": errors})
+        return Response(400, {**INVALID_FORM_BODY, "errors": errors})
     if new_message and _is_empty(request.json):
         return Response(400, _EMPTY_MESSAGE)
     return None
