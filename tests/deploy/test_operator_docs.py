@@ -1,0 +1,200 @@
+"""RUNBOOK.md and .env.example keep up with the code: every setting, subcommand, template parameter
+and alarm that exists is documented, and .env.example is a file a shell can load.
+
+The names are read from the code and the template, never listed here, so a new setting or alarm
+fails these tests until the operator docs describe it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.yaml_helper import yaml_parse
+
+from orchestrator import settings
+from orchestrator.cli import main
+from tests.conftest import REPO_ROOT
+
+RUNBOOK = REPO_ROOT / "RUNBOOK.md"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+TEMPLATE = REPO_ROOT / "template.yaml"
+PACKAGE = REPO_ROOT / "orchestrator"
+# Development tools read their own variables (the benchmark's child process); operators never set them.
+NOT_OPERATIONS = ("devtools", "bench")
+
+_VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_ENVIRON_READ = re.compile(r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
+_ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def _provided_by_lambda(name: str) -> bool:
+    """Lambda's reserved variables (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID, ...)."""
+    return name.startswith(("AWS_", "_"))
+
+
+def settings_variables() -> set[str]:
+    """What settings.py reads: every plain string literal in it shaped like a variable name (it passes
+    names to env.get(), flag(), _positive_int() and _url(), or lists them in its name tables), plus
+    the `<NAME>_PARAMETER` form of each secret."""
+    tree = ast.parse(Path(settings.__file__).read_text(encoding="utf-8"))
+    in_f_strings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in ast.walk(node)}
+    names = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in in_f_strings
+        and _VARIABLE_NAME.match(node.value)
+    }
+    names |= {f"{name}_PARAMETER" for name in (*settings.SECRET_NAMES, *settings.LAZY_SECRET_NAMES)}
+    return {name for name in names if not _provided_by_lambda(name)}
+
+
+def package_variables() -> set[str]:
+    """Variables read straight from os.environ elsewhere in the package (LOG_LEVEL, WORKER_MAX_RECEIVES, ...)."""
+    names: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if any(part in NOT_OPERATIONS for part in path.relative_to(PACKAGE).parts):
+            continue
+        names |= set(_ENVIRON_READ.findall(path.read_text(encoding="utf-8")))
+    return {name for name in names if not _provided_by_lambda(name)}
+
+
+def template() -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    return parsed
+
+
+def template_variables() -> set[str]:
+    """The environment variables the template gives any function."""
+    doc = template()
+    blocks = [doc.get("Globals", {}).get("Function", {}).get("Environment", {})]
+    blocks += [
+        resource.get("Properties", {}).get("Environment", {})
+        for resource in doc["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    return {name for block in blocks for name in block.get("Variables", {})}
+
+
+def alarm_names() -> set[str]:
+    return {name for name, resource in template()["Resources"].items() if resource["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def subcommands() -> set[str]:
+    """The subcommands `python -m orchestrator --help` offers, whichever module defines them."""
+    help_text = io.StringIO()
+    with contextlib.redirect_stdout(help_text), pytest.raises(SystemExit):
+        main(["--help"])
+    choices = re.search(r"\{([a-z0-9_,-]+)\}", help_text.getvalue())
+    assert choices, f"no subcommands in the help text:\n{help_text.getvalue()}"
+    return set(choices.group(1).split(","))
+
+
+def env_example() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, line in enumerate(ENV_EXAMPLE.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(line)
+        assert match, f".env.example line {number} is neither a comment nor NAME=value: {line!r}"
+        values[match.group(1)] = match.group(2)
+    return values
+
+
+def runbook() -> str:
+    return RUNBOOK.read_text(encoding="utf-8")
+
+
+def runbook_headings() -> list[str]:
+    """The Markdown headings, not the shell comments inside code blocks."""
+    headings, in_code = [], False
+    for line in runbook().splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        elif not in_code and re.match(r"#{1,6} ", line):
+            headings.append(line)
+    return headings
+
+
+def not_mentioned(names: set[str], text: str) -> list[str]:
+    return sorted(name for name in names if not re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text))
+
+
+def test_the_name_finders_see_the_known_names() -> None:
+    """Guard against a finder that silently finds nothing (every check below would pass)."""
+    assert {"DISCORD_PUBLIC_KEY", "POLL_LIMIT", "ENABLE_ALERTS", "GITHUB_TOKEN_PARAMETER"} <= settings_variables()
+    assert "AWS_LAMBDA_FUNCTION_NAME" not in settings_variables()
+    assert {"LOG_LEVEL", "WORKER_MAX_RECEIVES"} <= package_variables()
+    assert {"WorkerErrorsAlarm", "DeadLetterAlarm"} <= alarm_names()
+    assert {"STATE_TABLE", "WORK_QUEUE_URL"} <= template_variables()
+    assert {"serve", "demo", "validate"} <= subcommands()
+
+
+def test_every_setting_is_in_env_example() -> None:
+    missing = sorted((settings_variables() | package_variables()) - set(env_example()))
+    assert not missing, f".env.example has no NAME= line for: {', '.join(missing)}"
+
+
+def test_every_setting_is_in_the_runbook() -> None:
+    missing = not_mentioned(settings_variables() | package_variables() | template_variables(), runbook())
+    assert not missing, f"RUNBOOK.md does not mention these environment variables: {', '.join(missing)}"
+
+
+def test_every_subcommand_is_in_the_runbook() -> None:
+    text = runbook()
+    missing = sorted(name for name in subcommands() if not re.search(rf"orchestrator {re.escape(name)}\b", text))
+    assert not missing, f"RUNBOOK.md never shows `orchestrator <subcommand>` for: {', '.join(missing)}"
+
+
+def test_every_template_parameter_is_in_the_runbook() -> None:
+    missing = not_mentioned(set(template()["Parameters"]), runbook())
+    assert not missing, f"RUNBOOK.md does not mention these template parameters: {', '.join(missing)}"
+
+
+def test_every_alarm_has_a_runbook_section() -> None:
+    headings = runbook_headings()
+    missing = sorted(name for name in alarm_names() if not any(re.search(rf"\b{name}\b", h) for h in headings))
+    assert not missing, f"RUNBOOK.md has no section (a heading naming the alarm) for: {', '.join(missing)}"
+
+
+def test_runbook_sections_the_template_refers_to_exist() -> None:
+    headings = "\n".join(runbook_headings())
+    referred = set(re.findall(r'RUNBOOK "([^"]+)"', TEMPLATE.read_text(encoding="utf-8")))
+    missing = sorted(title for title in referred if title not in headings)
+    assert not missing, f"template.yaml refers to RUNBOOK sections that do not exist: {', '.join(missing)}"
+
+
+def test_env_example_leaves_every_secret_empty() -> None:
+    values = env_example()
+    filled = sorted(name for name in (*settings.SECRET_NAMES, *settings.LAZY_SECRET_NAMES) if values.get(name))
+    assert not filled, f".env.example must not hold secret values: {', '.join(filled)}"
+
+
+def test_env_example_defaults_are_valid_settings() -> None:
+    """Its values pass validation as they are (only the required ids and tokens are left to fill in)."""
+    settings.load_settings(env_example(), roles=(), in_lambda=False)
+
+
+def test_a_shell_loads_env_example_to_the_same_values() -> None:
+    result = subprocess.run(
+        ["sh", "-c", "set -eu; set -a; . ./.env.example; env"],
+        cwd=REPO_ROOT,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    exported = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    expected = env_example()
+    differ = sorted(name for name, value in expected.items() if exported.get(name) != value)
+    assert not differ, f"the shell reads these differently from NAME=value: {', '.join(differ)}"
