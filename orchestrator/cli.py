@@ -1,4 +1,4 @@
-"""`python -m orchestrator serve | demo | validate | register`."""
+"""`python -m orchestrator serve | demo | validate | register | audit`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     register.add_argument("--guild", metavar="ID", help="register in this server (at once) instead of globally")
     register.add_argument("--dry-run", action="store_true", help="show the diff and the exact body; send nothing")
     register.add_argument("--force", action="store_true", help="send the set even when nothing changed")
+    audit = commands.add_parser("audit", help="read the audit trail of command attempts from STATE_STORE")
+    audit.add_argument("--user", metavar="ID", help="only this Discord user's attempts")
+    audit.add_argument("--since", default="7d", help="30m, 24h, 7d or an ISO date/time (default: 7d)")
+    audit.add_argument("--limit", type=int, default=100, help="at most this many, newest first (default: 100)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
 
     if args.command == "validate":
@@ -37,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         from orchestrator.registration.run import run_register
 
         return run_register(guild_id=args.guild, dry_run=args.dry_run, force=args.force, out=sys.stdout, err=sys.stderr)
+    if args.command == "audit":
+        from orchestrator.audit.report import run_audit
+
+        return run_audit(
+            user_id=args.user, since=args.since, limit=args.limit, as_json=args.json, out=sys.stdout, err=sys.stderr
+        )
     from orchestrator.devtools.demo import run_demo
 
     return run_demo()

@@ -203,11 +203,13 @@ class DynamoRateLimitStore:
             decision = take_token(state, rule, now)
             if not decision.allowed:
                 return decision
+            # A version, not the time: two takes in the same instant must still conflict.
+            version = int(item["version"]["N"]) if item else 0
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
             if item is not None:
                 condition = {
-                    "ConditionExpression": "counted_at = :counted_at",
-                    "ExpressionAttributeValues": {":counted_at": item["counted_at"]},
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeValues": {":version": item["version"]},
                 }
             try:
                 self._client.put_item(
@@ -216,6 +218,7 @@ class DynamoRateLimitStore:
                         **item_key,
                         "tokens": {"N": repr(decision.state.tokens)},
                         "counted_at": {"N": repr(now)},
+                        "version": {"N": str(version + 1)},
                         TTL_ATTRIBUTE: {"N": str(int(bucket_ttl(rule, now, decision.state.tokens)) + 1)},
                     },
                     **condition,
