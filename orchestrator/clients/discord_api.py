@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -40,8 +41,17 @@ class DiscordNotConfigured(DiscordError):
 
 
 class DiscordClient:
-    def __init__(self, http: httpx.Client, api_url: str, application_id: str, bot_token: str | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        api_url: str,
+        application_id: str,
+        bot_token: str | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self._http = http
+        self._sleep = sleep  # waits between retries (backoff, Retry-After); None: time.sleep
         self._api_url = api_url.rstrip("/")
         self._application_id = application_id
         self._bot_token = bot_token
@@ -86,7 +96,7 @@ class DiscordClient:
         # Whatever a message says (a GitHub error, an option's value), it leaves without secrets.
         body = active_redactor().value(message)
         try:
-            response = send(self._http, method, url, json_body=body, headers=headers, policy=policy)
+            response = send(self._http, method, url, json_body=body, headers=headers, policy=policy, sleep=self._sleep)
         except httpx.TransportError as exc:
             raise DiscordUnavailable(type(exc).__name__) from None
         if response.status_code == 404:

@@ -6,6 +6,7 @@ The client maps HTTP outcomes to typed errors; deciding what to do about them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -62,8 +63,17 @@ class ReturnRunDetailsUnsupported(GitHubError):
 
 
 class GitHubClient:
-    def __init__(self, http: httpx.Client, api_url: str, token: str, repository: str) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        api_url: str,
+        token: str,
+        repository: str,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self._http = http
+        self._sleep = sleep  # waits between retries (backoff, Retry-After); None: time.sleep
         self._api_url = api_url.rstrip("/")
         self._repository = repository
         http.headers.update(
@@ -143,7 +153,7 @@ class GitHubClient:
         """Send with retries; a request that never left is GitHubUnreachable, one that may have
         reached GitHub without an answer is GitHubOutcomeUnknown."""
         try:
-            return send(self._http, method, url, policy=policy, **kwargs)
+            return send(self._http, method, url, policy=policy, sleep=self._sleep, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise GitHubUnreachable(type(exc).__name__) from exc
         except httpx.TransportError as exc:

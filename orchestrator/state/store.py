@@ -9,6 +9,7 @@ from orchestrator.state.url import parse_state_store_url
 
 if TYPE_CHECKING:  # types only: the interactions function opens a store lazily, if ever
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    from mypy_boto3_dynamodb import DynamoDBClient
 
     from orchestrator.state.alerts import AlertStateStore
     from orchestrator.state.jobs import JobStore
@@ -51,14 +52,18 @@ def open_state_store(url: str) -> StateStore:
         )
     import boto3
 
+    assert parsed.table is not None
+    return dynamodb_state_store(boto3.client("dynamodb"), parsed.table)
+
+
+def dynamodb_state_store(client: DynamoDBClient, table: str) -> StateStore:
+    """Every store on one DynamoDB table, through one client (tests hand in one that misbehaves)."""
     from orchestrator.state import dynamodb
 
-    assert parsed.table is not None
-    client = boto3.client("dynamodb")
     return StateStore(
-        dynamodb.DynamoJobStore(client, parsed.table),
-        dynamodb.dynamo_idempotency_layer(client, parsed.table),
-        dynamodb.DynamoTraceStore(client, parsed.table),
-        dynamodb.DynamoPendingStore(client, parsed.table),
-        dynamodb.DynamoAlertStore(client, parsed.table),
+        dynamodb.DynamoJobStore(client, table),
+        dynamodb.dynamo_idempotency_layer(client, table),
+        dynamodb.DynamoTraceStore(client, table),
+        dynamodb.DynamoPendingStore(client, table),
+        dynamodb.DynamoAlertStore(client, table),
     )
