@@ -53,7 +53,7 @@ CLIENT_TIMEOUT = httpx.Timeout(0.25, connect=1.0)
 SLOW = 1.0
 # A receive's deadline. Powertools keeps a job "in progress" until then; SQS's visibility timeout is
 # longer than the Lambda's, so a redelivery always comes after it.
-RECEIVE_SECONDS = 0.1
+RECEIVE_SECONDS = 0.05
 
 Category = Literal["started", "not started", "unknown", "nothing shown"]
 
@@ -174,9 +174,7 @@ def make_rig(make_harness: HarnessFactory) -> RigFactory:
         options.setdefault("github_http", http_client(timeout=CLIENT_TIMEOUT))
         options.setdefault("discord_http", http_client(timeout=CLIENT_TIMEOUT))
         options.setdefault("bot_token", BOT_TOKEN)
-        harness = make_harness(
-            github_token=GITHUB_TOKEN, alert_channel=ALERT_CHANNEL, sleep=waits.append, **options
-        )
+        harness = make_harness(github_token=GITHUB_TOKEN, alert_channel=ALERT_CHANNEL, sleep=waits.append, **options)
         return FaultRig(harness, waits)
 
     return make
