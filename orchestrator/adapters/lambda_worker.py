@@ -1,8 +1,5 @@
-"""Lambda handler for the SQS-fed worker, through Powertools batch processing.
-
-A failing message is reported back to SQS alone (ReportBatchItemFailures), so
-one bad job never re-runs the batch's good ones; after the queue's
-maxReceiveCount it lands in the dead-letter queue.
+"""Lambda handler for the SQS-fed worker: each batch goes through `process_batch`,
+which reports failing messages one by one (ReportBatchItemFailures).
 """
 
 from __future__ import annotations
@@ -11,12 +8,11 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.adapters.secrets import ssm_secret
+from orchestrator.adapters.sqs_batch import process_batch
 from orchestrator.commands.loader import load_commands
 from orchestrator.interactions.buttons import signer_from_secret
 from orchestrator.jobs.worker import JobWorker
@@ -42,17 +38,9 @@ signer = signer_from_secret(settings.button_secret)
 worker = JobWorker.from_settings(
     settings, commands, open_state_store(settings.state_store), EmfMetrics(), queue, signer
 )
-# A batch where every item failed is still reported item by item, not raised: SQS retries the same
-# messages either way, and the handler's own errors stay meaningful for the errors alarm.
 emit_cold_start("worker")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    def record_handler(record: SQSRecord) -> None:
-        final = int(record.attributes.approximate_receive_count) >= MAX_RECEIVES
-        sent_at = int(record.attributes.sent_timestamp) / 1000
-        worker.process(record.body, context=context, final_attempt=final, sent_at=sent_at)
-
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_batch(worker, event, context, max_receives=MAX_RECEIVES)

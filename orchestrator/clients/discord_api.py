@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -47,8 +48,17 @@ class DiscordNotConfigured(DiscordError):
 
 
 class DiscordClient:
-    def __init__(self, http: httpx.Client, api_url: str, application_id: str, bot_token: str | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        api_url: str,
+        application_id: str,
+        bot_token: str | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self._http = http
+        self._sleep = sleep  # waits between retries (backoff, Retry-After); None: time.sleep
         self._api_url = api_url.rstrip("/")
         self._application_id = application_id
         self._bot_token = bot_token
@@ -129,7 +139,7 @@ class DiscordClient:
                 raise DiscordNotConfigured("DISCORD_BOT_TOKEN is not set")
             headers = {"Authorization": f"Bot {self._bot_token}"}
         try:
-            return send(self._http, method, url, json_body=body, headers=headers, policy=policy)
+            return send(self._http, method, url, json_body=body, headers=headers, policy=policy, sleep=self._sleep)
         except httpx.TransportError as exc:
             raise DiscordUnavailable(type(exc).__name__) from None
 

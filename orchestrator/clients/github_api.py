@@ -6,6 +6,7 @@ The client maps HTTP outcomes to typed errors; deciding what to do about them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -71,8 +72,17 @@ class ReturnRunDetailsUnsupported(GitHubError):
 
 
 class GitHubClient:
-    def __init__(self, http: httpx.Client, api_url: str, token: str, repository: str) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        api_url: str,
+        token: str,
+        repository: str,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self._http = http
+        self._sleep = sleep  # waits between retries (backoff, Retry-After); None: time.sleep
         self._api_url = api_url.rstrip("/")
         self._repository = repository
         http.headers.update(
@@ -152,7 +162,7 @@ class GitHubClient:
         """Send with retries; a request that never left is GitHubUnreachable, one that may have
         reached GitHub without an answer is GitHubOutcomeUnknown."""
         try:
-            return send(self._http, method, url, policy=policy, **kwargs)
+            return send(self._http, method, url, policy=policy, sleep=self._sleep, **kwargs)
         except CircuitOpen as exc:
             raise GitHubCircuitOpen(exc.retry_in) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

@@ -20,6 +20,8 @@ from orchestrator.observability.logging import get_logger
 
 # Every call has a deadline: 3 s to connect, 10 s for anything else.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+# GitHub's advice for a secondary rate limit that names no time: wait at least a minute.
+SECONDARY_LIMIT_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,26 @@ def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -
         except ValueError:
             return None
         return max(0.0, reset - (time.time() if now is None else now))
+    if _is_secondary_limit(response):
+        return SECONDARY_LIMIT_WAIT_SECONDS
     return None
 
 
 def is_rate_limited(response: httpx.Response) -> bool:
     if response.status_code == 429:
         return True
-    # GitHub answers some rate limits with 403 and says so in its headers.
+    # GitHub answers some rate limits with 403 and says so in its headers, or only in its message.
     return response.status_code == 403 and (
-        response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers
+        response.headers.get("x-ratelimit-remaining") == "0"
+        or "retry-after" in response.headers
+        or _is_secondary_limit(response)
     )
+
+
+def _is_secondary_limit(response: httpx.Response) -> bool:
+    """GitHub's secondary rate limit ("You have exceeded a secondary rate limit..."), headers or not."""
+    message = json_object(response).get("message")
+    return response.status_code in (403, 429) and isinstance(message, str) and "secondary rate limit" in message.lower()
 
 
 def send(

@@ -56,8 +56,9 @@ class Fault:
     `path` is a regex searched in the request path (without the query). Set
     `status` to answer with it, `drop` to reset the connection without an
     answer, `delay` (seconds) to wait first; a delay alone answers normally
-    late. `then_apply` does the real work before answering with the fault, so
-    a client sees a failure for something that did happen.
+    late (the work is done after the wait). `then_apply` does the real work at
+    once, before any delay, then answers with the fault, so a client sees a
+    failure (or a timeout) for something that did happen.
     """
 
     method: str | None = None
@@ -201,11 +202,13 @@ class StandinServer:
             fault = next((f for f in self._faults if f.matches(request)), None)
             if fault is not None:
                 self._faults.remove(fault)
+        response = None
+        if fault is not None and fault.then_apply:
+            response = self._answer(request)  # done at once: only the answer is late, lost or a failure
         if fault is not None and fault.delay > 0:
             # An Event rather than sleep() so that stop() is not held up by a slow fault.
             self._stopping.wait(fault.delay)
-        response = None
-        if fault is None or fault.then_apply or (fault.status is None and not fault.drop):
+        if fault is None or (fault.status is None and not fault.drop):
             response = self._answer(request)
         if fault is not None and fault.drop:
             handler.reset_connection()

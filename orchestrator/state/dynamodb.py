@@ -65,6 +65,19 @@ class DynamoJobStore:
             if changed is None:
                 return current
             expires = {"N": str(int(time.time()) + JOB_RETENTION_SECONDS)}
+            if changed.run_id is not None and (current is None or current.run_id != changed.run_id):
+                # The run's index first: a failure here (throttling) leaves the record without the run, so
+                # the retry writes both. Written after, a lost index write was never retried, and webhook
+                # deliveries for the run were ignored. Put twice by a lost compare-and-set race: harmless.
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        PARTITION_KEY: {"S": f"run#{changed.run_id}"},
+                        SORT_KEY: {"S": "run"},
+                        "interaction_id": {"S": interaction_id},
+                        TTL_ATTRIBUTE: expires,
+                    },
+                )
             try:
                 self._client.put_item(
                     TableName=self._table,
@@ -81,16 +94,6 @@ class DynamoJobStore:
                 )
             except self._client.exceptions.ConditionalCheckFailedException:
                 continue
-            if changed.run_id is not None and (current is None or current.run_id != changed.run_id):
-                self._client.put_item(
-                    TableName=self._table,
-                    Item={
-                        PARTITION_KEY: {"S": f"run#{changed.run_id}"},
-                        SORT_KEY: {"S": "run"},
-                        "interaction_id": {"S": interaction_id},
-                        TTL_ATTRIBUTE: expires,
-                    },
-                )
             return changed
         raise UpdateConflict(interaction_id)
 

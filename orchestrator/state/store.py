@@ -65,6 +65,7 @@ def open_state_store(url: str) -> StateStore:
 
 
 def dynamodb_state_store(client: DynamoDBClient, table: str) -> StateStore:
+    """Every store on one DynamoDB table, through one client (tests hand in one that misbehaves)."""
     from orchestrator.state import dynamodb
 
     return StateStore(

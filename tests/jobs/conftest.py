@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from orchestrator.alerts.alerter import Alerter
 from orchestrator.clients import discord_api, github_api
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
@@ -139,8 +140,8 @@ PROMPT = "# Diagnose\n\nCheck the health endpoints and summarise.\n"
 
 
 def http_client(**options: Any) -> httpx.Client:
-    """An httpx client as the worker builds them, with test timeouts and the shared TLS context."""
-    return httpx.Client(timeout=FAST_TIMEOUT, verify=_TLS, **options)
+    """An httpx client as the worker builds them, with test timeouts (unless given) and the shared TLS context."""
+    return httpx.Client(timeout=options.pop("timeout", FAST_TIMEOUT), verify=_TLS, **options)
 
 
 def free_port() -> int:
@@ -303,18 +304,27 @@ def make_harness(
         github_url: str | None = None,
         github_token: str = GITHUB_TOKEN,
         github_http: httpx.Client | None = None,
+        discord_http: httpx.Client | None = None,
         find_attempts: int = 2,
+        bot_token: str | None = None,
+        alert_channel: str | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> Harness:
+        """`sleep` takes the clients' waits between retries; `alert_channel` turns alerts on (needs `bot_token`)."""
         server = github or fake_github
         polls = RecordingQueue()  # polls are only recorded here: tests/runs follows runs
         github_client = github_http or http_client()
-        discord_client = http_client()
+        discord_client = discord_http or http_client()
         clients.extend([github_client, discord_client])
-        github_api_client = GitHubClient(github_client, github_url or server.url, github_token, REPO)
+        github_api_client = GitHubClient(github_client, github_url or server.url, github_token, REPO, sleep=sleep)
         dispatcher = Dispatcher(
             github_api_client, state.jobs, REPO, sleep=lambda seconds: None, find_attempts=find_attempts
         )
-        discord = DiscordClient(discord_client, fake_discord.api_url, APPLICATION_ID)
+        discord = DiscordClient(discord_client, fake_discord.api_url, APPLICATION_ID, bot_token=bot_token, sleep=sleep)
+        metrics = MemoryMetrics()
+        alerter = None
+        if alert_channel is not None:
+            alerter = Alerter(state.alerts, discord, alert_channel, metrics, enabled=True)
         worker = JobWorker.assemble(
             load_commands(commands_path),
             state,
@@ -323,8 +333,9 @@ def make_harness(
             dispatcher,
             ButtonSigner(b"jobs-harness-signing-secret-0123"),
             polls,
-            MemoryMetrics(),
+            metrics,
             webhooks=False,
+            alerter=alerter,
         )
         return Harness(worker, server, fake_discord, state)
 

@@ -131,6 +131,16 @@ def test_secondary_rate_limit_retry_after_is_honoured(monkeypatch: pytest.Monkey
     assert waits == [2.0] and len(recorder.requests) == 2
 
 
+def test_secondary_rate_limit_without_retry_after_is_a_rate_limit_not_a_refusal() -> None:
+    """Regression: it was taken for the token lacking permissions (a wrong message and a false alert)."""
+    body = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}
+    recorder = Recorder(httpx.Response(403, json=body))
+    with pytest.raises(GitHubRateLimited) as caught:
+        github(recorder).dispatch_workflow("d.yml", "main", {}, return_run_details=True)
+    assert caught.value.retry_after_seconds == 60.0  # at least a minute, as GitHub advises
+    assert len(recorder.requests) == 1  # longer than the client waits: reported, not waited for
+
+
 def test_primary_rate_limit_far_away_is_reported() -> None:
     reset = str(int(datetime.now(UTC).timestamp()) + 3600)
     recorder = Recorder(
