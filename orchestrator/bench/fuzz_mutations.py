@@ -198,6 +198,29 @@ def keys(payload: Any) -> list[str]:
     return []
 
 
+Path = tuple[str | int, ...]
+
+
+def paths(payload: Any, prefix: Path = ()) -> list[Path]:
+    """The path of every value below the root (containers and scalars): the fields to attack."""
+    children: list[tuple[str | int, Any]] = []
+    if isinstance(payload, dict):
+        children = list(payload.items())
+    elif isinstance(payload, list):
+        children = list(enumerate(payload))
+    return [p for key, value in children for p in ((*prefix, key), *paths(value, (*prefix, key)))]
+
+
+def replaced(payload: Any, path: Path, value: Any) -> Any:
+    """A copy of the payload with the value at `path` replaced."""
+    tree = _copy(payload)
+    parent = tree
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return tree
+
+
 @dataclass(frozen=True)
 class Dictionary:
     """Real values and field names, gathered from the seed payloads."""

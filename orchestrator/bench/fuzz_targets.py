@@ -214,7 +214,7 @@ class FuzzTargets:
         body = mutations.encode(payload, ascii_only=rng.random() < 0.3)
         if rng.random() < 0.1:
             body = mutations.mutate_bytes(body, rng)
-        headers = self._discord_headers(body) if seed.route == INTERACTIONS else self._github_headers(body, seed.event)
+        headers = self.signed_headers(seed, body)
         if rng.random() < 0.15:
             headers = mutations.mutate_headers(headers, rng)
         if rng.random() < 0.1:
@@ -222,6 +222,10 @@ class FuzzTargets:
             path = rng.choice((seed.route, seed.route + "/", seed.route + "//", "/healthz", "/", "/%00", "/🚀"))
             return Case(seed.route, headers, body, via_app=True, method=method, path=path)
         return Case(seed.route, headers, body)
+
+    def signed_headers(self, seed: Seed, body: bytes) -> dict[str, str]:
+        """The headers the seed's sender would send with `body`, signed with the keys the endpoints trust."""
+        return self._discord_headers(body) if seed.route == INTERACTIONS else self._github_headers(body, seed.event)
 
     def run(self, case: Case) -> int:
         """The response's status; an exception from below WebApp's catch-all propagates."""
@@ -287,6 +291,7 @@ def logging_that_raises() -> Iterator[None]:
     failure to log raise instead of being printed and swallowed, so the fuzzer sees it."""
     handler = get_logger().registered_handler
     previous = handler.stream if isinstance(handler, logging.StreamHandler) else None
+    outer = handler.__dict__.get("handleError")  # set when this is nested in another
 
     def reraise(record: logging.LogRecord) -> None:
         error = sys.exc_info()[1]
@@ -299,5 +304,8 @@ def logging_that_raises() -> Iterator[None]:
         try:
             yield
         finally:
-            del handler.handleError
+            if outer is None:
+                del handler.handleError
+            else:
+                handler.handleError = outer  # type: ignore[method-assign]
             configure_logging("fuzz", level="INFO", stream=previous)
