@@ -132,7 +132,9 @@ def _caller(payload: dict[str, Any]) -> Caller:
     name = user.get("global_name") or user.get("username") or ""
     if not isinstance(name, str):
         raise MalformedInteraction("user name must be a string")
-    return Caller(user_id=_snowflake(user, "id"), user_name=name[:100], roles=roles)
+    user_id = _snowflake(user, "id")
+    # No name at all (both left out, or empty): the id stands in, as the worker needs a name to show.
+    return Caller(user_id=user_id, user_name=name[:100] or user_id, roles=roles)
 
 
 def _optional_snowflake(container: dict[str, Any], key: str) -> str | None:

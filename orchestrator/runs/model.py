@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.messages.limits import URL
+
 # Statuses move forward through these ranks; a snapshot of a lower rank than what we have is
 # stale (a late webhook, a slow poll) and never shown.
 _RANK = {"requested": 1, "pending": 1, "waiting": 1, "queued": 1, "in_progress": 2, "completed": 3}
+
+
+MAX_TIMESTAMP = 40  # ISO 8601 with fractions and an offset is at most ~35 characters
 
 
 class BadRunData(ValueError):
@@ -36,9 +41,11 @@ class RunSnapshot:
             run_id=run_id,
             status=status[:40],
             conclusion=conclusion[:40] if isinstance(conclusion, str) else None,
-            html_url=_text(raw.get("html_url")) or "",
-            run_started_at=_text(raw.get("run_started_at")),
-            updated_at=_text(raw.get("updated_at")),
+            # Past these lengths a value is not GitHub's (a link Discord would refuse, no timestamp):
+            # dropped, so that a 1 MB field cannot make the queue message too big to send.
+            html_url=_text(raw.get("html_url"), URL) or "",
+            run_started_at=_text(raw.get("run_started_at"), MAX_TIMESTAMP),
+            updated_at=_text(raw.get("updated_at"), MAX_TIMESTAMP),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,5 +117,8 @@ class JobLine:
         return cls(**{k: raw.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _text(value: object, limit: int | None = None) -> str | None:
+    """A non-empty string, at most `limit` characters long; else None."""
+    if not isinstance(value, str) or not value or (limit is not None and len(value) > limit):
+        return None
+    return value

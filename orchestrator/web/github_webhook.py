@@ -44,8 +44,8 @@ class GitHubWebhookEndpoint:
             return error_response(401, "invalid X-Hub-Signature-256")
         event = request.headers.get("x-github-event", "")
         delivery = request.headers.get("x-github-delivery", "")
-        if not delivery or len(delivery) > 100:
-            return error_response(400, "missing X-GitHub-Delivery")
+        if not _is_delivery_id(delivery):
+            return error_response(400, "missing or malformed X-GitHub-Delivery")
         if event == "ping":
             return json_response(200, {"ok": True})
         if event != "workflow_run":
@@ -62,7 +62,8 @@ class GitHubWebhookEndpoint:
         )
         if not isinstance(repository, str) or repository.lower() != self._repository:
             return json_response(202, {"ignored": "another repository"})
-        if payload.get("action") not in ACTIONS:
+        action = payload.get("action")
+        if not isinstance(action, str) or action not in ACTIONS:  # a list or object is not hashable
             return json_response(202, {"ignored": "action not used"})
         try:
             self._queue.send(RunEvent(delivery, snapshot.to_dict()).to_message())
@@ -74,8 +75,14 @@ class GitHubWebhookEndpoint:
         return json_response(202, {"queued": True})
 
 
+def _is_delivery_id(delivery: str) -> bool:
+    """GitHub sends a GUID; anything printable and ASCII will do as a key (and can be logged and queued)."""
+    return 0 < len(delivery) <= 100 and delivery.isascii() and delivery.isprintable()
+
+
 def _signed(secret: str, body: bytes, header: str) -> bool:
-    if not header.startswith("sha256="):
+    # Not ASCII (a lone surrogate, from an adapter that passes one through): not a hex digest.
+    if not header.startswith("sha256=") or not header.isascii():
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(header[len("sha256=") :].encode(), expected.encode())
