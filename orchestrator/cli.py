@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from orchestrator.commands.loader import CommandsFileError, check_commands
+from orchestrator.commands.loader import CommandsFileError, check_commands, check_prompt_folder
 from orchestrator.settings import DEFAULT_COMMANDS_FILE, SettingsError, load_settings
 
 
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
     commands.add_parser("demo", help="play the whole flow locally against stand-in Discord and GitHub APIs")
-    validate = commands.add_parser("validate", help="check the commands file, prompt files and settings")
+    validate = commands.add_parser("validate", help="check the commands file, every prompt file and the settings")
     validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
     validate.add_argument("--no-settings", action="store_true", help="check only the commands and prompt files")
     register = commands.add_parser("register", help="put the command set on Discord (one bulk overwrite)")
@@ -63,6 +63,7 @@ def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
             problems.extend(f"settings: {p}" for p in exc.problems)
     command_set, command_problems = check_commands(path)
     problems.extend(f"{path}: {p}" for p in command_problems)
+    problems.extend(check_prompt_folder(path))
     for problem in problems:
         print(problem)
     if problems:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from orchestrator.alerts.model import ICONS, Alert
 from orchestrator.messages import limits
+from orchestrator.observability.queries import trace_query
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.observability.trace_ids import trace_fingerprint
 
@@ -18,7 +19,10 @@ def logs_insights_url(region: str | None, log_group: str | None, trace_id: str |
     """A CloudWatch Logs Insights link with the query for this trace id filled in."""
     if not (region and log_group and trace_id):
         return None
-    query = f"fields @timestamp, level, fn, msg | filter trace_id = '{trace_id}' | sort @timestamp asc"
+    try:
+        query = trace_query(trace_id)
+    except ValueError:
+        return None
     # The console's own URL encoding: '*' for '%' inside the fragment, '~' for structure.
     encoded = quote(query, safe="").replace("%", "*")
     group = quote(log_group, safe="").replace("%", "*")

@@ -42,6 +42,8 @@ MAX_INPUTS_PAYLOAD = 65_535  # GitHub, all inputs together
 # Room kept for option values and context values next to the prompt text.
 PROMPT_HEADROOM = 8_192
 DEFAULT_REF = "main"
+# Where prompt files live, beside the commands file: validate checks every file in it.
+PROMPTS_FOLDER = "prompts"
 
 _COMMAND_KEYS = {
     "description",
@@ -95,6 +97,39 @@ def check_commands(path: Path) -> tuple[CommandSet | None, list[str]]:
     commands = _parse_document(document, path.parent, problems)
     patterns = _parse_redact_patterns(document, problems)
     return (CommandSet(commands, patterns) if not problems else None), problems
+
+
+def check_prompt_folder(commands_file: Path) -> list[str]:
+    """Problems of the files in the `prompts/` folder beside the commands file that no command names.
+
+    `validate` runs this so that a prompt written ahead of its command is checked before a command
+    uses it; loading the bot does not (an unused file must not stop it)."""
+    base_dir = commands_file.parent
+    folder = base_dir / PROMPTS_FOLDER
+    if not folder.is_dir():
+        return []
+    problems: list[str] = []
+    named = _named_prompts(commands_file)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.startswith(".") and path.resolve() not in named:
+            _read_prompt(path.relative_to(base_dir).as_posix(), base_dir, f"{PROMPTS_FOLDER} folder", problems)
+    return problems
+
+
+def _named_prompts(commands_file: Path) -> set[Path]:
+    """The prompt files the commands name (check_commands reports their problems and the file's)."""
+    try:
+        document = yaml.safe_load(commands_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return set()
+    commands = document.get("commands") if isinstance(document, dict) else None
+    if not isinstance(commands, dict):
+        return set()
+    return {
+        (commands_file.parent / spec["prompt"]).resolve()
+        for spec in commands.values()
+        if isinstance(spec, dict) and isinstance(spec.get("prompt"), str)
+    }
 
 
 def _yaml_error_line(exc: yaml.YAMLError) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from typing import Any, Final, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import jsonschema
+import pytest
 import referencing
 import referencing.jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -352,7 +354,14 @@ def load_contract(path: Path, base_path: str | None = None) -> OpenApiContract:
 
 @functools.cache
 def discord_contract() -> OpenApiContract:
-    """Discord v10 (base path ``/api/v10``, from the description's ``servers``)."""
+    """Discord v10 (base path ``/api/v10``, from the description's ``servers``).
+
+    Where the shared/ folder cannot be beside the checkout (GitHub's runners), a run that says so
+    with ``DISCORD_OPENAPI_OPTIONAL=1`` skips the tests that need it, with the reason; anywhere
+    else a missing file fails them.
+    """
+    if os.environ.get("DISCORD_OPENAPI_OPTIONAL") == "1" and not DISCORD_SPEC_PATH.is_file():
+        pytest.skip(f"Discord contract check skipped: no OpenAPI description at {DISCORD_SPEC_PATH}")
     return OpenApiContract(DISCORD_SPEC_PATH, errata=DISCORD_ERRATA)
 
 

@@ -79,15 +79,42 @@ def test_redrive_matches_the_workers_last_attempt_setting() -> None:
     assert str(receives) == worker_env["WORKER_MAX_RECEIVES"]
 
 
-def test_iam_is_scoped_to_the_resources_used() -> None:
-    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
-    for name in ("InteractionsFunction", "WorkerFunction"):
-        for policy in template["Resources"][name]["Properties"]["Policies"]:
-            for statement in policy["Statement"]:
-                assert statement["Resource"] != "*", (name, statement)
-                assert not any(
-                    str(action).endswith("*") for action in statement["Action"] if isinstance(statement["Action"], list)
-                ), name
+def test_iam_is_scoped_to_the_resources_used(translated: dict[str, Any]) -> None:
+    roles = resources_of(translated, "AWS::IAM::Role")
+    assert sorted(roles) == ["AlarmRole", "InteractionsRole", "WorkerRole"]  # SAM generated none
+    for name, role in roles.items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+        for policy in role["Properties"]["Policies"]:
+            for written in policy["PolicyDocument"]["Statement"]:
+                # A conditional grant: check its granting branch.
+                statement = written["Fn::If"][1] if "Fn::If" in written else written
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any(action.endswith("*") for action in actions), (name, actions)
+                if statement["Resource"] == "*":
+                    assert all(action.startswith("xray:") for action in actions), (name, actions)
+
+
+def test_each_function_logs_to_its_own_group_with_retention(translated: dict[str, Any]) -> None:
+    groups = resources_of(translated, "AWS::Logs::LogGroup")
+    functions = resources_of(translated, "AWS::Lambda::Function")
+    used = [f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for f in functions.values()]
+    assert sorted(used) == sorted(groups)
+    for name, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/${AWS::StackName}-"), name
+    for name, role in resources_of(translated, "AWS::IAM::Role").items():
+        statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [logs] = [s for s in statements if "logs:PutLogEvents" in s.get("Action", [])]
+        assert logs["Resource"]["Fn::GetAtt"][0] in groups, name
+
+
+def test_alarms_reach_the_alarm_function(translated: dict[str, Any]) -> None:
+    alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
+    assert alarms and all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    # CloudWatch cannot publish to a topic under the AWS managed key alias/aws/sns.
+    assert "KmsMasterKeyId" not in translated["Resources"]["AlarmTopic"].get("Properties", {})
+    [subscription] = resources_of(translated, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["AlarmFunction", "Arn"]}
 
 
 def test_no_secret_is_a_plain_parameter_or_environment_value() -> None:

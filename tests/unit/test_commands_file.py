@@ -186,3 +186,14 @@ def test_validate_cli_checks_settings(
         monkeypatch.delenv(name, raising=False)
     assert main(["validate", "--commands-file", str(commands_file)]) == 1
     assert "settings: GITHUB_TOKEN: required but not set" in capsys.readouterr().out
+
+
+def test_validate_checks_prompt_files_no_command_names(commands_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prompts = commands_file.parent / "prompts"
+    (prompts / "later.md").write_text("   \n", encoding="utf-8")  # written ahead of its command, and empty
+    (prompts / ".gitkeep").write_text("", encoding="utf-8")
+    assert main(["validate", "--no-settings", "--commands-file", str(commands_file)]) == 1
+    [line] = capsys.readouterr().out.strip().splitlines()
+    assert line == f"prompts folder: prompt file is empty: {prompts / 'later.md'}"
+    (prompts / "later.md").write_text("Look at the logs.\n", encoding="utf-8")
+    assert main(["validate", "--no-settings", "--commands-file", str(commands_file)]) == 0
