@@ -105,16 +105,16 @@ def run_load(
             sent = [_open(signer, discord, i, commands, users, seconds) for i in range(commands)]
             started = time.monotonic()
             _send_all(url, signer, sent, spread(faults, commands), github, discord, started)
-            last_send = time.monotonic()
+            answered = time.monotonic()
             settle = SETTLE_SECONDS + max((f.fault.delay for f in faults), default=0.0)
-            drained = _drain(sent, github, discord, deadline=last_send + drain_timeout, settle=settle)
+            drained = _drain(sent, github, discord, deadline=answered + drain_timeout, settle=settle)
         log = (Path(workdir) / SERVE_LOG).read_text(encoding="utf-8", errors="replace")
         return _check(
             [record for record, _ in sent],
             github,
             discord,
             Load(commands, users, seconds, faults),
-            drain=None if drained is None else drained - last_send,
+            drain=None if drained is None else drained - answered,
             log=log,
             secret=github_token,
         )
@@ -147,7 +147,8 @@ def _send_all(
     discord: FakeDiscord,
     started: float,
 ) -> None:
-    """Open-loop: each request leaves at its time, on its own pool thread, whatever came back before."""
+    """Open-loop: each request leaves at its time, on a pool thread, whatever came back before.
+    Returns once every request has its answer (or its error)."""
     limits = httpx.Limits(max_connections=len(sent), max_keepalive_connections=len(sent))
     with (
         httpx.Client(base_url=url, timeout=CLIENT_TIMEOUT, limits=limits) as client,
@@ -187,10 +188,13 @@ def _drain(
 ) -> float | None:
     """When every message had its final edit (monotonic), or None past `deadline`; then wait until
     no dispatch has arrived for `settle` seconds (a late one would be a duplicate we must count)."""
-    waiting = [record for record, _ in sent if record.status == 200]
-    while waiting:
+    # Only a deferred answer promises an edit; anything else is already counted as a wrong answer.
+    waiting = [record for record, _ in sent if record.answer_type == DEFERRED]
+    while True:
         waiting = [record for record in waiting if final_message(discord.message_for(record.token)) is None]
-        if waiting and time.monotonic() > deadline:
+        if not waiting:
+            break
+        if time.monotonic() > deadline:
             return None
         time.sleep(0.05)
     drained = time.monotonic()

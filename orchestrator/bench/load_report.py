@@ -88,7 +88,7 @@ class LoadReport:
     duplicates: tuple[str, ...]  # interaction ids with more than one run
     missing: tuple[str, ...]  # without faults: interaction ids that did not get exactly their one run
     lost: tuple[str, ...]  # interaction ids without a final message that tells the truth
-    drain_seconds: float | None  # last send → last final message; None: not within the bound
+    drain_seconds: float | None  # last answer → last final message; None: not within the bound
     faults_left: int  # injected but never triggered
     log_levels: Mapping[str, int]  # the server's log lines by level
     secret_in_log: bool
@@ -152,7 +152,7 @@ class LoadReport:
                 + (f", {others}" if others else "")
                 + f" · {len(self.lost)} lost",
                 f"  final message after sending: {distribution(self.to_final)}",
-                f"  drain: {drain} from the last send until every message was final"
+                f"  drain: {drain} from the last answer until every message was final"
                 + (f" · {self.faults_left} faults never triggered" if self.faults_left else ""),
                 f"  server log: {levels or 'empty'}",
                 "  result: " + ("OK" if not problems else "FAILED: " + "; ".join(problems)),
