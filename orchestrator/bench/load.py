@@ -251,6 +251,7 @@ def _check(
         if not load.faults and (kind != "linked" or len(started_runs) != 1):
             missing.append(record.interaction_id)
     answered = [r for r in records if r.status is not None]
+    entries = [_json_line(line) for line in log.splitlines()]
     return LoadReport(
         commands=load.commands,
         users=load.users,
@@ -272,7 +273,10 @@ def _check(
         lost=tuple(lost),
         drain_seconds=drain,
         faults_left=len(github.pending_faults) + len(discord.pending_faults),
-        log_levels=dict(Counter(str(_json_line(line).get("level", "not JSON")) for line in log.splitlines())),
+        log_levels=dict(Counter(str(entry.get("level", "not JSON")) for entry in entries)),
+        log_problems=dict(
+            Counter(f"{e['level']}: {e.get('msg')}" for e in entries if e.get("level") in ("warn", "error"))
+        ),
         secret_in_log=secret in log,
     )
 
@@ -295,6 +299,7 @@ def _serve(
         "COMMANDS_FILE": str(commands_file),
         "STATE_STORE": f"sqlite:///{workdir / 'state.db'}",
         "LOG_LEVEL": "INFO",
+        "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
         # Whatever the caller's environment says: no webhooks (the worker polls), no alerts, no bot token.
         "GITHUB_WEBHOOK_SECRET": "",
         "ENABLE_ALERTS": "false",

@@ -91,6 +91,7 @@ class LoadReport:
     drain_seconds: float | None  # last answer → last final message; None: not within the bound
     faults_left: int  # injected but never triggered
     log_levels: Mapping[str, int]  # the server's log lines by level
+    log_problems: Mapping[str, int]  # its warning and error lines: "level: message" → how many
     secret_in_log: bool
 
     @property
@@ -154,7 +155,8 @@ class LoadReport:
                 f"  final message after sending: {distribution(self.to_final)}",
                 f"  drain: {drain} from the last answer until every message was final"
                 + (f" · {self.faults_left} faults never triggered" if self.faults_left else ""),
-                f"  server log: {levels or 'empty'}",
+                f"  server log: {levels or 'empty'}"
+                + "".join(f"\n    {count} × {line}" for line, count in sorted(self.log_problems.items())),
                 "  result: " + ("OK" if not problems else "FAILED: " + "; ".join(problems)),
             ]
         )
