@@ -22,6 +22,8 @@ API_VERSION = "2022-11-28"
 READ_POLICY = RetryPolicy()
 # A dispatch is not idempotent: a 5xx or a lost answer is reported, never blindly resent.
 DISPATCH_POLICY = RetryPolicy(idempotent=False)
+RUNS_PER_PAGE = 100  # GitHub's largest page
+MAX_RUN_PAGES = 10  # one look reads at most 1,000 runs (where GitHub's filtered lists end)
 
 
 @dataclass(frozen=True)
@@ -119,18 +121,26 @@ class GitHubClient:
         raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
 
     def find_dispatched_run(self, workflow: str, correlation_id: str, created_since: datetime) -> RunRef | None:
-        """The workflow_dispatch run whose name carries `correlation_id` (never just the newest run)."""
+        """The workflow_dispatch run whose name carries `correlation_id` (never just the newest run).
+
+        Runs are listed newest first: under load, or on a redelivery minutes later, ours can be
+        past the first page, so every full page is followed by the next, up to MAX_RUN_PAGES.
+        """
         since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        runs = self._get_json(
-            self._workflow_url(workflow, "runs"),
-            params={"event": "workflow_dispatch", "created": f">={since}", "per_page": "100"},
-        ).get("workflow_runs")
-        for run in runs if isinstance(runs, list) else []:
-            if not isinstance(run, dict):
-                continue
-            title = f"{run.get('display_title') or ''} {run.get('name') or ''}"
-            if correlation_id in title and isinstance(run.get("id"), int):
-                return RunRef(run["id"], str(run.get("html_url", "")))
+        params = {"event": "workflow_dispatch", "created": f">={since}", "per_page": str(RUNS_PER_PAGE)}
+        for page in range(1, MAX_RUN_PAGES + 1):
+            runs = self._get_json(
+                self._workflow_url(workflow, "runs"), params=params if page == 1 else {**params, "page": str(page)}
+            ).get("workflow_runs")
+            listed = runs if isinstance(runs, list) else []
+            for run in listed:
+                if not isinstance(run, dict):
+                    continue
+                title = f"{run.get('display_title') or ''} {run.get('name') or ''}"
+                if correlation_id in title and isinstance(run.get("id"), int):
+                    return RunRef(run["id"], str(run.get("html_url", "")))
+            if len(listed) < RUNS_PER_PAGE:
+                return None
         return None
 
     def get_run(self, run_id: int) -> dict[str, Any]:

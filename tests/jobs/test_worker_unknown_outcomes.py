@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
 import pytest
 
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.dispatch.explain import UNREACHABLE
 from orchestrator.jobs.messages import Job
-from tests.jobs.conftest import Harness, HarnessFactory, free_port, link_button
+from tests.jobs.conftest import Harness, HarnessFactory, free_port, http_client, link_button
 from tests.jobs.scenarios import assert_linked_to_the_one_run, kill_mid_dispatch
 
 DISPATCH_PATH = r"/dispatches$"
@@ -108,6 +111,31 @@ def test_lookup_failures_are_survived(harness: Harness) -> None:
     assert len(harness.dispatch_posts()) == 1
     assert len(harness.run_lookups()) == 5  # 4 failed tries of the first look, then the second look finds it
     assert_linked_to_the_one_run(harness, job)
+
+
+def test_a_run_pushed_past_the_first_page_is_found_not_resent(make_harness: HarnessFactory) -> None:
+    """Under load, more than a page (100) of the workflow's runs can start between the dispatch and the
+    look (a redelivery minutes later sees more still): the run is looked for on every page."""
+    crowded: list[bool] = []
+
+    def crowd(response: httpx.Response) -> None:
+        if response.request.url.path.endswith("/dispatches") and not crowded:
+            crowded.append(True)
+            for _ in range(150):  # other users' runs of the same workflow, newer than ours
+                harness.github.create_run("diagnose.yml", inputs={"trace_id": uuid.uuid4().hex})
+
+    harness = make_harness(github_http=http_client(event_hooks={"response": [crowd]}))
+    harness.github.inject(Fault(method="POST", path=DISPATCH_PATH, status=502, then_apply=True))
+    job = harness.job()
+
+    harness.process(job)
+
+    assert len(harness.dispatch_posts()) == 1, "the run was dispatched again"
+    [run] = harness.runs_for(job)
+    record = harness.record(job)
+    assert (record.status, record.run_id) == ("dispatched", run["id"])
+    button = link_button(harness.message(job))
+    assert button is not None and button["url"] == run["html_url"]
 
 
 # -- GitHub unreachable: nothing left the building ------------------------------------------------------------

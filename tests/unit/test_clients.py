@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from orchestrator.clients import github_api
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, DiscordUnavailable, InteractionExpired
 from orchestrator.clients.github_api import (
     GitHubClient,
@@ -167,6 +168,19 @@ def test_find_run_matches_the_correlation_id_only() -> None:
     assert params == {"event": "workflow_dispatch", "created": ">=2026-11-22T03:00:00Z", "per_page": "100"}
     github_contract().validate_request("GET", request.url.path, body=None, query=params)
     assert github(Recorder(httpx.Response(200, json=runs))).find_dispatched_run("d.yml", "zzz", since) is None
+
+
+def test_find_run_follows_full_pages_and_stops_at_the_bound() -> None:
+    since = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    others = [{"id": n, "display_title": f"Diagnose other-{n}", "html_url": f"https://x/{n}"} for n in range(100)]
+    ours = {"id": 500, "display_title": "Diagnose abc123", "html_url": "https://x/500"}
+    recorder = Recorder(*(httpx.Response(200, json={"workflow_runs": page}) for page in (others, others, [ours])))
+    assert github(recorder).find_dispatched_run("d.yml", "abc123", since) == RunRef(500, "https://x/500")
+    assert [r.url.params.get("page") for r in recorder.requests] == [None, "2", "3"]
+
+    endless = Recorder(*(httpx.Response(200, json={"workflow_runs": others}) for _ in range(20)))
+    assert github(endless).find_dispatched_run("d.yml", "abc123", since) is None
+    assert len(endless.requests) == github_api.MAX_RUN_PAGES
 
 
 def test_find_run_survives_odd_bodies() -> None:
