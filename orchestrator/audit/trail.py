@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from orchestrator.audit.model import AuditEvent
-from orchestrator.observability.logging import get_logger
+from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.state.audit import DEFAULT_AUDIT_RETENTION_DAYS, AuditStore
 
@@ -32,14 +32,17 @@ class AuditTrail:
         """Never raises: a lost audit item is logged (the log line still carries the event)."""
         # Option values are the user's free text: a pasted token must not be kept for 90 days.
         clean = AuditEvent.from_dict(active_redactor().value(event.to_dict()))
-        fields = clean.to_dict()
-        get_logger().info(
-            "audit",
-            extra={
-                "outcome": clean.outcome,
-                "audit": {k: v for k, v in fields.items() if k not in ("outcome", "trace_id", "user_id", "command")},
-            },
-        )
+        in_context = {"outcome", "trace_id", "user_id", "command", "interaction_id"}
+        with log_context(
+            trace_id=clean.trace_id, correlation_id=clean.interaction_id, user_id=clean.user_id, cmd=clean.command
+        ):
+            get_logger().info(
+                "audit",
+                extra={
+                    "outcome": clean.outcome,
+                    "audit": {k: v for k, v in clean.to_dict().items() if k not in in_context},
+                },
+            )
         try:
             self._store.record(clean, expires_at=self._clock() + self._retention_seconds)
         except Exception as exc:  # noqa: BLE001 - auditing must never fail the command it records

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from orchestrator.audit.events import job_event
 from orchestrator.commands.model import CommandSpec
 from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import Caller, Interaction
-from orchestrator.jobs.messages import BadJobMessage, CancelRequest, Job
+from orchestrator.jobs.messages import BadJobMessage, CancelRequest, Job, TraceOnly
 from orchestrator.messages import limits
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import JobQueue, QueueUnavailable
@@ -111,6 +112,7 @@ class ButtonHandler:
             return responses.ephemeral_message("This confirmation can no longer be used. Run the command again.")
         if button.action == "abort":
             log.info("command cancelled before it ran", extra={"outcome": "cancelled"})
+            self._record_abort(job)
             return responses.update_message(f"Cancelled: /{job.command} was not run, and nothing was dispatched.")
         # The press's token edits from here on; the run gets a message of its own (a follow-up).
         confirmed = replace(
@@ -122,6 +124,19 @@ class ButtonHandler:
         )
         log.info("command confirmed", extra={"outcome": "confirmed"})
         return self._enqueue(confirmed.to_message(), responses.update_message(f"Confirmed: starting /{job.command}…"))
+
+    def _record_abort(self, job: Job) -> None:
+        """The trace and audit event of a command its invoker cancelled, for the worker to store
+        (best effort, like every refusal's: the answer does not wait on the queue)."""
+        now = self._clock()
+        trace = job.trace()
+        trace.steps.append(TraceStep("cancelled", "failed", now, 0.0, {"by": job.user_id}))
+        trace.fail("cancelled by its invoker before it ran")
+        event = job_event(job, "cancelled", now, detail="Cancel pressed: nothing was dispatched")
+        try:
+            self._queue.send(TraceOnly(trace, "cancelled", event).to_message())
+        except QueueUnavailable as exc:
+            get_logger().warning("trace not queued", extra={"reason": str(exc)})
 
     def _enqueue(self, message: str, answer: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -51,9 +51,9 @@ class Job:
     roles: tuple[str, ...] = ()  # the invoker's roles when they ran it, for the audit trail
 
     @property
-    def confirmed(self) -> bool:
-        """Run after its invoker pressed Confirm (a `confirm: true` command)."""
-        return any(s.name == "confirmed" for s in self.steps)
+    def confirmed_at(self) -> float | None:
+        """When its invoker pressed Confirm (a `confirm: true` command), else None."""
+        return next((s.started_at for s in self.steps if s.name == "confirmed"), None)
 
     def to_message(self) -> str:
         # Field by field, not asdict(): asdict deep-copies everything, and this is the ACK's hot path.

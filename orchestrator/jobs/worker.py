@@ -332,8 +332,10 @@ class JobWorker:
         )
         # Here, inside the idempotent call: a redelivered job replays its outcome without a second event.
         detail = f"{outcome.kind}: {outcome.reason}" if outcome.reason else outcome.kind
-        attempt = "confirmed" if job.confirmed else "accepted"
-        self._audit.record(job_event(job, attempt, self._clock(), run_id=outcome.run_id, detail=detail))
+        # Stamped with when the user acted (ran it, or confirmed it), not when the worker got to it.
+        confirmed_at = job.confirmed_at
+        attempt, at = ("accepted", job.received_at) if confirmed_at is None else ("confirmed", confirmed_at)
+        self._audit.record(job_event(job, attempt, at, run_id=outcome.run_id, detail=detail))
         return outcome.to_dict()
 
     def _new_record(self, job: Job) -> JobRecord:
