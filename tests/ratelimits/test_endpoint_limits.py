@@ -23,6 +23,7 @@ from tests.conftest import COMMANDS_YAML, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
 
 EPHEMERAL = 64
+PER_USER = BucketRule(per_minute=2, burst=3)
 LIMITED_YAML = (
     COMMANDS_YAML
     + """
@@ -57,7 +58,7 @@ def endpoint_with(
     queue: RecordingQueue,
     store: RateLimitStore,
     clock: Clock,
-    per_user: BucketRule | None = BucketRule(per_minute=2, burst=3),
+    per_user: BucketRule | None = PER_USER,
 ) -> InteractionsEndpoint:
     limiter = RateLimiter(lambda: store, per_user, clock=clock)
     return InteractionsEndpoint(SignatureVerifier(signer.public_key_hex), commands, queue, rate_limiter=limiter)
