@@ -1,8 +1,9 @@
 """Run in a fresh interpreter by the benchmark: a cold Lambda instance answering its first command(s).
 
 The handler module is imported exactly as Lambda imports it (settings, commands file, the real
-SQS client). Only the network send is stubbed, through botocore's own `before-send` hook, so
-serialising and signing the SendMessage call still happen.
+SQS client, and the DynamoDB client the per-user rate limit opens on the first command). Only the
+network sends are stubbed, through botocore's own `before-send` hook, so serialising and signing
+the SendMessage, GetItem and PutItem calls still happen.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ class _Context(LambdaContext):
 
 
 def _sent(request: Any, **_: Any) -> Any:
+    body = json.loads(request.body)["MessageBody"]
+    return _answer(request, {"MessageId": "bench", "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()})  # noqa: S324
+
+
+def _stored(request: Any, **_: Any) -> Any:
+    """GetItem finds no bucket (a user's first command), PutItem succeeds."""
+    return _answer(request, {})
+
+
+def _answer(request: Any, answer: dict[str, Any]) -> Any:
     from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-    body = json.loads(request.body)["MessageBody"]
-    answer = {"MessageId": "bench", "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()}  # noqa: S324
     headers = HTTPHeaders()
     headers["x-amzn-requestid"] = "bench"
     return AWSResponse(request.url, 200, headers, _Raw(json.dumps(answer).encode()))
@@ -55,6 +64,8 @@ def main() -> int:
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-send.sqs.SendMessage", _sent)
+    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.GetItem", _stored)
+    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.PutItem", _stored)
     import orchestrator.adapters.lambda_interactions as function
 
     event = json.loads(os.environ["BENCH_EVENT"])
