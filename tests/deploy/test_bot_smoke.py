@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,20 @@ def test_the_discord_contract_opt_out_is_the_one_the_tests_read(workflow: dict[A
     assert 'os.environ.get("DISCORD_OPENAPI_OPTIONAL") == "1"' in (REPO_ROOT / "tests/contract/openapi.py").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_secret_scan_step_passes_on_this_tree(workflow: dict[Any, Any], tmp_path: Path) -> None:
+    """The step exactly as the workflow runs it: a fake secret added without refreshing the baseline
+    (`detect-secrets scan --baseline .secrets.baseline`) fails here, not first on GitHub."""
+    [scan] = [step for step in steps_of(workflow) if step.get("id") == "secrets"]
+    tools = str(Path(sys.executable).parent)
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", scan["run"]],
+        cwd=REPO_ROOT,
+        env={**os.environ, "RUNNER_TEMP": str(tmp_path), "PATH": f"{tools}:{os.environ.get('PATH', '')}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
