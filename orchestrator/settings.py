@@ -61,20 +61,29 @@ class LazySecret:
         return self._value
 
     def get(self) -> str:
-        if self._value is None:
-            if self._parameter is None or self._resolve is None:
+        """The value; one from SSM is asked for again on every use, through the resolver's cache
+        (Powertools Parameters, `max_age`), so a rotated secret is picked up without a restart.
+        Once a value was read, a failed re-read keeps it rather than failing the request."""
+        if self._parameter is None or self._resolve is None:
+            if self._value is None:
                 raise SecretUnavailable(f"{self.name} is not configured")
-            try:
-                value = self._resolve(self._parameter).strip()
-            except Exception as exc:  # noqa: BLE001 - any failure: the caller answers "unavailable"
-                raise SecretUnavailable(f"{self.name}: could not read SSM parameter ({type(exc).__name__})") from None
-            if not value:
-                raise SecretUnavailable(f"{self.name}: SSM parameter is empty")
+            return self._value
+        try:
+            value = self._resolve(self._parameter).strip()
+        except Exception as exc:  # noqa: BLE001 - any failure: the caller answers "unavailable"
+            if self._value is not None:
+                return self._value
+            raise SecretUnavailable(f"{self.name}: could not read SSM parameter ({type(exc).__name__})") from None
+        if not value:
+            if self._value is not None:
+                return self._value
+            raise SecretUnavailable(f"{self.name}: SSM parameter is empty")
+        if value != self._value:
             from orchestrator.observability.redaction import active_redactor, install
 
             install(active_redactor().with_secrets([value]))  # redacted from here on, like the others
             self._value = value
-        return self._value
+        return value
 
 
 class Role(Enum):
@@ -135,6 +144,19 @@ class Settings:
     rate_limit_per_minute: int = 10
     rate_limit_burst: int = 5
     audit_retention_days: int = 90
+    # GITHUB_TOKEN and DISCORD_BOT_TOKEN when they come from SSM: read again on use (see LazySecret).
+    rotating: Mapping[str, LazySecret] = field(default_factory=dict, repr=False)
+
+    def github_token_source(self) -> Callable[[], str]:
+        secret = self.rotating.get("GITHUB_TOKEN")
+        return secret.get if secret is not None else lambda: self.github_token
+
+    def discord_bot_token_source(self) -> Callable[[], str] | None:
+        secret = self.rotating.get("DISCORD_BOT_TOKEN")
+        if secret is not None:
+            return secret.get
+        token = self.discord_bot_token
+        return (lambda: token) if token is not None else None
 
     def user_rate_limit(self) -> BucketRule | None:
         if self.rate_limit_per_minute == 0:
@@ -266,6 +288,15 @@ def load_settings(
     if in_lambda and not work_queue_url:
         problems.append("WORK_QUEUE_URL: required in Lambda (the SQS queue the worker reads)")
 
+    rotating = {
+        name: LazySecret(name, value=values[name], parameter=env[f"{name}_PARAMETER"].strip(), resolve=resolve_secret)
+        for name in SECRET_NAMES
+        if values[name] is not None
+        and resolve_secret is not None
+        and not env.get(name, "").strip()
+        and env.get(f"{name}_PARAMETER", "").strip()
+    }
+
     if problems:
         secrets = [v for k, v in values.items() if k in SECRET_NAMES and v]
         secrets += [env.get(n, "") for n in LAZY_SECRET_NAMES if len(env.get(n, "")) >= 6]
@@ -294,6 +325,7 @@ def load_settings(
         rate_limit_per_minute=rate_per_minute,
         rate_limit_burst=rate_burst,
         audit_retention_days=audit_retention,
+        rotating=rotating,
     )
 
 

@@ -28,7 +28,7 @@ alerter = Alerter.from_settings(
         httpx.Client(timeout=DEFAULT_TIMEOUT),
         settings.discord_api_url,
         settings.discord_application_id,
-        bot_token=settings.discord_bot_token,
+        bot_token=settings.discord_bot_token_source(),
     ),
     EmfMetrics(),
 )

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from orchestrator import __version__
+from orchestrator.clients.auth import HeaderAuth
 from orchestrator.clients.retries import RetryPolicy, json_object, retry_after_seconds, send
 from orchestrator.observability.redaction import active_redactor
 
@@ -53,20 +54,21 @@ class DiscordClient:
         http: httpx.Client,
         api_url: str,
         application_id: str,
-        bot_token: str | None = None,
+        bot_token: str | Callable[[], str] | None = None,
         *,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
+        """`bot_token` may be a callable, asked on every channel call: a rotated token is used at once."""
         self._http = http
         self._sleep = sleep  # waits between retries (backoff, Retry-After); None: time.sleep
         self._api_url = api_url.rstrip("/")
         self._application_id = application_id
-        self._bot_token = bot_token
+        self._bot_auth = HeaderAuth("Bot", bot_token) if bot_token is not None else None
         http.headers.update({"User-Agent": f"DiscordBot (orchestrator, {__version__})"})
 
     @property
     def can_post_in_channels(self) -> bool:
-        return self._bot_token is not None
+        return self._bot_auth is not None
 
     def _webhook(self, interaction_token: str) -> str:
         return f"{self._api_url}/webhooks/{self._application_id}/{quote(interaction_token, safe='')}"
@@ -135,9 +137,9 @@ class DiscordClient:
     def _send(self, method: str, url: str, body: object | None, policy: RetryPolicy, *, bot: bool) -> httpx.Response:
         headers = None
         if bot:
-            if self._bot_token is None:
+            if self._bot_auth is None:
                 raise DiscordNotConfigured("DISCORD_BOT_TOKEN is not set")
-            headers = {"Authorization": f"Bot {self._bot_token}"}
+            headers = {"Authorization": self._bot_auth.value()}
         try:
             return send(self._http, method, url, json_body=body, headers=headers, policy=policy, sleep=self._sleep)
         except httpx.TransportError as exc:

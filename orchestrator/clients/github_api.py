@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from orchestrator import __version__
+from orchestrator.clients.auth import HeaderAuth
 from orchestrator.clients.breaker import CircuitOpen
 from orchestrator.clients.retries import RetryPolicy, is_rate_limited, json_object, retry_after_seconds, send
 
@@ -78,18 +79,19 @@ class GitHubClient:
         self,
         http: httpx.Client,
         api_url: str,
-        token: str,
+        token: str | Callable[[], str],
         repository: str,
         *,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
+        """`token` may be a callable, asked on every request: a rotated token is used at once."""
         self._http = http
         self._sleep = sleep  # waits between retries (backoff, Retry-After); None: time.sleep
         self._api_url = api_url.rstrip("/")
         self._repository = repository
+        http.auth = HeaderAuth("Bearer", token)
         http.headers.update(
             {
-                "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": API_VERSION,
                 "User-Agent": f"orchestrator-bot/{__version__}",

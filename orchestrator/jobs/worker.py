@@ -133,14 +133,14 @@ class JobWorker:
         github = GitHubClient(
             guarded_client(github_breaker),
             settings.github_api_url,
-            settings.github_token,
+            settings.github_token_source(),
             settings.github_repository,
         )
         discord = DiscordClient(
             guarded_client(discord_breaker),
             settings.discord_api_url,
             settings.discord_application_id,
-            bot_token=settings.discord_bot_token,
+            bot_token=settings.discord_bot_token_source(),
         )
         alerter = Alerter.from_settings(settings, state.alerts, discord, metrics_sink)
         for breaker in (github_breaker, discord_breaker):
