@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from orchestrator.audit.events import refusal_event
@@ -130,48 +131,29 @@ class InteractionsEndpoint:
         if name == DEBUG_COMMAND:
             return self._debug_last(interaction, caller)
         spec = self._commands.get(name)
+        refuse = partial(self._refuse, interaction, caller, trace, origin, checking)
         if spec is None:
-            return self._refuse(
-                interaction,
-                caller,
-                trace,
-                origin,
-                checking,
+            return refuse(
                 "unknown_command",
                 f"/{name} is not a command this bot knows (any more). "
                 "Ask an operator to run `orchestrator register` so Discord shows the current commands.",
             )
         if spec.allow is not None and not spec.allow.permits(caller.user_id, caller.roles):
-            return self._refuse(
-                interaction,
-                caller,
-                trace,
-                origin,
-                checking,
+            return refuse(
                 "denied",
                 f"You are not allowed to run /{name}: it is limited to certain roles or people. "
                 "Ask an operator to add you to its `allow` list if you need it.",
             )
         values, problems = check_options(spec, interaction.options)
         if problems:
-            return self._refuse(
-                interaction,
-                caller,
-                trace,
-                origin,
-                checking,
+            return refuse(
                 "invalid",
                 f"/{name} was not run: " + "; ".join(problems) + ". Please try again.",
             )
         refusal = self._rate_limiter.check(caller.user_id, spec) if self._rate_limiter is not None else None
         if refusal is not None:
             which = f"/{name}" if refusal.scope == "command" else "commands"
-            return self._refuse(
-                interaction,
-                caller,
-                trace,
-                origin,
-                checking,
+            return refuse(
                 "rate_limited",
                 f"Slow down: you have run {which} too often. /{name} was not run; "
                 f"try again in {whole_seconds(refusal.retry_after)} s.",

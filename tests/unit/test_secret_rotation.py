@@ -10,7 +10,7 @@ import pytest
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.observability.redaction import active_redactor
-from orchestrator.settings import Role, SecretUnavailable, load_settings
+from orchestrator.settings import Role, SecretUnavailable, Settings, load_settings
 
 APPLICATION_ID = "111111111111111111"
 
@@ -34,20 +34,25 @@ class Ssm:
         return self.values[name]
 
 
-def test_a_rotated_github_token_is_used_on_the_next_request() -> None:
-    first, second = token(), token()
-    ssm = Ssm(**{"/bot/github": first, "/bot/discord": "discord-bot-token-" + secrets.token_hex(8)})
-    settings = load_settings(
+def worker_settings(ssm: Ssm, **parameters: str) -> Settings:
+    """Worker settings whose secrets are SSM parameters (`NAME_PARAMETER=...`) read through `ssm`."""
+    return load_settings(
         {
             "DISCORD_APPLICATION_ID": APPLICATION_ID,
-            "GITHUB_TOKEN_PARAMETER": "/bot/github",
             "GITHUB_REPOSITORY": "acme/ops",
             "STATE_STORE": "memory://",
+            **{f"{name}_PARAMETER": parameter for name, parameter in parameters.items()},
         },
         roles={Role.WORKER},
         in_lambda=False,
         resolve_secret=ssm,
     )
+
+
+def test_a_rotated_github_token_is_used_on_the_next_request() -> None:
+    first, second = token(), token()
+    ssm = Ssm(**{"/bot/github": first, "/bot/discord": "discord-bot-token-" + secrets.token_hex(8)})
+    settings = worker_settings(ssm, GITHUB_TOKEN="/bot/github")
     seen: list[str] = []
 
     def github(request: httpx.Request) -> httpx.Response:
@@ -69,18 +74,7 @@ def test_a_rotated_github_token_is_used_on_the_next_request() -> None:
 def test_a_rotated_bot_token_is_used_for_channel_posts() -> None:
     first, second = "bot-" + secrets.token_hex(12), "bot-" + secrets.token_hex(12)
     ssm = Ssm(**{"/bot/github": token(), "/bot/discord": first})
-    settings = load_settings(
-        {
-            "DISCORD_APPLICATION_ID": APPLICATION_ID,
-            "GITHUB_TOKEN_PARAMETER": "/bot/github",
-            "DISCORD_BOT_TOKEN_PARAMETER": "/bot/discord",
-            "GITHUB_REPOSITORY": "acme/ops",
-            "STATE_STORE": "memory://",
-        },
-        roles={Role.WORKER},
-        in_lambda=False,
-        resolve_secret=ssm,
-    )
+    settings = worker_settings(ssm, GITHUB_TOKEN="/bot/github", DISCORD_BOT_TOKEN="/bot/discord")
     seen: list[str] = []
 
     def discord(request: httpx.Request) -> httpx.Response:
@@ -115,18 +109,7 @@ def test_plain_values_stay_as_given() -> None:
 
 def test_a_lazy_secret_never_read_reports_ssm_down() -> None:
     ssm = Ssm(**{"/bot/github": token()})
-    settings = load_settings(
-        {
-            "DISCORD_APPLICATION_ID": APPLICATION_ID,
-            "GITHUB_TOKEN_PARAMETER": "/bot/github",
-            "GITHUB_REPOSITORY": "acme/ops",
-            "GITHUB_WEBHOOK_SECRET_PARAMETER": "/bot/webhook",
-            "STATE_STORE": "memory://",
-        },
-        roles={Role.WORKER},
-        in_lambda=False,
-        resolve_secret=ssm,
-    )
+    settings = worker_settings(ssm, GITHUB_TOKEN="/bot/github", GITHUB_WEBHOOK_SECRET="/bot/webhook")
     assert settings.github_webhook_secret is not None
     ssm.failing = True
     with pytest.raises(SecretUnavailable):
