@@ -1,4 +1,4 @@
-"""Lambda handler behind the function URL: Discord interactions (and, later, GitHub webhooks).
+"""Lambda handler behind the function URL: Discord interactions and GitHub webhooks.
 
 This module is the ACK's cold path. It imports only what answering needs:
 PyNaCl, boto3 for SQS, PyYAML for the commands file, the Powertools Logger.

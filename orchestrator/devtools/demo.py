@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -55,6 +56,8 @@ def run_demo() -> int:
     port = _free_port()  # the server's, known first: the stand-in GitHub delivers webhooks to it
     with (
         tempfile.TemporaryDirectory(prefix="orchestrator-demo-") as workdir,
+        # Opened before the stand-ins and closed after them: their threads log until they stop.
+        (Path(workdir) / "orchestrator.log").open("w", encoding="utf-8") as log_stream,
         FakeGitHub(
             github_token,
             REPOSITORY,
@@ -64,34 +67,34 @@ def run_demo() -> int:
         ) as github,
         FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
     ):
-        log_path = Path(workdir) / "orchestrator.log"
-        with log_path.open("w", encoding="utf-8") as log_stream:
-            configure_logging("demo", stream=log_stream)
-            settings = load_settings(
-                {
-                    "DISCORD_PUBLIC_KEY": signer.public_key_hex,
-                    "DISCORD_APPLICATION_ID": signer.application_id,
-                    "DISCORD_API_URL": discord.api_url,
-                    "GITHUB_TOKEN": github_token,
-                    "GITHUB_REPOSITORY": REPOSITORY,
-                    "GITHUB_API_URL": github.url,
-                    "GITHUB_WEBHOOK_SECRET": webhook_secret,
-                    "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
-                    "STATE_STORE": f"sqlite:///{Path(workdir) / 'state.db'}",
-                    "ENABLE_DEBUG_CMD": "true",
-                    "ENABLE_ALERTS": "true",
-                    "ALERT_CHANNEL_ID": OPS_CHANNEL,
-                    "DISCORD_BOT_TOKEN": BOT_TOKEN,
-                },
-                in_lambda=False,
-            )
-            runtime = LocalRuntime(settings, port=port)
-            runtime.start()
-            try:
-                ok = Demo(runtime, signer, discord, github).play()
-            finally:
-                runtime.stop()
-        log_lines = log_path.read_text(encoding="utf-8").count("\n")
+        configure_logging("demo", stream=log_stream)
+        settings = load_settings(
+            {
+                "DISCORD_PUBLIC_KEY": signer.public_key_hex,
+                "DISCORD_APPLICATION_ID": signer.application_id,
+                "DISCORD_API_URL": discord.api_url,
+                "GITHUB_TOKEN": github_token,
+                "GITHUB_REPOSITORY": REPOSITORY,
+                "GITHUB_API_URL": github.url,
+                "GITHUB_WEBHOOK_SECRET": webhook_secret,
+                "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
+                "STATE_STORE": f"sqlite:///{Path(workdir) / 'state.db'}",
+                "ENABLE_DEBUG_CMD": "true",
+                "ENABLE_ALERTS": "true",
+                "ALERT_CHANNEL_ID": OPS_CHANNEL,
+                "DISCORD_BOT_TOKEN": BOT_TOKEN,
+            },
+            in_lambda=False,
+        )
+        runtime = LocalRuntime(settings, port=port)
+        runtime.start()
+        try:
+            ok = Demo(runtime, signer, discord, github).play()
+        finally:
+            runtime.stop()
+            log_stream.flush()
+            log_lines = Path(log_stream.name).read_text(encoding="utf-8").count("\n")
+    configure_logging("demo", level="WARNING", stream=sys.stderr)  # the log file is gone with its folder
     print(f"\n(The server wrote {log_lines} JSON log lines; `python -m orchestrator serve` prints them.)")
     return 0 if ok else 1
 
