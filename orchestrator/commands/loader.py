@@ -34,6 +34,8 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
 
 MAX_OPTIONS = 25  # Discord
+# Discord registers at most 100 slash commands per application (or server); /debug-last takes one.
+MAX_COMMANDS = 100 - len(RESERVED_NAMES)
 MAX_CHOICES = 25  # Discord
 MAX_INPUTS = 25  # GitHub
 MAX_DESCRIPTION = 100  # Discord
@@ -147,6 +149,10 @@ def _parse_document(document: object, base_dir: Path, problems: list[str]) -> di
     if not isinstance(raw_commands, dict) or not raw_commands:
         problems.append("commands: expected a mapping of command name to command")
         return {}
+    if len(raw_commands) > MAX_COMMANDS:
+        problems.append(
+            f"commands: {len(raw_commands)} commands; Discord registers at most {MAX_COMMANDS} beside /debug-last"
+        )
     commands: dict[str, CommandSpec] = {}
     for name, raw in raw_commands.items():
         where = f"commands.{name}"

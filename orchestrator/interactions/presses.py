@@ -94,7 +94,12 @@ class ButtonHandler:
             return responses.ephemeral_message("Buttons are unavailable right now. Try again in a minute.")
         if button.action == "cancel":
             request = CancelRequest(
-                button.ref, caller.user_id, caller.user_name, sorted(caller.roles), interaction.token
+                button.ref,
+                caller.user_id,
+                caller.user_name,
+                sorted(caller.roles),
+                interaction.token,
+                pressed_at=self._clock(),
             )
             return self._enqueue(request.to_message(), responses.deferred_update())
         invoker = button.ref.partition(".")[2]

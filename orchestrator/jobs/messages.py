@@ -132,13 +132,14 @@ class CancelRequest:
     user_name: str
     roles: list[str]
     interaction_token: str = field(repr=False)  # the press's, to answer the presser
+    pressed_at: float | None = None  # when, for the audit trail
 
     def to_message(self) -> str:
         return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
 
 
 Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest
-_OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit"})
+_OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit", "pressed_at"})
 
 _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     Job.KIND: {
@@ -174,6 +175,7 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "user_name": str,
         "roles": list,
         "interaction_token": str,
+        "pressed_at": (int, float),
     },
 }
 

@@ -173,7 +173,13 @@ class RunFollower:
         if self._audit is not None:
             self._audit.record(
                 run_cancel_event(
-                    record, request.user_id, request.user_name, request.roles, outcome, self._clock(), detail
+                    record,
+                    request.user_id,
+                    request.user_name,
+                    request.roles,
+                    outcome,
+                    request.pressed_at or self._clock(),  # a message from before the field: when handled
+                    detail,
                 )
             )
 

@@ -83,6 +83,7 @@ def test_cancel_presses_on_a_live_run_are_audited_with_the_presser(live: Live) -
     assert (cancelled.outcome, cancelled.user_id, cancelled.user_name) == ("run_cancelled", CAROL["user_id"], "Carol")
     assert cancelled.roles == tuple(sorted(CAROL["roles"]))
     assert cancelled.trace_id == record.trace_id
+    assert accepted.at <= denied.at <= cancelled.at <= time.time(), "stamped with when each press was made"
 
 
 def test_secrets_in_option_values_never_reach_the_trail_or_its_log_line(captured_logs: io.StringIO) -> None:

@@ -197,3 +197,11 @@ def test_validate_checks_prompt_files_no_command_names(commands_file: Path, caps
     assert line == f"prompts folder: prompt file is empty: {prompts / 'later.md'}"
     (prompts / "later.md").write_text("Look at the logs.\n", encoding="utf-8")
     assert main(["validate", "--no-settings", "--commands-file", str(commands_file)]) == 0
+
+
+def test_more_commands_than_discord_registers_is_a_problem(tmp_path: Path) -> None:
+    body = "".join(f"  c{i}:\n    description: Command {i}\n    workflow: w.yml\n" for i in range(100))
+    path = tmp_path / "commands.yaml"
+    path.write_text("commands:\n" + body, encoding="utf-8")
+    _, problems = check_commands(path)
+    assert problems == ["commands: 100 commands; Discord registers at most 99 beside /debug-last"]
