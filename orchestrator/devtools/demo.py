@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from orchestrator.adapters.local_server import LocalRuntime
+from orchestrator.audit.report import format_event
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.http_standin import Fault
@@ -83,6 +84,9 @@ def run_demo() -> int:
                 "ENABLE_ALERTS": "true",
                 "ALERT_CHANNEL_ID": OPS_CHANNEL,
                 "DISCORD_BOT_TOKEN": BOT_TOKEN,
+                # Two commands at once per user, then one every 30 s: Bob's third try is refused.
+                "RATE_LIMIT_BURST": "2",
+                "RATE_LIMIT_PER_MINUTE": "2",
             },
             in_lambda=False,
         )
@@ -178,14 +182,26 @@ class Demo:
             for line in render_message(message):
                 print(f"  │ {line}")
 
+        _step("Bob tries a third time at once: over his rate limit (2 at once, then 2 a minute)")
+        limited = self.signer.application_command("diagnose", {"target": "production"}, **BOB)
+        slowed = self.send(limited, raw=True)
+        print(f"  Only Bob sees: {slowed['data']['content']}")
+
         _step("Alice runs /debug-last: her last command's trace, only she sees it")
         debug = self.command("debug-last", {}, ALICE, ephemeral=True)
         for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
             print(f"  │ {line}")
+
+        _step("An operator reads the audit trail (`python -m orchestrator audit`)")
+        trail = list(reversed(self.runtime.state.audit.query(since=0)))
+        for event in trail:
+            print(f"  {format_event(event)}")
         self.client.close()
         finished = self.github.run(run_id)["conclusion"] == "success"
         cancelled = self.github.run(deploy_run)["conclusion"] == "cancelled"
-        return finished and cancelled and len(self.github.dispatches) == 2 and len(alerts) == 1
+        outcomes = [event.outcome for event in trail]
+        audited = outcomes.count("rate_limited") == 1 and "run_cancelled" in outcomes and "confirmed" in outcomes
+        return finished and cancelled and len(self.github.dispatches) == 2 and len(alerts) == 1 and audited
 
     def command(
         self, name: str, options: dict[str, Any], who: Mapping[str, Any], *, ephemeral: bool = False

@@ -18,5 +18,7 @@ def test_the_demo_plays_the_whole_flow(capsys: pytest.CaptureFixture[str]) -> No
         "⏹ cancelled by Alice",
         "The ops channel got 1 alert",
         "**/deploy**",
+        "Only Bob sees: Slow down",
+        "run_cancelled",
     ):
         assert expected in shown, expected
