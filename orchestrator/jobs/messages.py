@@ -175,7 +175,7 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "user_name": str,
         "roles": list,
         "interaction_token": str,
-        "pressed_at": (int, float),
+        "pressed_at": (int, float, _NONE),
     },
 }
 

@@ -152,15 +152,19 @@ def test_form_errors_are_shown_field_by_field_with_command_and_option_names(
     ]
 
 
-def test_the_stand_in_s_own_checks_reach_the_operator(register: Register, tmp_path: Path) -> None:
-    # The file's checks have no count limit; Discord's 100 slash commands per scope is caught on the PUT.
+def test_more_commands_than_discord_takes_is_refused_before_anything_is_sent(
+    register: Register, discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # Discord takes 100 slash commands per scope (the stand-in answers more with a form error);
+    # the commands file's own check says so first, counting /debug-last.
     many = tmp_path / "many.yaml"
     many.write_text(
         "commands:\n" + "".join(f"  c{i}:\n    description: Command {i}\n    workflow: w.yml\n" for i in range(101))
     )
     run = register("--guild", GUILD_ID, COMMANDS_FILE=str(many))
-    assert run.code == 1
-    assert run.err.splitlines()[1:] == ["  commands: Must be 100 or fewer in length. (BASE_TYPE_MAX_LENGTH)"]
+    assert run.code == 2
+    assert run.err.splitlines() == [f"{many}: commands: 101 commands; Discord registers at most 99 beside /debug-last"]
+    assert discord.requests_to("PUT") == []
 
 
 def test_settings_it_needs_and_only_those(register: Register) -> None:
