@@ -148,15 +148,17 @@ class Settings:
     rotating: Mapping[str, LazySecret] = field(default_factory=dict, repr=False)
 
     def github_token_source(self) -> Callable[[], str]:
-        secret = self.rotating.get("GITHUB_TOKEN")
-        return secret.get if secret is not None else lambda: self.github_token
+        return self._secret_source("GITHUB_TOKEN", self.github_token) or (lambda: "")
 
     def discord_bot_token_source(self) -> Callable[[], str] | None:
-        secret = self.rotating.get("DISCORD_BOT_TOKEN")
+        return self._secret_source("DISCORD_BOT_TOKEN", self.discord_bot_token)
+
+    def _secret_source(self, name: str, value: str | None) -> Callable[[], str] | None:
+        """What to ask for the secret's current value: its SSM parameter again, or the value given."""
+        secret = self.rotating.get(name)
         if secret is not None:
             return secret.get
-        token = self.discord_bot_token
-        return (lambda: token) if token is not None else None
+        return (lambda: value) if value else None
 
     def user_rate_limit(self) -> BucketRule | None:
         if self.rate_limit_per_minute == 0:
@@ -201,6 +203,8 @@ def load_settings(
         in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in env
     problems: list[str] = []
 
+    from_ssm: dict[str, str] = {}  # setting -> the SSM parameter its value was read from
+
     def text(name: str) -> str | None:
         value = env.get(name, "").strip()
         if value:
@@ -208,7 +212,10 @@ def load_settings(
         parameter = env.get(f"{name}_PARAMETER", "").strip()
         if parameter and resolve_secret is not None:
             try:
-                return resolve_secret(parameter).strip() or None
+                resolved = resolve_secret(parameter).strip() or None
+                if resolved is not None:
+                    from_ssm[name] = parameter
+                return resolved
             except Exception as exc:  # noqa: BLE001 - any failure becomes a settings problem
                 problems.append(f"{name}: could not read SSM parameter {parameter!r} ({type(exc).__name__})")
         return None
@@ -269,7 +276,8 @@ def load_settings(
     lazy: dict[str, LazySecret | None] = {}
     for name in LAZY_SECRET_NAMES:
         value = env.get(name, "").strip() or None
-        parameter = env.get(f"{name}_PARAMETER", "").strip() or None
+        # A value given directly wins over its parameter, as text() has it for every other setting.
+        parameter = None if value else env.get(f"{name}_PARAMETER", "").strip() or None
         lazy[name] = (
             LazySecret(name, value=value, parameter=parameter, resolve=resolve_secret) if value or parameter else None
         )
@@ -289,12 +297,9 @@ def load_settings(
         problems.append("WORK_QUEUE_URL: required in Lambda (the SQS queue the worker reads)")
 
     rotating = {
-        name: LazySecret(name, value=values[name], parameter=env[f"{name}_PARAMETER"].strip(), resolve=resolve_secret)
-        for name in SECRET_NAMES
-        if values[name] is not None
-        and resolve_secret is not None
-        and not env.get(name, "").strip()
-        and env.get(f"{name}_PARAMETER", "").strip()
+        name: LazySecret(name, value=values[name], parameter=parameter, resolve=resolve_secret)
+        for name, parameter in from_ssm.items()
+        if name in SECRET_NAMES
     }
 
     if problems:

@@ -114,3 +114,23 @@ def test_a_lazy_secret_never_read_reports_ssm_down() -> None:
     ssm.failing = True
     with pytest.raises(SecretUnavailable):
         settings.github_webhook_secret.get()
+
+
+def test_a_value_given_directly_wins_over_its_parameter() -> None:
+    ssm = Ssm(**{"/bot/github": token(), "/bot/webhook": "from-ssm-" + secrets.token_hex(12)})
+    given = "given-" + secrets.token_hex(12)
+    settings = load_settings(
+        {
+            "DISCORD_APPLICATION_ID": APPLICATION_ID,
+            "GITHUB_TOKEN_PARAMETER": "/bot/github",
+            "GITHUB_REPOSITORY": "acme/ops",
+            "GITHUB_WEBHOOK_SECRET": given,
+            "GITHUB_WEBHOOK_SECRET_PARAMETER": "/bot/webhook",
+            "STATE_STORE": "memory://",
+        },
+        roles={Role.WORKER},
+        in_lambda=False,
+        resolve_secret=ssm,
+    )
+    assert settings.github_webhook_secret is not None
+    assert settings.github_webhook_secret.get() == given
