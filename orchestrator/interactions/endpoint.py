@@ -30,7 +30,7 @@ from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
 from orchestrator.observability.logging import get_logger, log_context
-from orchestrator.queues.base import JobQueue, QueueUnavailable
+from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effort
 from orchestrator.ratelimits.bucket import whole_seconds
 from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.serialization import loads
@@ -213,11 +213,8 @@ class InteractionsEndpoint:
         trace.steps.append(step)
         trace.fail(reply)
         get_logger().info(f"command {outcome.replace('_', ' ')}", extra={"outcome": outcome})
-        try:
-            audit = refusal_event(interaction, caller, trace.trace_id, trace.started_at, outcome, reply)
-            self._queue.send(TraceOnly(trace, outcome, audit).to_message())
-        except QueueUnavailable as exc:
-            get_logger().warning("trace not queued", extra={"reason": str(exc)})
+        audit = refusal_event(interaction, caller, trace.trace_id, trace.started_at, outcome, reply)
+        send_best_effort(self._queue, TraceOnly(trace, outcome, audit).to_message(), what="trace")
         return responses.ephemeral_message(reply)
 
     def _debug_last(self, interaction: Interaction, caller: Caller) -> dict[str, Any]:

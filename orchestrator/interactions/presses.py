@@ -20,7 +20,7 @@ from orchestrator.interactions.payload import Caller, Interaction
 from orchestrator.jobs.messages import BadJobMessage, CancelRequest, Job, TraceOnly
 from orchestrator.messages import limits
 from orchestrator.observability.logging import get_logger
-from orchestrator.queues.base import JobQueue, QueueUnavailable
+from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effort
 from orchestrator.settings import SecretUnavailable
 from orchestrator.state.pending import CONFIRM_WINDOW_SECONDS, PendingStore
 from orchestrator.traces.model import TraceStep
@@ -138,10 +138,7 @@ class ButtonHandler:
         trace.steps.append(TraceStep("cancelled", "failed", now, 0.0, {"by": job.user_id}))
         trace.fail("cancelled by its invoker before it ran")
         event = job_event(job, "cancelled", now, detail="Cancel pressed: nothing was dispatched")
-        try:
-            self._queue.send(TraceOnly(trace, "cancelled", event).to_message())
-        except QueueUnavailable as exc:
-            get_logger().warning("trace not queued", extra={"reason": str(exc)})
+        send_best_effort(self._queue, TraceOnly(trace, "cancelled", event).to_message(), what="trace")
 
     def _enqueue(self, message: str, answer: dict[str, Any]) -> dict[str, Any]:
         try:
