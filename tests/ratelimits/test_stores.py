@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
+from functools import partial
 
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.state.ratelimits import RateLimitStore
-from tests.state.conftest import Backend
+from tests.state.conftest import Backend, race
 
 RULE = BucketRule(per_minute=1, burst=4)
 NOW = 1_700_000_000.0
@@ -33,22 +33,8 @@ def test_another_instance_sees_the_same_bucket(backend: Backend) -> None:
 
 def test_racing_instances_admit_exactly_the_burst(backend: Backend) -> None:
     stores: list[RateLimitStore] = [backend.another().rate_limits for _ in range(8)]
-    barrier = threading.Barrier(len(stores))
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
 
-    def contender(store: RateLimitStore) -> None:
-        barrier.wait(timeout=10)
-        try:
-            outcome = "allowed" if store.take("user:9", RULE, NOW).allowed else "refused"
-        except Exception as exc:  # the assertion shows it
-            outcome = f"error: {exc!r}"
-        with lock:
-            outcomes[outcome] += 1
+    def take(store: RateLimitStore) -> str:
+        return "allowed" if store.take("user:9", RULE, NOW).allowed else "refused"
 
-    threads = [threading.Thread(target=contender, args=(store,)) for store in stores]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert outcomes == Counter({"allowed": 4, "refused": 4})
+    assert race([partial(take, store) for store in stores]) == Counter({"allowed": 4, "refused": 4})

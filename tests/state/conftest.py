@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,3 +166,28 @@ def configured(layer: BasePersistenceLayer, **config: Any) -> BasePersistenceLay
 @pytest.fixture
 def layer(store: StateStore) -> BasePersistenceLayer:
     return configured(store.idempotency)
+
+
+def race(attempts: list[Callable[[], str]]) -> Counter[str]:
+    """Each attempt in its own thread, all released at once by a barrier; how many ended which way.
+    An attempt that raises counts as `error: ...`, for the assertion to show."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def contender(attempt: Callable[[], str]) -> None:
+        barrier.wait(timeout=10)
+        try:
+            outcome = attempt()
+        except Exception as exc:
+            outcome = f"error: {exc!r}"
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=contender, args=(attempt,)) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import boto3
@@ -12,43 +12,29 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from orchestrator.state.dynamodb import dynamo_idempotency_layer
 from orchestrator.state.store import StateStore, open_state_store
-from tests.state.conftest import TABLE, close_state_store, configured
+from tests.state.conftest import TABLE, close_state_store, configured, race
 
 MINUTE_MS = 60_000
 
 
-def race(layers: list[BasePersistenceLayer], key: str) -> Counter[str]:
-    """Each layer claims `key` from its own thread, all released at once by a barrier."""
-    barrier = threading.Barrier(len(layers))
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
+def race_for(layers: list[BasePersistenceLayer], key: str) -> Counter[str]:
+    """Each layer claims `key` from its own thread, all released at once."""
 
-    def contender(layer: BasePersistenceLayer) -> None:
-        barrier.wait(timeout=10)
+    def claim(layer: BasePersistenceLayer) -> str:
         try:
             layer.save_inprogress(data={"id": key}, remaining_time_in_millis=MINUTE_MS)
-            outcome = "won"
         except IdempotencyItemAlreadyExistsError:
-            outcome = "refused"
-        except Exception as exc:  # anything else is a failure the assertion will show
-            outcome = f"error: {exc!r}"
-        with lock:
-            outcomes[outcome] += 1
+            return "refused"
+        return "won"
 
-    threads = [threading.Thread(target=contender, args=(layer,)) for layer in layers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    return race([partial(claim, layer) for layer in layers])
 
 
 def test_fifty_threads_on_every_backend_one_winner(store: StateStore) -> None:
     """Memory and SQLite: threads of one process sharing the store (one dict, one connection)."""
     layer = configured(store.idempotency)
 
-    assert race([layer] * 50, "k") == Counter(won=1, refused=49)
+    assert race_for([layer] * 50, "k") == Counter(won=1, refused=49)
 
 
 def test_sqlite_two_connections_on_one_file_interleaved_one_winner(tmp_path: Path) -> None:
@@ -60,7 +46,7 @@ def test_sqlite_two_connections_on_one_file_interleaved_one_winner(tmp_path: Pat
         for round_ in range(5):
             # Interleaved: neighbouring threads use different connections.
             contenders = [layers[i % 2] for i in range(20)]
-            assert race(contenders, f"key-{round_}") == Counter(won=1, refused=19), round_
+            assert race_for(contenders, f"key-{round_}") == Counter(won=1, refused=19), round_
     finally:
         for store in stores:
             close_state_store(store)
@@ -72,7 +58,7 @@ def test_dynamodb_ten_clients_one_winner(dynamodb_table: str) -> None:
         configured(dynamo_idempotency_layer(boto3.session.Session().client("dynamodb"), TABLE)) for _ in range(10)
     ]
 
-    assert race(layers, "k") == Counter(won=1, refused=9)
+    assert race_for(layers, "k") == Counter(won=1, refused=9)
 
 
 def test_dynamodb_claim_is_visible_to_another_client(dynamodb_table: str) -> None:
