@@ -12,13 +12,13 @@ from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue
+from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.settings import Settings
+from orchestrator.web.github_webhook import GitHubWebhookEndpoint
+from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
 if TYPE_CHECKING:  # the store's modules load when it is first opened, off the cold path
     from orchestrator.state.store import StateStore
-from orchestrator.ratelimits.limiter import RateLimiter
-from orchestrator.web.github_webhook import GitHubWebhookEndpoint
-from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
 _ROUTES = {"/interactions": "POST", "/github/webhook": "POST", "/healthz": "GET"}
 
