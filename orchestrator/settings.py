@@ -144,6 +144,9 @@ class Settings:
     rate_limit_per_minute: int = 10
     rate_limit_burst: int = 5
     audit_retention_days: int = 90
+    # A failed run's digest: the log is read up to this many bytes, the whole digest within this time.
+    failure_log_max_bytes: int = 20_000_000
+    failure_digest_seconds: int = 10
     # GITHUB_TOKEN and DISCORD_BOT_TOKEN when they come from SSM: read again on use (see LazySecret).
     rotating: Mapping[str, LazySecret] = field(default_factory=dict, repr=False)
 
@@ -291,6 +294,8 @@ def load_settings(
     rate_per_minute = _positive_int(env, "RATE_LIMIT_PER_MINUTE", 10, problems, allow_zero=True)
     rate_burst = _positive_int(env, "RATE_LIMIT_BURST", 5, problems)
     audit_retention = _positive_int(env, "AUDIT_RETENTION_DAYS", 90, problems)
+    failure_log_max_bytes = _positive_int(env, "FAILURE_LOG_MAX_BYTES", 20_000_000, problems)
+    failure_digest_seconds = _positive_int(env, "FAILURE_DIGEST_SECONDS", 10, problems)
 
     work_queue_url = env.get("WORK_QUEUE_URL", "").strip() or None
     if in_lambda and not work_queue_url:
@@ -330,6 +335,8 @@ def load_settings(
         rate_limit_per_minute=rate_per_minute,
         rate_limit_burst=rate_burst,
         audit_retention_days=audit_retention,
+        failure_log_max_bytes=failure_log_max_bytes,
+        failure_digest_seconds=failure_digest_seconds,
         rotating=rotating,
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from orchestrator.alerts.model import Alert
 from orchestrator.clients.breaker import BreakerOpened
 from orchestrator.dispatch.outcome import DispatchOutcome
+from orchestrator.failures.digest import FailureDigest
 from orchestrator.jobs.messages import Job
+from orchestrator.messages.failure_text import code_span, failed_step
 from orchestrator.state.jobs import JobRecord
 
 _GITHUB_REFUSALS = {
@@ -51,11 +53,38 @@ def last_attempt_alert(job: Job | None, error: BaseException) -> Alert:
 
 
 def run_failed_alert(record: JobRecord) -> Alert:
+    """A run failed: which job and step, and the first error line, when the digest says."""
+    digest = FailureDigest.from_dict(record.failure) if record.failure else None
+    first = digest.first if digest else None
+    where = f": {first.name}" + (f" › {failed_step(first)}" if failed_step(first) else "") if first else ""
+    cause = f"Workflow {record.workflow or record.command} run #{record.run_id}"
+    cause += f" attempt {record.run_attempt}" if record.run_attempt > 1 else ""
+    cause += f" concluded {record.conclusion}."
+    error = digest.error_line if digest else None
+    if error:
+        cause += f"\nFirst error: {code_span(error, 300)}"
     return Alert(
         "error",
         "run",
-        f"/{record.command} run concluded {record.conclusion}",
-        f"Workflow {record.workflow or record.command} run #{record.run_id} concluded {record.conclusion}.",
+        f"/{record.command} run concluded {record.conclusion}{where}",
+        cause,
+        trace_id=record.trace_id,
+        command=record.command,
+        user_name=record.user_name,
+        run_url=record.html_url,
+        problem_key=f"failed-run|{digest.fingerprint}" if digest and digest.fingerprint else None,
+    )
+
+
+def run_recovered_alert(record: JobRecord) -> Alert:
+    """A later attempt of a failed run succeeded: the failure is resolved."""
+    by = f" by {record.rerun_by} via re-run" if record.rerun_by else ""
+    return Alert(
+        "resolved",
+        "run",
+        f"/{record.command} recovered{by}",
+        f"Workflow {record.workflow or record.command} run #{record.run_id} attempt {record.run_attempt} "
+        f"succeeded after attempt {record.run_attempt - 1} failed.",
         trace_id=record.trace_id,
         command=record.command,
         user_name=record.user_name,

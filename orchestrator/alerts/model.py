@@ -24,11 +24,15 @@ class Alert:
     user_name: str | None = None
     run_url: str | None = None
     links: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (label, url)
+    # Which problem this is, when its source knows better than the wording (a failed run's
+    # workflow, job, step and normalised error line); else the title and cause, normalised.
+    problem_key: str | None = None
 
     def fingerprint(self) -> str:
         """The same problem gives the same fingerprint whatever its trace id, run or user.
         A `resolved` alert has its own (it must not be swallowed by the alarm it resolves)."""
-        text = "|".join((self.severity, self.source, _normalise(self.title), _normalise(self.cause)))
+        problem = self.problem_key or f"{_normalise(self.title)}|{_normalise(self.cause)}"
+        text = "|".join((self.severity, self.source, problem))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

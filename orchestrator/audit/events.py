@@ -54,10 +54,10 @@ def job_event(job: Job, outcome: str, at: float, *, run_id: int | None = None, d
     )
 
 
-def run_cancel_event(
+def run_button_event(
     record: JobRecord, user_id: str, user_name: str, roles: Iterable[str], outcome: str, at: float, detail: str
 ) -> AuditEvent:
-    """Someone pressed a live run's Cancel button: they are the actor, the run is the job's."""
+    """Someone pressed a run's Cancel or Re-run button: they are the actor, the run is the job's."""
     return AuditEvent(
         at=at,
         outcome=outcome,

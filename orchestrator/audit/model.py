@@ -9,9 +9,22 @@ from orchestrator.commands.model import OptionValue
 
 # accepted: queued and dispatched (run_id when GitHub started one); the refusals answered at once;
 # confirmed / cancelled: a `confirm: true` command's Confirm or Cancel; run_cancelled: a live run's
-# Cancel button, by whom.
+# Cancel button, by whom; rerun / rerun_failed / rerun_unknown: a failed run's Re-run button, and
+# whether GitHub re-ran it, refused, or gave no clear answer.
 OUTCOMES = frozenset(
-    {"accepted", "denied", "invalid", "unknown_command", "rate_limited", "confirmed", "cancelled", "run_cancelled"}
+    {
+        "accepted",
+        "denied",
+        "invalid",
+        "unknown_command",
+        "rate_limited",
+        "confirmed",
+        "cancelled",
+        "run_cancelled",
+        "rerun",
+        "rerun_failed",
+        "rerun_unknown",
+    }
 )
 
 

@@ -346,6 +346,57 @@ def api_calls() -> list[Row]:
     ]
 
 
+def failure_digest() -> list[Row]:
+    """Issue 11's figures: a failed job's digest with a 50 MB log, and GitHub calls per run."""
+    from orchestrator.bench.failure_digest import LOG_BYTES, measure
+
+    figures = measure()
+    size = f"{LOG_BYTES // 1_000_000} MB log"
+    bare = f"bare stream {figures.baseline_wall_s:.2f} s"
+    return [
+        Row(
+            f"failure digest, {size}: wall",
+            f"{figures.wall_s:.2f} s",
+            bare,
+            f"{figures.wall_s / figures.baseline_wall_s:.1f}×",
+            "",
+            None,
+        ),
+        Row(
+            f"failure digest, {size}: CPU",
+            f"{figures.cpu_s:.2f} s",
+            f"bare stream {figures.baseline_cpu_s:.2f} s",
+            f"{figures.cpu_s / max(figures.baseline_cpu_s, 1e-9):.1f}×",
+            "≤ 2 s",
+            figures.cpu_s <= 2,
+        ),
+        Row(
+            f"failure digest, {size}: peak RSS above steady",
+            f"{figures.rss_increase_mb:.1f} MB",
+            f"bare stream {figures.baseline_rss_increase_mb:.1f} MB",
+            "",
+            "≤ 20 MB",
+            figures.rss_increase_mb <= 20,
+        ),
+        Row(
+            "GitHub calls per failed run (5 failed jobs)",
+            str(figures.calls_per_failed_run),
+            "",
+            "",
+            "≤ 10",
+            figures.calls_per_failed_run <= 10,
+        ),
+        Row(
+            "extra GitHub calls per successful run",
+            str(figures.calls_per_successful_run),
+            "",
+            "",
+            "0",
+            figures.calls_per_successful_run == 0,
+        ),
+    ]
+
+
 def hardening(*, quick: bool) -> list[Row]:
     """Issue 7's figures: a rate-limit take, the long fuzz run, and the load test against serve."""
     import io
@@ -446,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += cold_start(signer, runs=3 if args.quick else 11)
     rows += observability(repeat=5 if args.quick else 15)
     rows += api_calls()
+    rows += failure_digest()
     rows += hardening(quick=args.quick)
     print_table(rows)
     print(

@@ -23,8 +23,12 @@ API_VERSION = "2022-11-28"
 READ_POLICY = RetryPolicy()
 # A dispatch is not idempotent: a 5xx or a lost answer is reported, never blindly resent.
 DISPATCH_POLICY = RetryPolicy(idempotent=False)
+# The failure digest's calls are each sent once: its own time budget, not retries, bounds it.
+DIGEST_POLICY = RetryPolicy(max_attempts=1)
 RUNS_PER_PAGE = 100  # GitHub's largest page
+ANNOTATIONS_PER_PAGE = 50
 MAX_RUN_PAGES = 10  # one look reads at most 1,000 runs (where GitHub's filtered lists end)
+MAX_LOG_URL = 8192  # signed log URLs are long (~1 KB), but not this long
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,56 @@ class GitHubClient:
             return True
         if response.status_code == 409:
             return False
+        self._raise_for(response)
+        raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+
+    def list_annotations(self, job_id: int, *, timeout: float) -> list[dict[str, Any]]:
+        """The job's check-run annotations (a job's id is its check run's id); needs "Checks: read"."""
+        response = self._send(
+            "GET",
+            f"{self._api_url}/repos/{self._repository}/check-runs/{job_id}/annotations",
+            DIGEST_POLICY,
+            params={"per_page": str(ANNOTATIONS_PER_PAGE)},
+            timeout=timeout,
+        )
+        if response.status_code != 200:
+            self._raise_for(response)
+            raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise GitHubOutcomeUnknown("annotations are not JSON") from exc
+        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+    def job_log_location(self, job_id: int, *, timeout: float) -> str:
+        """Where the job's plain-text log can be downloaded: GitHub answers 302 to a short-lived
+        signed URL on another host, which is returned here (never followed with the token)."""
+        response = self._send(
+            "GET",
+            f"{self._api_url}/repos/{self._repository}/actions/jobs/{job_id}/logs",
+            DIGEST_POLICY,
+            timeout=timeout,
+        )
+        if response.status_code in (301, 302, 303, 307, 308):
+            location = str(response.headers.get("location", ""))
+            # The signed URL is https; plain http only when the API itself is (a local stand-in).
+            schemes = ("https://", "http://") if self._api_url.startswith("http://") else ("https://",)
+            if location.startswith(schemes) and len(location) <= MAX_LOG_URL:
+                return location
+            raise GitHubOutcomeUnknown("log redirect without a usable location")
+        self._raise_for(response)
+        raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+
+    def rerun_failed_jobs(self, run_id: int, *, debug_logging: bool) -> None:
+        """Start a new attempt of the run's failed jobs (and what depends on them): 201."""
+        response = self._send(
+            "POST",
+            f"{self._api_url}/repos/{self._repository}/actions/runs/{run_id}/rerun-failed-jobs",
+            DISPATCH_POLICY,  # a re-run is not idempotent: a lost answer is reported, never resent
+            json_body={"enable_debug_logging": debug_logging},
+        )
+        if response.status_code == 201:
+            return
         self._raise_for(response)
         raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
 

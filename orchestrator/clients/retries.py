@@ -92,14 +92,23 @@ def send(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] | None = None,
+    timeout: float | None = None,
 ) -> httpx.Response:
-    """Send with retries; return the last response, or raise the last transport error."""
+    """Send with retries; return the last response, or raise the last transport error.
+    `timeout` bounds each attempt (the client's own timeouts otherwise)."""
     log = get_logger()
     sleep = sleep or time.sleep
     for attempt in range(1, policy.max_attempts + 1):
         last = attempt == policy.max_attempts
         try:
-            response = client.request(method, url, json=json_body, params=params, headers=headers)
+            response = client.request(
+                method,
+                url,
+                json=json_body,
+                params=params,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout),
+            )
         except CircuitOpen:
             raise  # failing fast is the point: waiting here would pile up the retries the breaker stops
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

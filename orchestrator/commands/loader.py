@@ -58,7 +58,9 @@ _COMMAND_KEYS = {
     "inputs",
     "allow",
     "cancel",
+    "rerun",
     "alert_on_failure",
+    "failure_log",
     "rate_limit",
 }
 _OPTION_KEYS = {"name", "type", "description", "required", "choices"}
@@ -205,6 +207,12 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
     allow = _parse_allow(raw.get("allow"), f"{where}.allow", problems)
     cancel = _parse_allow(raw.get("cancel"), f"{where}.cancel", problems)
+    rerun = _parse_allow(raw.get("rerun"), f"{where}.rerun", problems)
+    failure_log = raw.get("failure_log", "private")
+    if failure_log not in ("private", "public"):
+        problems.append(
+            f"{where}.failure_log: expected private (the log only behind Show log) or public (in the message too)"
+        )
     rate_limit = _parse_rate_limit(raw.get("rate_limit"), f"{where}.rate_limit", problems)
     if len(problems) > before:
         return None
@@ -220,7 +228,9 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         confirm=confirm,
         allow=allow,
         cancel=cancel,
+        rerun=rerun,
         alert_on_failure=alert_on_failure,
+        failure_log_public=failure_log == "public",
         rate_limit=rate_limit,
     )
 

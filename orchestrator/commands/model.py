@@ -51,7 +51,11 @@ class CommandSpec:
     allow: AllowList | None = None
     # Who besides the invoker may press a run's Cancel button; None: only the invoker.
     cancel: AllowList | None = None
+    # Who besides the invoker may press a failed run's Re-run buttons; None: only the invoker.
+    rerun: AllowList | None = None
     alert_on_failure: bool = False  # a run of this command that fails raises an alert
+    # "public": a failed run's log excerpt in the live message too; "private": only behind Show log.
+    failure_log_public: bool = False
     # This command's own bucket per user (`rate_limit: {per_minute, burst}`), on top of the user's.
     rate_limit: BucketRule | None = None
 

@@ -22,6 +22,7 @@ from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.audit.report import format_event
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator.devtools.fake_job_logs import FakeLogStorage
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.observability.logging import configure_logging
@@ -32,13 +33,17 @@ OPS_CHANNEL = "1150000000000000099"
 BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.GdemoX.demo-bot-token-not-a-real-one-0123456789"  # noqa: S105 - stand-in
 ALICE: dict[str, Any] = {"user_id": "1150000000000000010", "username": "alice", "global_name": "Alice"}
 BOB: dict[str, Any] = {"user_id": "1150000000000000020", "username": "bob", "global_name": "Bob"}
+CAROL: dict[str, Any] = {"user_id": "1150000000000000030", "username": "carol", "global_name": "Carol"}
 WORKFLOWS = {
     "diagnose.yml": FakeWorkflow(
         id=101,
         name="Diagnose",
         inputs={"target": True, "verbose": False, "trace_id": False, "requested_by": False, "prompt": False},
         run_name_input="trace_id",
-        jobs=(FakeJob("health checks", ("Set up job", "Probe endpoints")), FakeJob("report", ("Set up job", "Write"))),
+        jobs=(
+            FakeJob("health checks", ("Set up job", "Probe endpoints")),
+            FakeJob("report", ("Set up job", "Write report", "Complete job")),
+        ),
     ),
     "deploy.yml": FakeWorkflow(
         id=102,
@@ -59,12 +64,14 @@ def run_demo() -> int:
         tempfile.TemporaryDirectory(prefix="orchestrator-demo-") as workdir,
         # Opened before the stand-ins and closed after them: their threads log until they stop.
         (Path(workdir) / "orchestrator.log").open("w", encoding="utf-8") as log_stream,
+        FakeLogStorage() as log_storage,
         FakeGitHub(
             github_token,
             REPOSITORY,
             WORKFLOWS,
             webhook_url=f"http://127.0.0.1:{port}/github/webhook",
             webhook_secret=webhook_secret,
+            log_storage=log_storage,
         ) as github,
         FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
     ):
@@ -134,6 +141,8 @@ class Demo:
         self.settle()
         self.show("Discord shows", diagnose["token"])
 
+        recovered = self.failing_run()
+
         _step("Alice runs /deploy environment:production version:v1.4.2 (confirm: true)")
         deploy = self.signer.application_command("deploy", {"environment": "production", "version": "v1.4.2"}, **ALICE)
         answer = self.send(deploy, raw=True)
@@ -201,7 +210,45 @@ class Demo:
         cancelled = self.github.run(deploy_run)["conclusion"] == "cancelled"
         outcomes = [event.outcome for event in trail]
         audited = outcomes.count("rate_limited") == 1 and "run_cancelled" in outcomes and "confirmed" in outcomes
-        return finished and cancelled and len(self.github.dispatches) == 2 and len(alerts) == 1 and audited
+        dispatched_once = len(self.github.dispatches) == 3
+        return finished and recovered and cancelled and dispatched_once and len(alerts) == 1 and audited
+
+    def failing_run(self) -> bool:
+        """Carol's run fails: the message says where and why, Show log and /debug-last say more,
+        and Re-run failed jobs brings it to ✅. True when it ends succeeded on attempt 2."""
+        _step("Carol runs /diagnose target:production, and its report job fails")
+        failing = self.command("diagnose", {"target": "production"}, CAROL)
+        run_id = self.github.runs[-1]["id"]
+        self.github.advance_job(run_id)
+        self.github.set_run_status(run_id, "completed", "failure")
+        self.settle()
+        self.show("Discord shows (the failed step and the error GitHub annotated)", failing["token"])
+        buttons = _buttons(self.discord.message_for(failing["token"]) or {})
+
+        _step("Carol presses Show log: the step's last lines, redacted, only to her")
+        for line in self.press_run_button(buttons["Show log"], CAROL).splitlines():
+            print(f"  │ {line}")
+
+        _step("Carol runs /debug-last: the trace goes on past dispatch to the run's failure")
+        debug = self.command("debug-last", {}, CAROL, ephemeral=True)
+        for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
+            print(f"  │ {line}")
+
+        _step("Carol presses Re-run failed jobs; attempt 2 passes")
+        print(f"  Carol is told: {self.press_run_button(buttons['Re-run failed jobs'], CAROL)}")
+        while self.github.run(run_id)["status"] != "completed":
+            self.github.advance_job(run_id)
+        self.settle()
+        self.show("Discord shows", failing["token"])
+        return bool(self.github.run(run_id)["conclusion"] == "success" and self.github.reruns == [(run_id, False)])
+
+    def press_run_button(self, custom_id: str, who: Mapping[str, Any]) -> str:
+        """Press a failed run's button; what only the presser is then told."""
+        pressed = self.signer.button_press(custom_id, **who)
+        self.discord.open_interaction(pressed["token"], channel_id=pressed["channel_id"], ephemeral=True)
+        self.send(pressed, raw=True)
+        self.settle()
+        return str((self.discord.message_for(pressed["token"]) or {}).get("content") or "(nothing)")
 
     def command(
         self, name: str, options: dict[str, Any], who: Mapping[str, Any], *, ephemeral: bool = False
@@ -250,6 +297,14 @@ def render_message(message: Mapping[str, Any]) -> list[str]:
             target = button.get("url") or "(button)"
             lines.append(f"[{button.get('label')}] → {target}")
     return lines
+
+
+def _buttons(message: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        button["label"]: button.get("custom_id") or button.get("url", "")
+        for row in message.get("components") or []
+        for button in row.get("components") or []
+    }
 
 
 def _free_port() -> int:

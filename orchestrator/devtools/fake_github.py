@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from orchestrator.devtools.fake_job_logs import DEFAULT_FAILURE_OUTPUT, FakeLogStorage, job_log
 from orchestrator.devtools.http_standin import Request, Response, StandinServer
 
 logger = logging.getLogger(__name__)
@@ -162,8 +163,16 @@ class FakeGitHub(StandinServer):
         port: int = 0,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        log_storage: FakeLogStorage | None = None,
     ) -> None:
         super().__init__(host=host, port=port)
+        # Where job logs are served from (another host, as on GitHub); None: logs answer 404.
+        self.log_storage = log_storage
+        # What a failed job's failing step prints, by job name (DEFAULT_FAILURE_OUTPUT otherwise).
+        self.failure_output: dict[str, tuple[str, ...]] = {}
+        # False: annotations answer 403, as for a fine-grained token without "Checks: read".
+        self.checks_readable = True
+        self._reruns: list[tuple[int, bool]] = []
         owner, _, name = repository.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repository must be owner/repo, got {repository!r}")
@@ -205,6 +214,13 @@ class FakeGitHub(StandinServer):
         self.add_route("GET", run, self._on_get_run)
         self.add_route("GET", run + "/jobs", self._on_list_jobs)
         self.add_route("POST", run + "/cancel", self._on_cancel)
+        self.add_route("POST", run + "/rerun-failed-jobs", self._on_rerun_failed_jobs)
+        self.add_route("GET", actions + r"/jobs/(?P<job_id>\d+)/logs", self._on_job_logs)
+        self.add_route(
+            "GET",
+            r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs/(?P<job_id>\d+)/annotations",
+            self._on_annotations,
+        )
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -260,6 +276,12 @@ class FakeGitHub(StandinServer):
         """Ids of the runs cancelled through the API, in order (refused cancels are not listed)."""
         with self._state:
             return list(self._cancels)
+
+    @property
+    def reruns(self) -> list[tuple[int, bool]]:
+        """(run id, with debug logging) of every accepted re-run of failed jobs, in order."""
+        with self._state:
+            return list(self._reruns)
 
     def set_run_status(self, run_id: int, status: str, conclusion: str | None = None) -> dict[str, Any]:
         """Move a run, and its jobs with it.
@@ -526,7 +548,7 @@ class FakeGitHub(StandinServer):
             return _error(404, "Not Found") if run is None else Response(200, copy.deepcopy(run))
 
     def _on_list_jobs(self, request: Request, params: dict[str, str]) -> Response:
-        # `filter` (latest or all) changes nothing: a run here has only its first attempt.
+        # `filter` (latest or all) changes nothing: a run here keeps only its latest attempt's jobs.
         if not self._is_our_repo(params) or not params["run_id"].isdigit():
             return _error(404, "Not Found")
         per_page = min(max(_int(request.query.get("per_page"), 30), 1), 100)
@@ -555,6 +577,60 @@ class FakeGitHub(StandinServer):
             self._move_run(run, "completed", "cancelled", now)
             self._cancels.append(run_id)
         return Response(202, {})
+
+    def _on_rerun_failed_jobs(self, request: Request, params: dict[str, str]) -> Response:
+        """A new attempt of the run: its jobs queued again (with new ids), the run queued."""
+        if not self._is_our_repo(params) or not params["run_id"].isdigit():
+            return _error(404, "Not Found")
+        run_id = int(params["run_id"])
+        body = request.json if isinstance(request.json, dict) else {}
+        with self._state:
+            run = self._runs.get(run_id)
+            if run is None:
+                return _error(404, "Not Found")
+            if run["status"] != "completed" or run["conclusion"] == "success":
+                return _error(403, "This workflow run is not retryable")
+            now = self._tick()
+            run["run_attempt"] += 1
+            workflow = self.workflows[_workflow_file(run)]
+            jobs = self._jobs[run_id]
+            jobs[:] = [self._new_job(run, workflow, spec, self._new_job_id()) for spec in workflow.jobs]
+            self._announced_in_progress.discard(run_id)
+            self._move_run(run, "queued", None, now)
+            self._reruns.append((run_id, body.get("enable_debug_logging") is True))
+        return Response(201, {})
+
+    def _on_job_logs(self, request: Request, params: dict[str, str]) -> Response:
+        job = self._job(params)
+        if job is None or self.log_storage is None:
+            return _error(404, "Not Found")
+        output = self.failure_output.get(job["name"], DEFAULT_FAILURE_OUTPUT)
+        return Response(302, b"", {"Location": self.log_storage.publish(job["id"], job_log(job, output))})
+
+    def _on_annotations(self, request: Request, params: dict[str, str]) -> Response:
+        if not self.checks_readable:
+            return _error(403, "Resource not accessible by personal access token")
+        job = self._job(params)
+        if job is None:
+            return _error(404, "Not Found")
+        failed = [step for step in job["steps"] if step["conclusion"] == "failure"]
+        annotations: list[dict[str, Any]] = []
+        for step in failed[:1]:
+            output = self.failure_output.get(job["name"], DEFAULT_FAILURE_OUTPUT)
+            annotations.append(_annotation(".github", 1, "Process completed with exit code 1."))
+            annotations.append(_annotation("tests/test_api.py", 12, output[0] if output else step["name"]))
+        return Response(200, annotations)
+
+    def _job(self, params: Mapping[str, str]) -> dict[str, Any] | None:
+        if not self._is_our_repo(params):
+            return None
+        job_id = int(params["job_id"])
+        with self._state:
+            for jobs in self._jobs.values():
+                for job in jobs:
+                    if job["id"] == job_id:
+                        return copy.deepcopy(job)
+        return None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -596,6 +672,11 @@ class FakeGitHub(StandinServer):
         workflow = self.workflows[_workflow_file(run)]
         ids = [job["id"] for job in jobs]
         jobs[:] = [self._new_job(run, workflow, spec, job_id) for spec, job_id in zip(workflow.jobs, ids, strict=True)]
+
+    def _new_job_id(self) -> int:
+        """The next job id; the caller holds `_state`."""
+        self._next_job_id += 1
+        return self._next_job_id - 1
 
     def _new_job(self, run: dict[str, Any], workflow: FakeWorkflow, spec: FakeJob, job_id: int) -> dict[str, Any]:
         api = f"{self.url}/repos/{self.repository}"
@@ -771,10 +852,7 @@ class FakeGitHub(StandinServer):
             "head_repository_id": repository["id"],
         }
         self._runs[run_id] = run
-        self._jobs[run_id] = []
-        for spec in workflow.jobs:
-            self._jobs[run_id].append(self._new_job(run, workflow, spec, self._next_job_id))
-            self._next_job_id += 1
+        self._jobs[run_id] = [self._new_job(run, workflow, spec, self._new_job_id()) for spec in workflow.jobs]
         self._announce("requested", run)
         return run
 
@@ -857,6 +935,22 @@ def _link_header(url: str, query: Mapping[str, str], page: int, per_page: int, t
         target = urlencode({**query, "per_page": str(per_page), "page": str(number)})
         links.append(f'<{url}?{target}>; rel="{rel}"')
     return ", ".join(links)
+
+
+def _annotation(path: str, line: int, message: str) -> dict[str, Any]:
+    """A check-run annotation as GitHub lists it."""
+    return {
+        "path": path,
+        "blob_href": f"https://github.com/octo/repo/blob/{'0' * 40}/{path}",
+        "start_line": line,
+        "end_line": line,
+        "start_column": None,
+        "end_column": None,
+        "annotation_level": "failure",
+        "title": "",
+        "message": message,
+        "raw_details": "",
+    }
 
 
 def _error(status: int, message: str, docs: str = DOCS_URL) -> Response:

@@ -17,7 +17,7 @@ from orchestrator.commands.model import CommandSpec
 from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import Caller, Interaction
-from orchestrator.jobs.messages import BadJobMessage, CancelRequest, Job, TraceOnly
+from orchestrator.jobs.messages import RUN_ACTIONS, BadJobMessage, CancelRequest, Job, RunAction, TraceOnly
 from orchestrator.messages import limits
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effort
@@ -102,6 +102,8 @@ class ButtonHandler:
                 pressed_at=self._clock(),
             )
             return self._enqueue(request.to_message(), responses.deferred_update())
+        if button.action in RUN_ACTIONS:
+            return self._run_action(button.action, button.ref, interaction, caller)
         invoker = button.ref.partition(".")[2]
         if caller.user_id != invoker:
             log.info("confirmation pressed by someone else", extra={"outcome": "denied"})
@@ -129,6 +131,24 @@ class ButtonHandler:
         )
         log.info("command confirmed", extra={"outcome": "confirmed"})
         return self._enqueue(confirmed.to_message(), responses.update_message(f"Confirmed: starting /{job.command}…"))
+
+    def _run_action(self, action: str, ref: str, interaction: Interaction, caller: Caller) -> dict[str, Any]:
+        """Show log or Re-run: who may, and whether the attempt can still be re-run, is the worker's
+        to check against the record; the presser gets a "thinking…" only they see, answered there."""
+        interaction_id, _, attempt = ref.partition(".")
+        if not attempt.isdigit():
+            return responses.ephemeral_message(_REJECTED["malformed"])
+        request = RunAction(
+            action,
+            interaction_id,
+            int(attempt),
+            caller.user_id,
+            caller.user_name,
+            sorted(caller.roles),
+            interaction.token,
+            pressed_at=self._clock(),
+        )
+        return self._enqueue(request.to_message(), responses.deferred(ephemeral=True))
 
     def _record_abort(self, job: Job) -> None:
         """The trace and audit event of a command its invoker cancelled, for the worker to store

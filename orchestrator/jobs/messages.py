@@ -3,7 +3,9 @@
 - `dispatch` (Job): an accepted command to run;
 - `trace` (TraceOnly): the trace of a command answered at once (denied, invalid, unknown), for
   the worker to store, so the ACK path never touches the state store;
-- `debug` (DebugRequest): /debug-last, answered by the worker from the trace store.
+- `debug` (DebugRequest): /debug-last, answered by the worker from the trace store;
+- `poll`, `run_event`, `cancel`: following a run, and its Cancel button;
+- `run_action` (RunAction): a failed run's Show log and Re-run buttons.
 
 Every message is `{"v": 1, "kind": ..., fields...}`; anything else is a BadJobMessage.
 """
@@ -138,7 +140,29 @@ class CancelRequest:
         return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
 
 
-Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest
+@dataclass(frozen=True)
+class RunAction:
+    """Someone pressed a failed run's Show log or Re-run button (or confirmed a re-run); the
+    worker checks who, against the command's rules and the run's attempt, and answers them."""
+
+    KIND: ClassVar[str] = "run_action"
+    action: str  # one of RUN_ACTIONS
+    interaction_id: str  # the job's
+    attempt: int  # the run attempt the button was shown for
+    user_id: str  # who pressed
+    user_name: str
+    roles: list[str]
+    interaction_token: str = field(repr=False)  # the press's, to answer the presser
+    pressed_at: float | None = None
+
+    def to_message(self) -> str:
+        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+
+
+# Show the log; re-run failed jobs (with debug logging); the same once confirmed (`confirm: true`).
+RUN_ACTIONS = frozenset({"log", "rerun", "rerun-debug", "rerun-ok", "rerun-debug-ok"})
+
+Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest | RunAction
 _OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit", "pressed_at"})
 
 _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -171,6 +195,16 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     RunEvent.KIND: {"delivery_id": str, "run": dict},
     CancelRequest.KIND: {
         "interaction_id": str,
+        "user_id": str,
+        "user_name": str,
+        "roles": list,
+        "interaction_token": str,
+        "pressed_at": (int, float, _NONE),
+    },
+    RunAction.KIND: {
+        "action": str,
+        "interaction_id": str,
+        "attempt": int,
         "user_id": str,
         "user_name": str,
         "roles": list,
@@ -218,6 +252,10 @@ def parse_message(body: str) -> Message:
             return RunEvent(**raw)
         if kind == CancelRequest.KIND:
             return CancelRequest(**raw)
+        if kind == RunAction.KIND:
+            if raw["action"] not in RUN_ACTIONS:
+                raise BadJobMessage("unknown run action")
+            return RunAction(**raw)
         if not all(isinstance(role, str) for role in raw.get("roles", ())):
             raise BadJobMessage("roles must be Discord ids")
         steps = tuple(TraceStep.from_dict(step) for step in raw["steps"])

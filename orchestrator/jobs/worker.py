@@ -24,10 +24,12 @@ from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.guarded import breaker_from_settings, guarded_client
+from orchestrator.clients.job_logs import JobLogDownloader
 from orchestrator.commands.builtin import DEBUG_COMMAND
 from orchestrator.commands.model import CommandSet
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
+from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.messages import (
     BadJobMessage,
@@ -35,6 +37,7 @@ from orchestrator.jobs.messages import (
     DebugRequest,
     Job,
     PollRequest,
+    RunAction,
     RunEvent,
     TraceOnly,
     parse_message,
@@ -44,6 +47,7 @@ from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.queues.base import JobQueue
+from orchestrator.runs.actions import RunActions
 from orchestrator.runs.follower import RunFollower
 from orchestrator.runs.polling import DEFAULT_POLL_LIMIT
 from orchestrator.runs.tracker import RunTracker
@@ -77,6 +81,7 @@ class JobWorker:
         discord: DiscordClient,
         tracker: RunTracker,
         follower: RunFollower,
+        run_actions: RunActions,
         *,
         metrics_sink: metrics.MetricsSink,
         audit: AuditTrail | None = None,
@@ -93,6 +98,7 @@ class JobWorker:
         self._discord = discord
         self._tracker = tracker
         self._follower = follower
+        self._run_actions = run_actions
         self._alerter = alerter
         self._clock = clock
         self._idempotency = IdempotencyConfig(
@@ -158,6 +164,12 @@ class JobWorker:
             poll_limit=settings.poll_limit,
             alerter=alerter,
             audit_retention_days=settings.audit_retention_days,
+            digests=DigestBuilder(
+                github,
+                JobLogDownloader(),
+                max_log_bytes=settings.failure_log_max_bytes,
+                budget_seconds=settings.failure_digest_seconds,
+            ),
         )
 
     @classmethod
@@ -176,10 +188,19 @@ class JobWorker:
         poll_limit: int = DEFAULT_POLL_LIMIT,
         alerter: Alerter | None = None,
         audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
+        digests: DigestBuilder | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> JobWorker:
         """The worker from its parts (tests build the parts themselves)."""
-        audit = AuditTrail(state.audit, retention_days=audit_retention_days)
-        tracker = RunTracker(state.jobs, github, discord, signer)
+        audit = AuditTrail(state.audit, retention_days=audit_retention_days, clock=clock)
+        tracker = RunTracker(
+            state.jobs,
+            github,
+            discord,
+            signer,
+            digests=digests or DigestBuilder(github, JobLogDownloader()),
+            clock=clock,
+        )
         follower = RunFollower(
             state.jobs,
             commands,
@@ -192,6 +213,19 @@ class JobWorker:
             poll_limit=poll_limit,
             alerter=alerter,
             audit=audit,
+            traces=state.traces,
+            clock=clock,
+        )
+        run_actions = RunActions(
+            state.jobs,
+            commands,
+            github,
+            discord,
+            tracker,
+            signer,
+            audit,
+            start_following=follower.start_following,
+            clock=clock,
         )
         return cls(
             commands,
@@ -200,9 +234,11 @@ class JobWorker:
             discord,
             tracker,
             follower,
+            run_actions,
             metrics_sink=metrics_sink,
             audit=audit,
             alerter=alerter,
+            clock=clock,
         )
 
     def process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None = None) -> None:
@@ -228,6 +264,9 @@ class JobWorker:
         elif isinstance(message, CancelRequest):
             with log_context(correlation_id=message.interaction_id, user_id=message.user_id):
                 self._follower.cancel(message)
+        elif isinstance(message, RunAction):
+            with log_context(correlation_id=message.interaction_id, user_id=message.user_id):
+                self._run_actions.handle(message)
         else:
             with log_context(
                 trace_id=message.trace_id,
@@ -293,6 +332,10 @@ class JobWorker:
             values.append((metrics.COMMAND_FAILED, 1.0))
         self._metrics.emit(self._dimension(job.command), values)
 
+    def _failure_log_public(self, command: str) -> bool:
+        spec = self._commands.get(command)
+        return bool(spec and spec.failure_log_public)
+
     def _workflow_of(self, command: str) -> str | None:
         spec = self._commands.get(command)
         return spec.workflow if spec else None
@@ -357,6 +400,7 @@ class JobWorker:
             reply_token=job.interaction_token,
             message_is_followup=job.reply_as_followup,
             ephemeral=job.ephemeral,
+            failure_log_public=self._failure_log_public(job.command),
         )
         self._jobs.put(record)
         return record

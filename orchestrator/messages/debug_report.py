@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from orchestrator.failures.digest import FailureDigest
+from orchestrator.messages.failure_text import log_section
 from orchestrator.messages.limits import CONTENT, clip, fit_lines
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.traces.model import Trace
 
-ICONS = {"ok": "✅", "failed": "❌", "running": "⏳"}
+ICONS = {"ok": "✅", "failed": "❌", "running": "⏳", "cancelled": "⏹"}
 # "Under 2,000 characters", strictly.
 LIMIT = CONTENT - 1
 
@@ -40,7 +42,14 @@ def debug_report(trace: Trace | None, *, requested: str | None) -> str:
         lines.append(f"error: {clip(redact(trace.error), 600)}")
     if trace.run_url:
         lines.append(f"run: {trace.run_url}")
-    return fit_lines("\n".join(redact(line) for line in lines), LIMIT)
+    lines = [redact(line) for line in lines]
+    digest = FailureDigest.from_dict(trace.failure) if trace.failure else None
+    if digest is not None and digest.first is not None:
+        # Last, in the room the rest leaves: the log block is sized to fit, never cut mid-block.
+        room = LIMIT - sum(len(line) + 1 for line in lines) - 40
+        if room > 200:
+            lines += [redact(line) for line in log_section(digest.first, room)]
+    return fit_lines("\n".join(lines), LIMIT)
 
 
 def duration(ms: float) -> str:

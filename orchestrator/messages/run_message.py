@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.failures.digest import FailedJob, FailureDigest
 from orchestrator.messages import limits
+from orchestrator.messages.durations import duration_between
+from orchestrator.messages.failure_text import failed_step, log_block, summary_lines
 from orchestrator.messages.job_messages import BLURPLE, LINK_BUTTON, RED, YELLOW, option_fields
 from orchestrator.observability.trace_ids import trace_fingerprint
 from orchestrator.runs.model import JobLine
@@ -14,7 +17,8 @@ from orchestrator.state.jobs import JobRecord
 
 GREEN = 0x57F287
 GREY = 0x99AAB5
-DANGER_BUTTON = 4
+PRIMARY_BUTTON, SECONDARY_BUTTON, DANGER_BUTTON = 1, 2, 4
+PUBLIC_LOG_CHARS = 1600  # the excerpt in the live message (failure_log: public), fences included
 # Room the job lines may take in the description, leaving space for the total and the fields.
 JOB_LINES_BUDGET = 3500
 
@@ -37,11 +41,21 @@ def job_icon(job: JobLine) -> str:
     return {"success": "✅", "skipped": "⏭", "cancelled": "⏹", "neutral": "✅"}.get(job.conclusion or "", "❌")
 
 
-def run_message(record: JobRecord, *, cancel_button: str | None) -> dict[str, Any]:
-    """The message for the record's run as we now know it; `cancel_button` is a signed custom_id
-    (shown only while the run is not finished)."""
+@dataclass(frozen=True)
+class RunButtons:
+    """Signed custom_ids of the buttons the message offers now (None: not offered)."""
+
+    cancel: str | None = None
+    show_log: str | None = None
+    rerun: str | None = None
+    rerun_debug: str | None = None
+
+
+def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
+    """The message for the record's run as we now know it."""
     jobs = [JobLine.from_dict(raw) for raw in record.jobs]
     finished = record.conclusion is not None
+    digest = FailureDigest.from_dict(record.failure) if record.failure and finished else None
     if finished:
         state, color = _RESULTS.get(record.conclusion or "", (f"finished: {record.conclusion}", GREY))
         if record.conclusion == "cancelled" and record.cancelled_by:
@@ -50,11 +64,20 @@ def run_message(record: JobRecord, *, cancel_button: str | None) -> dict[str, An
         state, color = "🔄 in progress", BLURPLE
     else:
         state, color = "⏳ queued", BLURPLE
-    lines = job_lines(jobs, record.jobs_total)
+    if record.run_attempt > 1:
+        state += f" · attempt {record.run_attempt}"
+    lines = job_lines(jobs, record.jobs_total, {job.job_id: job for job in digest.jobs} if digest else {})
+    if digest is not None:
+        summary = summary_lines(digest)
+        lines += ["", *summary] if summary else []
+        if record.failure_log_public and digest.first and digest.first.log:
+            lines.append(log_block(digest.first.log, PUBLIC_LOG_CHARS))
     if finished:
         total = duration_between(record.run_started_at, record.run_updated_at)
         if total:
             lines.append(f"\nTotal: {total}")
+    if record.attempts:
+        lines.append(attempt_history(record))
     description = "\n".join(lines) or "Waiting for GitHub to start the run."
     embed: dict[str, Any] = {
         "title": limits.clip(f"/{record.command} · {state}", limits.EMBED_TITLE),
@@ -69,25 +92,50 @@ def run_message(record: JobRecord, *, cancel_button: str | None) -> dict[str, An
     fields = option_fields(record.options, embed)
     if fields:
         embed["fields"] = fields
-    buttons: list[dict[str, Any]] = []
+    row: list[dict[str, Any]] = []
     url = record.html_url
     if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
         embed["url"] = url
         label = f"View run #{record.run_id} on GitHub" if record.run_id else "View run on GitHub"
-        buttons.append({"type": 2, "style": LINK_BUTTON, "label": label, "url": url})
-    if cancel_button and not finished and record.run_id:
-        buttons.append({"type": 2, "style": DANGER_BUTTON, "label": "Cancel run", "custom_id": cancel_button})
+        row.append({"type": 2, "style": LINK_BUTTON, "label": label, "url": url})
+    if record.run_id:
+        offered = (
+            (buttons.cancel if not finished else None, DANGER_BUTTON, "Cancel run"),
+            (buttons.show_log, SECONDARY_BUTTON, "Show log"),
+            (buttons.rerun, PRIMARY_BUTTON, "Re-run failed jobs"),
+            (buttons.rerun_debug, SECONDARY_BUTTON, "Re-run with debug logging"),
+        )
+        row += [
+            {"type": 2, "style": style, "label": label, "custom_id": custom_id}
+            for custom_id, style, label in offered
+            if custom_id
+        ]
     message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": {"parse": []}}
-    message["components"] = [{"type": 1, "components": buttons}] if buttons else []
+    message["components"] = [{"type": 1, "components": row}] if row else []
     return message
 
 
-def job_lines(jobs: list[JobLine], total: int) -> list[str]:
+def attempt_history(record: JobRecord) -> str:
+    """`attempt 1 ❌ → attempt 2 ✅ (re-run by Alice)`: every attempt, the current one last."""
+    past = [(int(a.get("attempt") or 0), a.get("conclusion")) for a in record.attempts if isinstance(a, dict)]
+    steps = [f"attempt {n} {_conclusion_icon(c)}" for n, c in past[-5:]]
+    steps.append(f"attempt {record.run_attempt} {_conclusion_icon(record.conclusion)}")
+    by = f" (re-run by {record.rerun_by})" if record.rerun_by else ""
+    return limits.clip(" → ".join(steps) + by, 300)
+
+
+def _conclusion_icon(conclusion: object) -> str:
+    if conclusion is None:
+        return "🔄"
+    return {"success": "✅", "neutral": "✅", "cancelled": "⏹", "skipped": "⏭"}.get(str(conclusion), "❌")
+
+
+def job_lines(jobs: list[JobLine], total: int, failed: dict[int, FailedJob] | None = None) -> list[str]:
     """A line per job, whole lines only; past the budget, one line that sums up the rest."""
     lines: list[str] = []
     used = 0
     for index, job in enumerate(jobs):
-        line = job_line(job)
+        line = job_line(job, (failed or {}).get(job.job_id) if job.job_id is not None else None)
         rest = jobs[index:]
         if used + len(line) + 1 > JOB_LINES_BUDGET - 120:
             lines.append(summary_line(rest, total - len(jobs)))
@@ -99,8 +147,12 @@ def job_lines(jobs: list[JobLine], total: int) -> list[str]:
     return lines
 
 
-def job_line(job: JobLine) -> str:
+def job_line(job: JobLine, failed: FailedJob | None = None) -> str:
+    """`❌ tests › step 3/5 "Run tests" · 1m 12s` for a failed job the digest describes."""
     line = f"{job_icon(job)} {job.name}"
+    step = failed_step(failed) if failed is not None else None
+    if step:
+        line += f" › {step}"
     took = duration_between(job.started_at, job.completed_at)
     if job.status == "completed":
         return f"{line} · {took}" if took else line
@@ -115,19 +167,3 @@ def summary_line(rest: list[JobLine], unseen: int) -> str:
     if unseen > 0:
         parts.append(f"{unseen} not listed by GitHub")
     return f"…and {len(rest) + max(unseen, 0)} more jobs: " + ", ".join(parts)
-
-
-def duration_between(start: str | None, end: str | None) -> str | None:
-    if not start or not end:
-        return None
-    try:
-        seconds = int((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
-    except ValueError:
-        return None
-    if seconds < 0:
-        return None
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"

@@ -67,6 +67,14 @@ SAVED_QUERIES: tuple[SavedQuery, ...] = (
 | stats count(*) as lines by alert, msg
 | sort lines desc""",
     ),
+    SavedQuery(
+        "failures-by-fingerprint",
+        "Failed runs per failure (workflow, job, step and normalised error line): the most frequent first.",
+        ("worker",),
+        """filter msg = 'run failed'
+| stats count(*) as failures, latest(job) as last_job, latest(step) as last_step by error_fingerprint, workflow
+| sort failures desc""",
+    ),
 )
 
 

@@ -8,23 +8,25 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator.alerts.alerter import Alerter
-from orchestrator.alerts.bot_alerts import run_failed_alert
-from orchestrator.audit.events import run_cancel_event
+from orchestrator.alerts.bot_alerts import run_failed_alert, run_recovered_alert
+from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRateLimited
 from orchestrator.commands.model import CommandSet
+from orchestrator.failures.digest import FailureDigest
 from orchestrator.jobs.messages import CancelRequest, PollRequest, RunEvent
 from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue, QueueUnavailable
-from orchestrator.runs.model import BadRunData, RunSnapshot
+from orchestrator.runs.model import FAILED_CONCLUSIONS, BadRunData, RunSnapshot
 from orchestrator.runs.polling import poll_delay
+from orchestrator.runs.run_trace import follow_in_trace
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.state.jobs import JobRecord, JobStore
+from orchestrator.state.traces import TraceStore
 
 MAX_QUEUE_DELAY_SECONDS = 900  # SQS's longest delay: a longer wait is made of several polls
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 
 
 class RunFollower:
@@ -42,9 +44,11 @@ class RunFollower:
         poll_limit: int,
         alerter: Alerter | None = None,
         audit: AuditTrail | None = None,
+        traces: TraceStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._jobs = jobs
+        self._traces = traces
         self._audit = audit
         self._commands = commands
         self._github = github
@@ -172,7 +176,7 @@ class RunFollower:
     def _audit_cancel(self, request: CancelRequest, record: JobRecord, outcome: str, detail: str) -> None:
         if self._audit is not None:
             self._audit.record(
-                run_cancel_event(
+                run_button_event(
                     record,
                     request.user_id,
                     request.user_name,
@@ -184,17 +188,29 @@ class RunFollower:
             )
 
     def _observe(self, record: JobRecord, snapshot: RunSnapshot) -> JobRecord:
-        finished_before = record.conclusion is not None
+        before = (record.run_attempt, record.run_status, record.conclusion)
         updated = self._tracker.observe(record, snapshot)
+        if (updated.run_attempt, updated.run_status, updated.conclusion) != before and self._traces is not None:
+            follow_in_trace(self._traces, updated, self._clock())
+        finished_before = record.conclusion is not None and record.run_attempt == updated.run_attempt
         if not finished_before and updated.conclusion is not None:
-            values = [(metrics.RUN_COMPLETED, 1.0)]
-            if updated.conclusion in FAILED_CONCLUSIONS:
-                values.append((metrics.RUN_FAILED, 1.0))
-                spec = self._commands.get(updated.command)
-                if spec and spec.alert_on_failure and self._alerter is not None:
-                    self._alerter.raise_alert(run_failed_alert(updated))
-            self._metrics.emit(metrics.command_dimension(updated.command, self._commands.commands.keys()), values)
+            self._finished(updated)
         return updated
+
+    def _finished(self, record: JobRecord) -> None:
+        """An attempt ended: count it; a failure is logged once with its fingerprint and may alert,
+        a success after a failed attempt resolves that alert."""
+        values = [(metrics.RUN_COMPLETED, 1.0)]
+        spec = self._commands.get(record.command)
+        alerter = self._alerter if spec and spec.alert_on_failure else None
+        if record.conclusion in FAILED_CONCLUSIONS:
+            values.append((metrics.RUN_FAILED, 1.0))
+            log_run_failure(record)
+            if alerter is not None:
+                alerter.raise_alert(run_failed_alert(record))
+        elif alerter is not None and record.conclusion == "success" and _after_a_failure(record):
+            alerter.raise_alert(run_recovered_alert(record))
+        self._metrics.emit(metrics.command_dimension(record.command, self._commands.commands.keys()), values)
 
     def _schedule(self, interaction_id: str, attempt: int, *, at_least: float = 0.0) -> None:
         delay = max(poll_delay(attempt, webhooks=self._webhooks), min(math.ceil(at_least), MAX_QUEUE_DELAY_SECONDS))
@@ -210,3 +226,25 @@ class RunFollower:
             )
         except DiscordError as exc:
             get_logger().warning("could not answer the Cancel press", extra={"error": type(exc).__name__})
+
+
+def _after_a_failure(record: JobRecord) -> bool:
+    return bool(record.attempts) and record.attempts[-1].get("conclusion") in FAILED_CONCLUSIONS
+
+
+def log_run_failure(record: JobRecord) -> None:
+    """One `run failed` line per failed attempt: what the saved query failures-by-fingerprint counts."""
+    digest = FailureDigest.from_dict(record.failure) if record.failure else None
+    first = digest.first if digest else None
+    get_logger().warning(
+        "run failed",
+        extra={
+            "run_id": record.run_id,
+            "run_attempt": record.run_attempt,
+            "workflow": record.workflow,
+            "conclusion": record.conclusion,
+            "job": first.name if first else None,
+            "step": first.step_name if first else None,
+            "error_fingerprint": digest.fingerprint if digest else None,
+        },
+    )

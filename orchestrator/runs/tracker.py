@@ -18,11 +18,12 @@ from typing import Any
 from orchestrator.clients.discord_api import DiscordClient, DiscordError, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.dispatch.outcome import DispatchOutcome
+from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.messages.job_messages import outcome_message
-from orchestrator.messages.run_message import run_message
+from orchestrator.messages.run_message import RunButtons, run_message
 from orchestrator.observability.logging import get_logger
-from orchestrator.runs.model import JobLine, RunSnapshot, is_stale
+from orchestrator.runs.model import FAILED_CONCLUSIONS, JobLine, RunSnapshot, is_stale
 from orchestrator.serialization import dumps
 from orchestrator.state.jobs import JobRecord, JobStore
 
@@ -35,6 +36,8 @@ RENDER_LEASE_SECONDS = 180
 MAX_RENDER_ROUNDS = 5
 # A Cancel button stays valid this long after the command (runs rarely last longer).
 CANCEL_WINDOW_SECONDS = 3 * 24 * 3600
+# GitHub re-runs a run for 30 days after it was created; its buttons last as long.
+RERUN_WINDOW_SECONDS = 30 * 24 * 3600
 
 
 class RunTracker:
@@ -45,30 +48,38 @@ class RunTracker:
         discord: DiscordClient,
         signer: ButtonSigner,
         *,
+        digests: DigestBuilder | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._jobs = jobs
         self._github = github
         self._discord = discord
         self._signer = signer
+        self._digests = digests
         self._clock = clock
 
     def observe(self, record: JobRecord, snapshot: RunSnapshot) -> JobRecord:
         """Record a view of the run (from a webhook or a poll); refresh the message if it changed."""
-        if record.run_id != snapshot.run_id or is_stale(
-            snapshot, record.run_status, record.conclusion, record.run_updated_at
-        ):
+        if record.run_id != snapshot.run_id or _stale(snapshot, record):
             return self.refresh(record) if record.render_pending else record
         # Job lines only matter once the run is running; fetched once per real change.
         jobs: list[dict[str, Any]] | None = None
         total = 0
+        failure: dict[str, Any] | None = None
         if snapshot.rank >= 2:
             raw_jobs, total = self._github.list_jobs(snapshot.run_id)
             jobs = [JobLine.from_api(job).to_dict() for job in raw_jobs]
+            if snapshot.conclusion in FAILED_CONCLUSIONS and self._digests is not None:
+                # Before the final edit, so the message says why at once; bounded by its own budget.
+                digest = self._digests.build(record.workflow, snapshot.conclusion or "", snapshot.run_attempt, raw_jobs)
+                failure = digest.to_dict()
 
         def apply(current: JobRecord | None) -> JobRecord | None:
-            if current is None or is_stale(snapshot, current.run_status, current.conclusion, current.run_updated_at):
+            if current is None or _stale(snapshot, current):
                 return None
+            if snapshot.run_attempt > current.run_attempt:
+                start_attempt(current, snapshot.run_attempt)
+            current.failure = failure
             current.run_status = snapshot.status
             current.conclusion = snapshot.conclusion
             current.run_started_at = snapshot.run_started_at or current.run_started_at
@@ -132,12 +143,23 @@ class RunTracker:
         if record.run_id is None:
             outcome = DispatchOutcome(record.status, html_url=record.html_url, detail=record.detail)  # type: ignore[arg-type]
             return outcome_message(record.command, record.options, outcome, record.trace_id)
-        button = self._signer.make(
-            "cancel",
-            record.interaction_id,
-            expires_at=(record.received_at or record.created_at) + CANCEL_WINDOW_SECONDS,
+        started = record.received_at or record.created_at
+        if record.conclusion is None:
+            cancel = self._signer.make("cancel", record.interaction_id, expires_at=started + CANCEL_WINDOW_SECONDS)
+            return run_message(record, RunButtons(cancel=cancel))
+        if record.conclusion not in FAILED_CONCLUSIONS:
+            return run_message(record, RunButtons())
+        # A failed attempt's buttons name it: a press meant for attempt 1 does nothing to attempt 2.
+        ref, expires_at = f"{record.interaction_id}.{record.run_attempt}", started + RERUN_WINDOW_SECONDS
+        rerunnable = record.conclusion != "startup_failure"  # no job ran: nothing to re-run
+        return run_message(
+            record,
+            RunButtons(
+                show_log=self._signer.make("log", ref, expires_at=expires_at) if record.failure else None,
+                rerun=self._signer.make("rerun", ref, expires_at=expires_at) if rerunnable else None,
+                rerun_debug=self._signer.make("rerun-debug", ref, expires_at=expires_at) if rerunnable else None,
+            ),
         )
-        return run_message(record, cancel_button=button)
 
     def _deliver(self, record: JobRecord, message: dict[str, Any]) -> dict[str, Any]:
         """Show `message` wherever the live message now lives; return record fields that changed."""
@@ -172,6 +194,19 @@ class RunTracker:
             log.warning("could not continue in the channel", extra={"error": type(exc).__name__})
             raise
         return {"channel_message_id": channel_message}
+
+
+def _stale(snapshot: RunSnapshot, record: JobRecord) -> bool:
+    return is_stale(snapshot, record.run_status, record.conclusion, record.run_updated_at, record.run_attempt)
+
+
+def start_attempt(record: JobRecord, attempt: int) -> None:
+    """The run was re-run: keep how the last attempt ended, and start the new one afresh."""
+    if record.conclusion is not None:
+        record.attempts = [*record.attempts, {"attempt": record.run_attempt, "conclusion": record.conclusion}]
+    record.run_attempt = attempt
+    record.run_status, record.conclusion, record.failure = "queued", None, None
+    record.jobs, record.jobs_total = [], 0
 
 
 def _settle(

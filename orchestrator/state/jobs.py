@@ -60,6 +60,13 @@ class JobRecord:
     render_owner: str | None = None
     render_until: float | None = None
     cancelled_by: str | None = None
+    # Re-runs keep the run id and raise its attempt; earlier attempts' results are kept for the message.
+    run_attempt: int = 1
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # [{"attempt": n, "conclusion": ...}]
+    rerun_by: str | None = None  # who re-ran the latest attempt from Discord
+    rerun_claimed: int | None = None  # the attempt a re-run was asked for: never asked twice
+    failure: dict[str, Any] | None = None  # the FailureDigest of the current attempt, when it failed
+    failure_log_public: bool = False  # the command's `failure_log: public`: the excerpt in the live message
     polls: int = 0
     version: int = 0  # maintained by the store
 

@@ -12,7 +12,7 @@ from orchestrator.observability.redaction import active_redactor
 from orchestrator.serialization import dumps_text, loads
 
 StepStatus = Literal["ok", "failed", "running"]
-TraceStatus = Literal["running", "ok", "failed"]
+TraceStatus = Literal["running", "ok", "failed", "cancelled"]
 # A trace is a bounded record: details beyond these sizes are cut when it is built.
 MAX_STEPS = 50
 MAX_DETAIL_CHARS = 500
@@ -56,6 +56,8 @@ class Trace:
     status: TraceStatus = "running"
     error: str | None = None
     run_url: str | None = None
+    # The run's FailureDigest (redacted, bounded) once it failed: what /debug-last shows of why.
+    failure: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class Trace:
             "status": self.status,
             "error": self.error,
             "run_url": self.run_url,
+            "failure": self.failure,
         }
 
     @classmethod
@@ -80,6 +83,7 @@ class Trace:
             status=raw.get("status", "running"),
             error=raw.get("error"),
             run_url=raw.get("run_url"),
+            failure=raw["failure"] if isinstance(raw.get("failure"), dict) else None,
         )
 
     def to_json(self) -> str:

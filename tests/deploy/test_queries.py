@@ -17,9 +17,12 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.devtools.signing import InteractionSigner
+from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.observability.queries import SAVED_QUERIES, TRACE_ID_PLACEHOLDER, readme_section, trace_query
+from orchestrator.runs.follower import log_run_failure
+from orchestrator.state.jobs import JobRecord
 from orchestrator.state.memory import MemoryAlertStore
 from orchestrator.web.http import HttpRequest
 from tests.alerts.conftest import AlerterFactory, clock, discord, http, make_alerter  # noqa: F401 - fixtures
@@ -27,7 +30,7 @@ from tests.conftest import REPO_ROOT, RecordingQueue
 
 # Logs Insights' own words in our queries: commands, operators, functions, sort orders.
 INSIGHTS_WORDS = {"fields", "filter", "stats", "sort", "limit", "display", "by", "as", "asc", "desc", "in", "like"}
-INSIGHTS_WORDS |= {"and", "or", "not", "count", "count_distinct", "bin", "ispresent"}
+INSIGHTS_WORDS |= {"and", "or", "not", "count", "count_distinct", "bin", "ispresent", "latest"}
 COMMANDS = {"fields", "filter", "stats", "sort", "limit", "display"}
 LOG_GROUP_OF = {"interactions": "InteractionsLogGroup", "worker": "WorkerLogGroup", "alarms": "AlarmLogGroup"}
 
@@ -50,7 +53,7 @@ def real_log_lines(
     captured_logs: io.StringIO,
 ) -> list[dict[str, Any]]:
     """Lines the real code writes through the real formatter: accepted, denied, invalid and
-    malformed commands, and alerts sent, suppressed and failed."""
+    malformed commands, alerts sent, suppressed and failed, and a failed run."""
     endpoint = InteractionsEndpoint(SignatureVerifier(signer.public_key_hex), commands, queue)
 
     def post(body: bytes) -> None:
@@ -67,6 +70,10 @@ def real_log_lines(
     alerter.raise_alert(alert)
     discord.inject(Fault(method="POST", path=r"/api/v10/channels/[0-9]+/messages$", status=500))
     make_alerter(MemoryAlertStore()).raise_alert(alert)
+    digest = FailureDigest(1, "failure", (), 0, None, "0123456789abcdef")
+    failed = JobRecord("1", "b" * 32, "diagnose", "10", "Alice", None, None, "dispatched", 0.0, 0.0, run_id=5)
+    failed.conclusion, failed.failure = "failure", digest.to_dict()
+    log_run_failure(failed)
     return [json.loads(line) for line in captured_logs.getvalue().splitlines()]
 
 
@@ -75,7 +82,7 @@ def test_every_field_a_query_reads_is_in_real_log_lines(real_log_lines: list[dic
     outcomes = {line.get("outcome") for line in real_log_lines}
     messages = {line["msg"] for line in real_log_lines}
     assert {"accepted", "denied", "invalid"} <= outcomes
-    assert {"alert sent", "alert suppressed", "alert not posted"} <= messages
+    assert {"alert sent", "alert suppressed", "alert not posted", "run failed"} <= messages
     for query in SAVED_QUERIES:
         assert fields_read(query.text) <= seen, (query.name, fields_read(query.text) - seen)
 

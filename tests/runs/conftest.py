@@ -40,6 +40,7 @@ from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator.devtools.fake_job_logs import FakeLogStorage
 from orchestrator.devtools.http_standin import Request, Response, StandinServer
 from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
@@ -49,9 +50,7 @@ from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.queues.local import LocalContext
-from orchestrator.runs.follower import RunFollower
 from orchestrator.runs.model import RunSnapshot
-from orchestrator.runs.tracker import RunTracker
 from orchestrator.settings import load_settings
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.sqlite import SqliteJobStore
@@ -162,6 +161,18 @@ commands:
     inputs:
       environment: "{{environment}}"
       trace_id: "{{trace_id}}"
+  suite:
+    description: The test suite, for the team
+    workflow: diagnose.yml
+    failure_log: public
+    inputs:
+      target: staging
+      trace_id: "{{trace_id}}"
+    allow:
+      roles: ["{CANCEL_ROLE}"]
+      users: ["{ALICE["user_id"]}"]
+    rerun:
+      roles: ["{CANCEL_ROLE}"]
   matrix:
     description: The big test matrix
     workflow: matrix.yml
@@ -357,22 +368,19 @@ def build_worker(
     if discord_client is None:
         discord_client = DiscordClient(discord_http, discord.api_url, APPLICATION_ID, bot_token=bot_token)
     dispatcher = Dispatcher(github_client, state.jobs, REPO, clock=clock, sleep=lambda seconds: None)
-    signer = ButtonSigner(BUTTON_SECRET.encode())
-    metrics = MemoryMetrics()
-    tracker = RunTracker(state.jobs, github_client, discord_client, signer, clock=clock)
-    follower = RunFollower(
-        state.jobs,
+    return JobWorker.assemble(
         commands,
+        state,
         github_client,
         discord_client,
-        tracker,
+        dispatcher,
+        ButtonSigner(BUTTON_SECRET.encode()),
         queue,
-        metrics,
+        MemoryMetrics(),
         webhooks=webhooks,
         poll_limit=poll_limit,
         clock=clock,
     )
-    return JobWorker(commands, state, dispatcher, discord_client, tracker, follower, metrics_sink=metrics, clock=clock)
 
 
 class WebhookSink(StandinServer):
@@ -521,7 +529,11 @@ def rig_factory(commands_path: Path, tmp_path: Path) -> Iterator[RigFactory]:
             sink = WebhookSink(secret, queue).start()
             servers.append(sink)
             webhook_url = sink.url + "/github/webhook"
-        github = FakeGitHub(GITHUB_TOKEN, REPO, WORKFLOWS, webhook_url=webhook_url, webhook_secret=secret).start()
+        log_storage = FakeLogStorage().start()
+        servers.append(log_storage)
+        github = FakeGitHub(
+            GITHUB_TOKEN, REPO, WORKFLOWS, webhook_url=webhook_url, webhook_secret=secret, log_storage=log_storage
+        ).start()
         discord = FakeDiscord(APPLICATION_ID, bot_token=BOT_TOKEN).start()
         servers.extend([github, discord])
         if state is None:
@@ -680,12 +692,15 @@ def live_factory(commands_path: Path, tmp_path: Path, signer: InteractionSigner)
     ) -> Live:
         port = free_port()
         secret = secrets.token_urlsafe(24) if webhook_secret else None
+        log_storage = FakeLogStorage().start()
+        servers.append(log_storage)
         github = FakeGitHub(
             GITHUB_TOKEN,
             REPO,
             WORKFLOWS,
             webhook_url=f"http://127.0.0.1:{port}/github/webhook" if deliver_webhooks else None,
             webhook_secret=secret,
+            log_storage=log_storage,
         ).start()
         discord = FakeDiscord(signer.application_id, bot_token=BOT_TOKEN).start()
         servers.extend([github, discord])

@@ -85,10 +85,16 @@ def test_queued_then_in_progress_then_the_result(rig: Rig) -> None:
     assert embed["title"] == "/diagnose · ❌ failed"
     lines = description_lines(done)
     assert re.fullmatch(r"✅ build · \d+s", lines[0]), lines
-    assert re.fullmatch(r"❌ test · \d+s", lines[1]), lines
+    assert re.fullmatch(r'❌ test › step 2/3 "Run" · \d+s', lines[1]), lines
     assert re.fullmatch(r"Total: \d+s", lines[-1]), lines
     assert embed["url"] == html_url
-    assert list(buttons_of(done)) == [f"View run #{run_id} on GitHub"]  # no Cancel once it is over
+    # No Cancel once it is over; a failed run offers its log and re-runs instead.
+    assert list(buttons_of(done)) == [
+        f"View run #{run_id} on GitHub",
+        "Show log",
+        "Re-run failed jobs",
+        "Re-run with debug logging",
+    ]
     assert [stage_of(m) for m in rig.history(job)] == [0, QUEUED, IN_PROGRESS, IN_PROGRESS, RESULT]
     assert check_requests(rig.discord.requests) == 4
 
@@ -113,7 +119,8 @@ def test_each_result(rig: Rig, conclusion: str, title: str, icons: list[str]) ->
 
     message = rig.message(job)
     assert embed_of(message)["title"] == f"/diagnose · {title}"
-    assert [line[0] for line in description_lines(message) if line and not line.startswith("Total")] == icons
+    job_lines = [line for line in description_lines(message) if line and not line.startswith(("Total", "`"))]
+    assert [line[0] for line in job_lines] == icons
     assert "Cancel run" not in buttons_of(message)
     check_requests(rig.discord.requests)
 

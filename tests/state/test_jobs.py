@@ -102,7 +102,7 @@ def test_unknown_id_is_none(store: StateStore) -> None:
 def test_unknown_fields_in_stored_json_are_ignored(backend: Backend, tmp_path: Path) -> None:
     """A record written by a newer version (extra fields) still reads: rolling back a deploy must work."""
     record = make_record(status="dispatched", run_id=7)
-    newer = {**asdict(record), "run_attempt": 2, "added_in_a_later_version": "x", "nested": {"a": [1, 2]}}
+    newer = {**asdict(record), "added_in_a_later_version": "x", "nested": {"a": [1, 2]}}
     write_raw_json(backend, record.interaction_id, json.dumps(newer), tmp_path)
 
     assert backend.store.jobs.get(record.interaction_id) == record

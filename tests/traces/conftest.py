@@ -32,8 +32,6 @@ from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.observability.redaction import Redactor, active_redactor, install
-from orchestrator.runs.follower import RunFollower
-from orchestrator.runs.tracker import RunTracker
 from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, DynamoTraceStore
 from orchestrator.state.memory import MemoryTraceStore
 from orchestrator.state.sqlite import SqliteDatabase, SqliteTraceStore
@@ -217,10 +215,11 @@ def harness(
     discord = DiscordClient(clients[1], fake_discord.api_url, APPLICATION_ID)
     metrics = MemoryMetrics()
     commands = load_commands(commands_path)
-    tracker = RunTracker(state.jobs, github, discord, ButtonSigner(b"button-signing-secret-for-tests"))
     polls = RecordingQueue()  # the follower schedules polls here; these tests do not run them
-    follower = RunFollower(state.jobs, commands, github, discord, tracker, polls, metrics, webhooks=False, poll_limit=3)
-    worker = JobWorker(commands, state, dispatcher, discord, tracker, follower, metrics_sink=metrics)
+    signer = ButtonSigner(b"button-signing-secret-for-tests")
+    worker = JobWorker.assemble(
+        commands, state, github, discord, dispatcher, signer, polls, metrics, webhooks=False, poll_limit=3
+    )
     yield TraceHarness(worker, fake_github, fake_discord, state, metrics)
     for client in clients:
         client.close()

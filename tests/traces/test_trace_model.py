@@ -67,6 +67,7 @@ def test_dict_round_trip_keeps_everything() -> None:
         "status": "failed",
         "error": "GitHub said no — “quoted” 日本語",
         "run_url": "https://github.com/acme/ops/actions/runs/16000000000",
+        "failure": None,
     }
     assert Trace.from_dict(raw) == trace
 

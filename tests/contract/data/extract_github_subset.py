@@ -27,6 +27,9 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}"),
     ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs"),
     ("post", "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel"),
+    ("post", "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"),
+    ("get", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"),
+    ("get", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"),
 )
 
 # Top-level keys copied verbatim: `servers` tells the helper the base path ("" for GitHub).
