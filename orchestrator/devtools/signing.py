@@ -15,7 +15,7 @@ from nacl.signing import SigningKey
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 INTERACTION_TOKEN_PREFIX = "aW50ZXJhY3Rpb246"  # noqa: S105 - base64 of "interaction:", no secret
-PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 1, 2, 3, 5
 OPTION_STRING, OPTION_INTEGER, OPTION_BOOLEAN, OPTION_NUMBER = 3, 4, 5, 10
 _TOKEN_CHARS = 180
 # Permissions strings as Discord sends them for an ordinary member and for the app.
@@ -135,6 +135,19 @@ class InteractionSigner:
         payload["type"] = MESSAGE_COMPONENT
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         payload["message"] = dict(message or {"id": snowflake(), "channel_id": channel_id, "content": ""})
+        return payload
+
+    def form_submit(self, custom_id: str, values: Mapping[str, str], **who: Any) -> dict[str, Any]:
+        """A MODAL_SUBMIT interaction: someone filled in the form with this custom_id (one text input a row)."""
+        payload = self.button_press(custom_id, **who)
+        payload["type"] = MODAL_SUBMIT
+        payload["data"] = {
+            "custom_id": custom_id,
+            "components": [
+                {"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]}
+                for name, value in values.items()
+            ],
+        }
         return payload
 
     def application_command(

@@ -9,24 +9,28 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from orchestrator.audit.events import refusal_event
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
-from orchestrator.commands.model import CommandSet
+from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec
 from orchestrator.interactions import responses
 from orchestrator.interactions.options import check_options
 from orchestrator.interactions.payload import (
     APPLICATION_COMMAND,
     MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
     PING,
     Caller,
     Interaction,
+    InvokedOption,
     MalformedInteraction,
     parse_interaction,
 )
 from orchestrator.interactions.presses import ButtonHandler
+from orchestrator.interactions.run_again import BUTTON_ACTION, RunAgain, typed_options
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
 from orchestrator.observability.logging import get_logger, log_context
@@ -34,7 +38,7 @@ from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effor
 from orchestrator.ratelimits.bucket import whole_seconds
 from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.serialization import loads
-from orchestrator.settings import Settings
+from orchestrator.settings import SecretUnavailable, Settings
 from orchestrator.traces.model import Trace, TraceStep
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
@@ -54,6 +58,7 @@ class InteractionsEndpoint:
         debug_enabled: bool = False,
         buttons: ButtonHandler | None = None,
         rate_limiter: RateLimiter | None = None,
+        run_again: RunAgain | None = None,
     ) -> None:
         self._verifier = verifier
         self._commands = commands
@@ -62,6 +67,7 @@ class InteractionsEndpoint:
         self._debug_enabled = debug_enabled
         self._buttons = buttons
         self._rate_limiter = rate_limiter
+        self._run_again = run_again
 
     @classmethod
     def from_settings(
@@ -100,7 +106,11 @@ class InteractionsEndpoint:
             return error_response(400, f"malformed interaction: {reason}")
         if interaction.type == PING:
             return json_response(200, responses.pong())
-        if interaction.type == APPLICATION_COMMAND and interaction.caller is not None:
+        new_command = interaction.type == APPLICATION_COMMAND or (
+            self._run_again is not None
+            and (interaction.type == MODAL_SUBMIT or (interaction.custom_id or "").startswith(f"{BUTTON_ACTION}:"))
+        )
+        if new_command and interaction.caller is not None:
             trace = Trace(
                 request.trace_id,
                 interaction.caller.user_id,
@@ -114,7 +124,12 @@ class InteractionsEndpoint:
                 user_id=trace.user_id,
                 cmd=trace.command,
             ):
-                return json_response(200, self._command(interaction, interaction.caller, trace, started))
+                answer = (
+                    self._command(interaction, interaction.caller, trace, started)
+                    if interaction.type == APPLICATION_COMMAND
+                    else self._again(interaction, interaction.caller, trace, started)
+                )
+                return json_response(200, answer)
         if interaction.type == MESSAGE_COMPONENT and interaction.caller is not None and self._buttons is not None:
             with log_context(correlation_id=interaction.id, user_id=interaction.caller.user_id):
                 return json_response(
@@ -125,19 +140,73 @@ class InteractionsEndpoint:
 
     def _command(self, interaction: Interaction, caller: Caller, trace: Trace, origin: float) -> dict[str, Any]:
         """`origin` is the perf_counter reading at the trace's start, to place each step in time."""
-        log = get_logger()
         name = trace.command
         checking = time.perf_counter()
         if name == DEBUG_COMMAND:
             return self._debug_last(interaction, caller)
         spec = self._commands.get(name)
-        refuse = partial(self._refuse, interaction, caller, trace, origin, checking)
         if spec is None:
-            return refuse(
+            return self._refuse(
+                interaction,
+                caller,
+                trace,
+                origin,
+                checking,
                 "unknown_command",
                 f"/{name} is not a command this bot knows (any more). "
                 "Ask an operator to run `orchestrator register` so Discord shows the current commands.",
             )
+        return self._checked(interaction, caller, trace, origin, checking, spec)
+
+    def _again(self, interaction: Interaction, caller: Caller, trace: Trace, origin: float) -> dict[str, Any]:
+        """Run again…: the button opens the prefilled form (or, where the options do not fit one,
+        asks to confirm the same values); the submitted form runs like a typed command."""
+        assert self._run_again is not None
+        checking = time.perf_counter()
+        try:
+            submitted = interaction.type == MODAL_SUBMIT
+            original = self._run_again.submitted(interaction) if submitted else self._run_again.pressed(interaction)
+        except (SecretUnavailable, OSError, RuntimeError) as exc:  # the signing secret or the state store
+            get_logger().error("run again unavailable", extra={"error": type(exc).__name__})
+            return responses.ephemeral_message("Run again is unavailable right now. Try again in a minute.")
+        if isinstance(original, CommandSpec):
+            typed = replace(
+                interaction, command_name=original.name, options=typed_options(original, interaction.options)
+            )
+            trace.command = original.name
+            return self._checked(typed, caller, trace, origin, checking, original)
+        if isinstance(original, str):
+            return responses.ephemeral_message(original)
+        spec, values = original
+        trace.command = spec.name
+        if spec.allow is None or spec.allow.permits(caller.user_id, caller.roles):
+            form = self._run_again.form(spec, values)
+            if form is not None:
+                return form
+        # The same values behind a Confirm step (or the usual refusal, for someone not allowed).
+        options = tuple(
+            InvokedOption(option.name, DISCORD_OPTION_TYPES[option.type], values[option.name])
+            for option in spec.options
+            if option.name in values
+        )
+        same = replace(interaction, command_name=spec.name, options=options)
+        return self._checked(same, caller, trace, origin, checking, spec, confirm=True)
+
+    def _checked(
+        self,
+        interaction: Interaction,
+        caller: Caller,
+        trace: Trace,
+        origin: float,
+        checking: float,
+        spec: CommandSpec,
+        *,
+        confirm: bool = False,
+    ) -> dict[str, Any]:
+        """A command's own checks (allow list, options, rate limits), then queued or confirmed first."""
+        log = get_logger()
+        name = spec.name
+        refuse = partial(self._refuse, interaction, caller, trace, origin, checking)
         if spec.allow is not None and not spec.allow.permits(caller.user_id, caller.roles):
             return refuse(
                 "denied",
@@ -176,7 +245,7 @@ class InteractionsEndpoint:
             ephemeral=spec.ephemeral,
             roles=tuple(sorted(caller.roles)),
         )
-        if spec.confirm and self._buttons is not None:
+        if (spec.confirm or confirm) and self._buttons is not None:
             return self._buttons.ask(job, spec)
         try:
             self._queue.send(job.to_message())

@@ -19,6 +19,8 @@ MODAL_SUBMIT = 5
 MAX_SNOWFLAKE_DIGITS = 21
 MAX_TOKEN_LENGTH = 1000
 MAX_CUSTOM_ID = 100
+MAX_FORM_ROWS = 5  # a modal holds at most 5 rows of one text input each
+STRING_OPTION = 3
 
 
 class MalformedInteraction(ValueError):
@@ -50,7 +52,7 @@ class Interaction:
     caller: Caller | None
     command_name: str | None
     options: tuple[InvokedOption, ...]
-    custom_id: str | None = None  # the pressed button's, for MESSAGE_COMPONENT
+    custom_id: str | None = None  # the pressed button's (MESSAGE_COMPONENT) or the form's (MODAL_SUBMIT)
 
 
 def parse_interaction(payload: object) -> Interaction:
@@ -74,11 +76,13 @@ def parse_interaction(payload: object) -> Interaction:
     custom_id: str | None = None
     if kind == APPLICATION_COMMAND:
         command_name, options = _command_data(payload.get("data"))
-    elif kind == MESSAGE_COMPONENT:
+    elif kind in (MESSAGE_COMPONENT, MODAL_SUBMIT):
         data = payload.get("data")
         custom_id = data.get("custom_id") if isinstance(data, dict) else None
         if not isinstance(custom_id, str) or not 0 < len(custom_id) <= MAX_CUSTOM_ID:
             raise MalformedInteraction("data.custom_id must be 1-100 characters")
+        if kind == MODAL_SUBMIT and isinstance(data, dict):
+            options = _form_fields(data)
     return Interaction(
         id=interaction_id,
         type=kind,
@@ -111,6 +115,25 @@ def _command_data(data: object) -> tuple[str, tuple[InvokedOption, ...]]:
             raise MalformedInteraction("each option needs a string name and an integer type")
         options.append(InvokedOption(option_name, option_type, raw.get("value")))
     return name, tuple(options)
+
+
+def _form_fields(data: dict[str, Any]) -> tuple[InvokedOption, ...]:
+    """A submitted form's text inputs, as string options named by each input's custom_id."""
+    rows = data.get("components")
+    if not isinstance(rows, list) or len(rows) > MAX_FORM_ROWS:
+        raise MalformedInteraction("data.components must be a list of at most 5 rows")
+    fields: list[InvokedOption] = []
+    for row in rows:
+        inputs = row.get("components") if isinstance(row, dict) else None
+        if not isinstance(inputs, list):
+            raise MalformedInteraction("each row must hold a list of components")
+        for field in inputs:
+            name = field.get("custom_id") if isinstance(field, dict) else None
+            value = field.get("value") if isinstance(field, dict) else None
+            if not isinstance(name, str) or not 0 < len(name) <= MAX_CUSTOM_ID or not isinstance(value, str):
+                raise MalformedInteraction("each text input needs a custom_id and a string value")
+            fields.append(InvokedOption(name, STRING_OPTION, value))
+    return tuple(fields)
 
 
 def _caller(payload: dict[str, Any]) -> Caller:

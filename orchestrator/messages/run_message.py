@@ -49,6 +49,7 @@ class RunButtons:
     show_log: str | None = None
     rerun: str | None = None
     rerun_debug: str | None = None
+    run_again: str | None = None
 
 
 def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
@@ -104,6 +105,7 @@ def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
             (buttons.show_log, SECONDARY_BUTTON, "Show log"),
             (buttons.rerun, PRIMARY_BUTTON, "Re-run failed jobs"),
             (buttons.rerun_debug, SECONDARY_BUTTON, "Re-run with debug logging"),
+            (buttons.run_again, SECONDARY_BUTTON, "Run again…"),
         )
         row += [
             {"type": 2, "style": style, "label": label, "custom_id": custom_id}

@@ -25,8 +25,10 @@ SERVICE = "orchestrator"
 # Powertools' own keys that we replace or do not want on every line.
 _DROPPED = {"level", "message", "timestamp", "location", "service", "sampling_rate"}
 
-# A set, not Powertools' tuple: every record's attributes are checked against it.
-_RECORD_ATTRIBUTES = frozenset(RESERVED_LOG_ATTRS)
+# A set, not Powertools' tuple: every record's attributes are checked against it. With this
+# Python's own LogRecord attributes too: Powertools' list lags new versions (3.12 added
+# `taskName`, which would otherwise be on every line as null).
+_RECORD_ATTRIBUTES = frozenset(RESERVED_LOG_ATTRS) | frozenset(vars(logging.makeLogRecord({})))
 
 _context: ContextVar[dict[str, str]] = ContextVar("orchestrator_log_context", default={})  # noqa: B039
 

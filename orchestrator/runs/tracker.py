@@ -158,6 +158,7 @@ class RunTracker:
                 show_log=self._signer.make("log", ref, expires_at=expires_at) if record.failure else None,
                 rerun=self._signer.make("rerun", ref, expires_at=expires_at) if rerunnable else None,
                 rerun_debug=self._signer.make("rerun-debug", ref, expires_at=expires_at) if rerunnable else None,
+                run_again=self._signer.make("again", record.interaction_id, expires_at=expires_at),
             ),
         )
 

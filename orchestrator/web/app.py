@@ -10,6 +10,7 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.presses import ButtonHandler
+from orchestrator.interactions.run_again import RunAgain
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue
 from orchestrator.ratelimits.limiter import RateLimiter
@@ -37,11 +38,14 @@ class WebApp:
         """The routes as both the function URL and `serve` run them. `state` opens the state store
         on first use: only rate-limited commands and confirmations need it."""
         buttons = ButtonHandler(signer, lambda: state().pending, queue)
+        run_again = RunAgain(signer, lambda: state().jobs, commands)
         limits = settings.user_rate_limit()
         rate_limiter = RateLimiter(lambda: state().rate_limits, limits) if limits or commands.rate_limited() else None
         webhook_secret = settings.github_webhook_secret
         return cls(
-            InteractionsEndpoint.from_settings(settings, commands, queue, buttons=buttons, rate_limiter=rate_limiter),
+            InteractionsEndpoint.from_settings(
+                settings, commands, queue, buttons=buttons, rate_limiter=rate_limiter, run_again=run_again
+            ),
             GitHubWebhookEndpoint(webhook_secret.get if webhook_secret else None, queue, settings.github_repository),
         )
 

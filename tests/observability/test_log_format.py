@@ -190,3 +190,17 @@ def test_http_client_loggers_are_quiet() -> None:
     configure_logging("test", stream=io.StringIO())
     assert logging.getLogger("httpx").level == logging.WARNING
     assert logging.getLogger("httpcore").level == logging.WARNING
+
+
+def test_no_logrecord_attribute_leaks_on_any_python_version(logs: io.StringIO) -> None:
+    """Whatever this Python's LogRecord carries (3.12 added taskName, set inside asyncio tasks),
+    a line has exactly the documented keys."""
+    import asyncio
+
+    async def in_a_task() -> None:
+        get_logger().info("from a task")
+
+    asyncio.run(in_a_task())
+    get_logger().info("plain")
+    for line in parse_lines(logs.getvalue()):
+        assert tuple(line) == FIRST_KEYS, set(line) - set(FIRST_KEYS)

@@ -215,3 +215,55 @@ def test_no_clear_answer_from_github_never_reruns_twice(live: Live) -> None:
     assert "may or may not be re-running" in press(live, custom_id)
     assert "already" in press(live, custom_id)
     assert len(live.github.reruns) == 1
+
+
+def submit(live: Live, form: Mapping[str, Any], values: Mapping[str, str], who: Mapping[str, Any] = ALICE) -> Any:
+    payload = live.signer.form_submit(form["data"]["custom_id"], values, **who)
+    live.discord.open_interaction(payload["token"], channel_id=payload["channel_id"], ephemeral=False)
+    answer = live.send(payload).json()
+    validate_interaction_response(answer)
+    live.settle()
+    return payload, answer
+
+
+def test_run_again_opens_the_form_prefilled_and_starts_a_new_run(live: Live) -> None:
+    payload, run_id = failed_run(live)
+    _, answer = live.press(button(live.message(payload), "Run again…"))
+    form = answer.json()
+    validate_interaction_response(form)
+    assert form["type"] == 9
+    [row] = form["data"]["components"]
+    assert row["components"][0]["custom_id"] == "target" and row["components"][0]["value"] == "staging"
+    submitted, answer = submit(live, form, {"target": "production"})
+    assert answer == {"type": 5, "data": {"flags": 0}}
+    new = live.record(submitted)
+    assert new.run_id not in (None, run_id) and new.options == {"target": "production"}
+    assert new.trace_id != live.record(payload).trace_id
+    assert [d["inputs"]["target"] for d in live.github.dispatches] == ["staging", "production"]
+    assert live.discord.message_for(submitted["token"]) is not None  # the new run's own live message
+
+
+def test_run_again_goes_through_the_commands_checks(live: Live) -> None:
+    payload, _ = failed_run(live, "suite")
+    custom_id = button(live.message(payload), "Run again…")
+    # Not on /suite's allow list: refused like the command itself.
+    _, answer = live.press(custom_id, BOB)
+    assert "not allowed to run /suite" in answer.json()["data"]["content"]
+    # /suite has no options: no form, the same values behind a Confirm step.
+    _, answer = live.press(custom_id, CAROL)
+    body = answer.json()
+    assert body["data"]["flags"] == EPHEMERAL and "Run **/suite**" in body["data"]["content"]
+    confirm = next(c["custom_id"] for c in body["data"]["components"][0]["components"] if c["label"] == "Confirm")
+    live.press(confirm, CAROL)
+    live.settle()
+    assert len(live.github.dispatches) == 2
+
+
+def test_a_form_that_is_not_ours_is_refused(live: Live) -> None:
+    payload, _ = failed_run(live)
+    _, answer = live.press(button(live.message(payload), "Run again…"))
+    form = answer.json()
+    form["data"]["custom_id"] = form["data"]["custom_id"][:-3] + "AAA"
+    _, refused = submit(live, form, {"target": "production"})
+    assert refused["type"] == 4 and "can no longer be used" in refused["data"]["content"]
+    assert len(live.github.dispatches) == 1

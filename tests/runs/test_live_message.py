@@ -94,6 +94,7 @@ def test_queued_then_in_progress_then_the_result(rig: Rig) -> None:
         "Show log",
         "Re-run failed jobs",
         "Re-run with debug logging",
+        "Run again…",
     ]
     assert [stage_of(m) for m in rig.history(job)] == [0, QUEUED, IN_PROGRESS, IN_PROGRESS, RESULT]
     assert check_requests(rig.discord.requests) == 4
