@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestrator.commands.model import OptionValue
 
+# not_in_server: a command from a DM or a user install (the bot is registered for servers only);
 # accepted: queued and dispatched (run_id when GitHub started one); the refusals answered at once;
 # confirmed / cancelled: a `confirm: true` command's Confirm or Cancel; run_cancelled: a live run's
 # Cancel button, by whom; rerun / rerun_failed / rerun_unknown: a failed run's Re-run button, and
@@ -18,6 +19,7 @@ OUTCOMES = frozenset(
         "invalid",
         "unknown_command",
         "rate_limited",
+        "not_in_server",
         "confirmed",
         "cancelled",
         "run_cancelled",

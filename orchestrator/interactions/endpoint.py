@@ -20,6 +20,7 @@ from orchestrator.interactions import responses
 from orchestrator.interactions.options import check_options
 from orchestrator.interactions.payload import (
     APPLICATION_COMMAND,
+    CHAT_INPUT,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     PING,
@@ -142,8 +143,24 @@ class InteractionsEndpoint:
         """`origin` is the perf_counter reading at the trace's start, to place each step in time."""
         name = trace.command
         checking = time.perf_counter()
+        if interaction.command_type != CHAT_INPUT:
+            # Only slash commands are registered; a context-menu command of the same name is not one.
+            return responses.ephemeral_message("This kind of command is not supported: use the slash command.")
         if name == DEBUG_COMMAND:
+            # Only the caller's own traces, only to them: as safe in a DM as in a server.
             return self._debug_last(interaction, caller)
+        if not interaction.in_server:
+            # Commands are registered for servers: allow lists name server roles, and a run's message
+            # outlives its 15-minute token only in a channel the bot can post in.
+            return self._refuse(
+                interaction,
+                caller,
+                trace,
+                origin,
+                checking,
+                "not_in_server",
+                f"/{name} works in a server the bot is in, not in direct messages or as a user-installed app.",
+            )
         spec = self._commands.get(name)
         if spec is None:
             return self._refuse(

@@ -21,6 +21,8 @@ MAX_TOKEN_LENGTH = 1000
 MAX_CUSTOM_ID = 100
 MAX_FORM_ROWS = 5  # a modal holds at most 5 rows of one text input each
 STRING_OPTION = 3
+CHAT_INPUT = 1
+GUILD_CONTEXT = 0
 
 
 class MalformedInteraction(ValueError):
@@ -53,6 +55,10 @@ class Interaction:
     command_name: str | None
     options: tuple[InvokedOption, ...]
     custom_id: str | None = None  # the pressed button's (MESSAGE_COMPONENT) or the form's (MODAL_SUBMIT)
+    # A slash command's data.type: 1 (CHAT_INPUT); 2 and 3 are user and message context-menu commands.
+    command_type: int = CHAT_INPUT
+    # Sent from a server the bot is in (context 0, a guild and a member), not a DM or a user install.
+    in_server: bool = True
 
 
 def parse_interaction(payload: object) -> Interaction:
@@ -74,8 +80,11 @@ def parse_interaction(payload: object) -> Interaction:
     command_name: str | None = None
     options: tuple[InvokedOption, ...] = ()
     custom_id: str | None = None
+    command_type = CHAT_INPUT
     if kind == APPLICATION_COMMAND:
         command_name, options = _command_data(payload.get("data"))
+        given = payload["data"].get("type", CHAT_INPUT)
+        command_type = given if isinstance(given, int) and not isinstance(given, bool) else -1
     elif kind in (MESSAGE_COMPONENT, MODAL_SUBMIT):
         data = payload.get("data")
         custom_id = data.get("custom_id") if isinstance(data, dict) else None
@@ -83,17 +92,21 @@ def parse_interaction(payload: object) -> Interaction:
             raise MalformedInteraction("data.custom_id must be 1-100 characters")
         if kind == MODAL_SUBMIT and isinstance(data, dict):
             options = _form_fields(data)
+    guild_id = _optional_snowflake(payload, "guild_id")
+    context = payload.get("context", GUILD_CONTEXT)
     return Interaction(
         id=interaction_id,
         type=kind,
         application_id=_snowflake(payload, "application_id"),
         token=token,
-        guild_id=_optional_snowflake(payload, "guild_id"),
+        guild_id=guild_id,
         channel_id=channel_id,
         caller=_caller(payload),
         command_name=command_name,
         options=options,
         custom_id=custom_id,
+        command_type=command_type,
+        in_server=guild_id is not None and isinstance(payload.get("member"), dict) and context == GUILD_CONTEXT,
     )
 
 

@@ -14,7 +14,7 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import MAX_BODY_BYTES, InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.messages import Job, TraceOnly, parse_message
 from orchestrator.observability.trace_ids import is_trace_id
 from orchestrator.web.http import HttpRequest, HttpResponse
 from tests.conftest import ADMIN_ROLE, ADMIN_USER, RecordingQueue
@@ -165,19 +165,41 @@ def test_denied_without_role(endpoint: InteractionsEndpoint, signer: Interaction
     ]
 
 
-def test_allowed_by_user_id_in_a_dm(
+def test_a_command_from_a_dm_is_refused_and_audited_even_for_an_allowed_user(
     endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue
 ) -> None:
     payload = signer.application_command("deploy", guild_id=None, user_id=ADMIN_USER)
-    assert answer(post(endpoint, signer, payload))["type"] == 5
-    assert Job.from_message(queue.messages[0]).guild_id is None
+    assert "works in a server" in ephemeral_text(post(endpoint, signer, payload))
+    [refusal] = [parse_message(m) for m in queue.messages]
+    assert isinstance(refusal, TraceOnly)
+    assert refusal.outcome == "not_in_server" and refusal.audit is not None
 
 
-def test_denied_in_a_dm_for_other_users(
-    endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"context": 1},  # BOT_DM
+        {"context": 2},  # PRIVATE_CHANNEL (a user install in a group DM)
+        {"member": None, "user": {"id": ADMIN_USER, "username": "admin"}},  # a guild id without a member
+    ],
+)
+def test_user_installs_and_private_channels_are_refused(
+    endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue, change: dict[str, Any]
 ) -> None:
-    payload = signer.application_command("deploy", guild_id=None, user_id="444444444444444444")
-    assert "not allowed" in ephemeral_text(post(endpoint, signer, payload))
+    payload = {**signer.application_command("deploy", user_id=ADMIN_USER), **change}
+    payload = {k: v for k, v in payload.items() if v is not None}
+    assert "works in a server" in ephemeral_text(post(endpoint, signer, payload))
+    assert not [m for m in map(parse_message, queue.messages) if isinstance(m, Job)]
+
+
+@pytest.mark.parametrize("command_type", [2, 3])
+def test_context_menu_commands_do_not_run_the_slash_command(
+    endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue, command_type: int
+) -> None:
+    payload = signer.application_command("diagnose", {"target": "staging"})
+    payload["data"] = {**payload["data"], "type": command_type, "options": [], "target_id": ADMIN_USER}
+    assert "not supported" in ephemeral_text(post(endpoint, signer, payload))
+    assert queue.messages == []
 
 
 @pytest.mark.parametrize(
