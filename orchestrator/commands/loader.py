@@ -265,6 +265,11 @@ def _parse_option(raw: object, where: str, problems: list[str]) -> OptionSpec | 
     name = raw.get("name")
     if not isinstance(name, str) or not _is_discord_name(name):
         problems.append(f"{where}.name: bad option name: use 1-32 lowercase letters, digits, '-' or '_'")
+    elif name in CONTEXT_PLACEHOLDERS:
+        problems.append(
+            f"{where}.name: {name!r} is a value the bot fills in itself ({{{name}}}): an option of that name "
+            "could pretend to be it; rename the option"
+        )
     option_type = raw.get("type", "string")
     if option_type not in _OPTION_TYPES:
         problems.append(f"{where}.type: {option_type!r} is not one of {', '.join(_OPTION_TYPES)}")

@@ -26,7 +26,9 @@ def render_inputs(spec: CommandSpec, job: Job) -> dict[str, str]:
         "channel_id": job.channel_id or "",
         "prompt": spec.prompt_text or "",
     }
-    values = {**context, **{name: _as_input(value) for name, value in job.options.items()}}
+    # The context last: an option may never stand in for who ran it, or for the trace id its run is
+    # found by (validate refuses such option names; this holds whatever file is loaded).
+    values = {**{name: _as_input(value) for name, value in job.options.items()}, **context}
     inputs: dict[str, str] = {}
     for name, template in spec.inputs:
         whole = _PLACEHOLDER.fullmatch(template)

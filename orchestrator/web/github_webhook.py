@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 from orchestrator.jobs.messages import RunEvent
 from orchestrator.observability.logging import get_logger
@@ -51,7 +52,7 @@ class GitHubWebhookEndpoint:
         if event != "workflow_run":
             return json_response(202, {"ignored": f"event {event[:40]!r} is not used"})
         try:
-            payload = loads(request.body)
+            payload = loads(_json_body(request))
             if not isinstance(payload, dict):
                 raise BadRunData("payload must be an object")
             snapshot = RunSnapshot.from_api(payload.get("workflow_run"))
@@ -73,6 +74,20 @@ class GitHubWebhookEndpoint:
             return error_response(503, "queue unavailable")
         log.info("webhook queued", extra={"run_id": snapshot.run_id, "status": snapshot.status, "delivery": delivery})
         return json_response(202, {"queued": True})
+
+
+def _json_body(request: HttpRequest) -> bytes:
+    """The payload's JSON: the body as it is, or, with the content type GitHub's form offers first
+    (application/x-www-form-urlencoded), its `payload` field. The signature covers the raw body
+    either way, and was checked before this."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return request.body
+    fields = parse_qs(request.body.decode("ascii", "replace"), max_num_fields=10)
+    payload = fields.get("payload")
+    if not payload or len(payload) != 1:
+        raise ValueError("a form-encoded delivery needs exactly one payload field")
+    return payload[0].encode()
 
 
 def _is_delivery_id(delivery: str) -> bool:

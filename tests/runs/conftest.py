@@ -617,9 +617,10 @@ class Live:
         delivery: str | None = "auto",
         signature: str | None = "auto",
         secret: str | None = None,
+        content_type: str = "application/json",
     ) -> httpx.Response:
         """POST /github/webhook as GitHub's hookshot would (or with headers left out / wrong)."""
-        headers = {"Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/4f3a2b1", "X-GitHub-Event": event}
+        headers = {"Content-Type": content_type, "User-Agent": "GitHub-Hookshot/4f3a2b1", "X-GitHub-Event": event}
         if delivery is not None:
             headers["X-GitHub-Delivery"] = str(uuid.uuid4()) if delivery == "auto" else delivery
         if signature == "auto":

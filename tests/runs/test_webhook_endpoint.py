@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -91,6 +92,25 @@ def test_a_failure_delivery_shows_the_failure(live: Live) -> None:
     live.settle()
 
     assert embed_of(live.message(payload))["title"] == "/diagnose · ❌ failed"
+
+
+def test_the_form_encoded_content_type_github_offers_first_works_too(live: Live) -> None:
+    """GitHub's webhook form defaults to application/x-www-form-urlencoded: payload=<json>, signed as sent."""
+    payload, run_id = started(live)
+    live.github.set_run_status(run_id, "completed", "success")
+    json_body = payloads.encode(payloads.for_run(payloads.COMPLETED_SUCCESS, run_id, REPO))
+    form = urlencode({"payload": json_body.decode()}).encode()
+    answer = live.webhook(form, content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 202 and answer.json() == {"queued": True}
+    live.settle()
+    assert embed_of(live.message(payload))["title"] == "/diagnose · ✅ succeeded"
+    # The signature is over the bytes sent: the JSON inside, signed alone, is refused.
+    signed_inner = live.webhook(
+        form,
+        content_type="application/x-www-form-urlencoded",
+        signature=payloads.signature(live.webhook_secret or "", json_body),
+    )
+    assert signed_inner.status_code == 401
 
 
 def test_the_action_required_example_shows_that_it_needs_approval(live: Live) -> None:

@@ -95,6 +95,11 @@ BAD_FILES = {
         "      - {name: a, description: d}\n      - {name: a, description: d}\n",
         "duplicate option name",
     ),
+    "option shadowing a context value": (
+        "commands:\n  x:\n    description: d\n    workflow: x.yml\n    options:\n"
+        "      - {name: user_name, description: d}\n",
+        "'user_name' is a value the bot fills in itself",
+    ),
     "unknown placeholder": (
         "commands:\n  x:\n    description: d\n    workflow: x.yml\n    inputs:\n      a: '{nope}'\n",
         "{nope} is neither an option",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.commands.model import CommandSet
+from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.jobs.messages import BadJobMessage, Job
@@ -79,6 +79,14 @@ def test_inputs_render_options_context_and_prompt(commands: CommandSet) -> None:
     inputs = render_inputs(spec, job(target="staging", verbose=True))
     assert inputs == {"target": "staging", "verbose": "true", "trace_id": "a" * 32, "prompt": "Diagnose the target.\n"}
     assert correlation_input(spec)
+
+
+@pytest.mark.parametrize("name", ["user_name", "user_id", "trace_id", "channel_id", "prompt"])
+def test_the_context_wins_over_an_option_of_the_same_name(name: str) -> None:
+    """Whatever file is loaded: a value the user types never stands in for who ran it."""
+    spec = CommandSpec("x", "d", "x.yml", "main", inputs=((name, "{" + name + "}"),), prompt_text="P")
+    trusted = render_inputs(spec, job())[name]
+    assert render_inputs(spec, job(**{name: "forged"}))[name] == trusted != "forged"
 
 
 def test_unset_optional_option_is_not_sent(commands: CommandSet) -> None:
