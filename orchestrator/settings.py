@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from orchestrator.observability.levels import LOG_LEVELS, log_level
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.state.url import StateStoreUrlError, parse_state_store_url
 
@@ -147,6 +148,9 @@ class Settings:
     # A failed run's digest: the log is read up to this many bytes, the whole digest within this time.
     failure_log_max_bytes: int = 20_000_000
     failure_digest_seconds: int = 10
+    log_level: str = "INFO"
+    # The delivery the worker treats as a message's last; must equal the queue's maxReceiveCount.
+    worker_max_receives: int = 5
     # GITHUB_TOKEN and DISCORD_BOT_TOKEN when they come from SSM: read again on use (see LazySecret).
     rotating: Mapping[str, LazySecret] = field(default_factory=dict, repr=False)
 
@@ -296,6 +300,11 @@ def load_settings(
     audit_retention = _positive_int(env, "AUDIT_RETENTION_DAYS", 90, problems)
     failure_log_max_bytes = _positive_int(env, "FAILURE_LOG_MAX_BYTES", 20_000_000, problems)
     failure_digest_seconds = _positive_int(env, "FAILURE_DIGEST_SECONDS", 10, problems)
+    worker_max_receives = _positive_int(env, "WORKER_MAX_RECEIVES", 5, problems)
+    level = log_level(env.get("LOG_LEVEL"))
+    if level is None:
+        # Not echoed: a value pasted into the wrong variable may be a secret.
+        problems.append(f"LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}")
 
     work_queue_url = env.get("WORK_QUEUE_URL", "").strip() or None
     if in_lambda and not work_queue_url:
@@ -337,6 +346,8 @@ def load_settings(
         audit_retention_days=audit_retention,
         failure_log_max_bytes=failure_log_max_bytes,
         failure_digest_seconds=failure_digest_seconds,
+        log_level=level or "INFO",
+        worker_max_receives=worker_max_receives,
         rotating=rotating,
     )
 

@@ -24,8 +24,6 @@ from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
 
 logger = configure_logging("worker", level=os.environ.get("LOG_LEVEL", "INFO"))
-# Must match the queue's redrive policy in template.yaml: on the last receive we tell the user.
-MAX_RECEIVES = int(os.environ.get("WORKER_MAX_RECEIVES", "5"))
 
 # Unlike the interactions function, a worker without valid settings cannot do anything useful:
 # failing at init makes every message retry and then dead-letter, which the DLQ alarm reports.
@@ -43,4 +41,5 @@ emit_cold_start("worker")
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_batch(worker, event, context, max_receives=MAX_RECEIVES)
+    # Must match the queue's redrive policy in template.yaml: on the last receive we tell the user.
+    return process_batch(worker, event, context, max_receives=settings.worker_max_receives)

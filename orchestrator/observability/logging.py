@@ -18,10 +18,12 @@ from typing import IO, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
+from orchestrator.observability.levels import DEFAULT_LOG_LEVEL, log_level
 from orchestrator.observability.redaction import active_redactor, is_secret_key, mask
 from orchestrator.serialization import dumps_text
 
 SERVICE = "orchestrator"
+
 # Powertools' own keys that we replace or do not want on every line.
 _DROPPED = {"level", "message", "timestamp", "location", "service", "sampling_rate"}
 
@@ -86,12 +88,15 @@ class JsonLineFormatter(LambdaPowertoolsFormatter):
 _logger: Logger | None = None
 
 
-def configure_logging(fn: str, *, level: str = "INFO", stream: IO[str] | None = None) -> Logger:
+def configure_logging(fn: str, *, level: str = DEFAULT_LOG_LEVEL, stream: IO[str] | None = None) -> Logger:
     """Set up the process's logger: `fn` names the function (interactions, worker, serve).
 
     Powertools keeps one handler per service, so calling this again (the demo, tests)
-    re-points that handler rather than stacking a second one.
+    re-points that handler rather than stacking a second one. A level that is not one of
+    LOG_LEVELS logs at INFO: logging starts before settings are checked, and must not be what
+    crashes; the settings check names the bad value among its problems.
     """
+    level = log_level(level) or DEFAULT_LOG_LEVEL
     global _logger  # noqa: PLW0603 - one logger per process, configured by its entry point
     # The logging HOWTO's optimisations: we print no thread, process or caller fields, so skip
     # gathering them for every record.

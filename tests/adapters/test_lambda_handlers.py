@@ -140,6 +140,18 @@ def test_misconfigured_interactions_function_answers_503(
     assert "DISCORD_APPLICATION_ID" in logged and "WORK_QUEUE_URL" in logged
 
 
+def test_an_invalid_log_level_is_a_settings_problem_not_a_crash(
+    aws: None, monkeypatch: pytest.MonkeyPatch, signer: InteractionSigner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "verbose-ghp_notatoken")
+    module, _ = load_interactions_module(monkeypatch, signer)
+    result = module.handler(function_url_event(b"{}", {}, base64_body=False), FakeLambdaContext())
+    assert result["statusCode"] == 503
+    logged = capsys.readouterr().out
+    assert "LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR" in logged
+    assert "VERBOSE" not in logged.upper().replace("LOG_LEVEL", "")
+
+
 @pytest.fixture
 def worker_stack(
     aws: None, monkeypatch: pytest.MonkeyPatch, signer: InteractionSigner

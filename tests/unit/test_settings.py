@@ -127,3 +127,15 @@ def test_alerts_without_a_channel_or_bot_token_are_skipped_not_fatal(commands_fi
     settings = load_settings(base_env(commands_file) | {"ENABLE_ALERTS": "true"}, in_lambda=False)
     assert [p.split(":")[0] for p in settings.alert_problems()] == ["ALERT_CHANNEL_ID", "DISCORD_BOT_TOKEN"]
     assert load_settings(base_env(commands_file), in_lambda=False).alert_problems() == []
+
+
+@pytest.mark.parametrize("name", ["LOG_LEVEL", "WORKER_MAX_RECEIVES"])
+def test_log_level_and_max_receives_are_checked_with_the_rest(commands_file: Path, name: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**base_env(commands_file), name: "lots"})
+    assert any(problem.startswith(f"{name}: expected") for problem in raised.value.problems)
+
+
+def test_log_level_and_max_receives_are_read(commands_file: Path) -> None:
+    settings = load_settings({**base_env(commands_file), "LOG_LEVEL": " debug ", "WORKER_MAX_RECEIVES": "7"})
+    assert (settings.log_level, settings.worker_max_receives) == ("DEBUG", 7)
