@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orchestrator.commands.loader import CommandsFileError, check_commands, check_prompt_folder
 from orchestrator.settings import DEFAULT_COMMANDS_FILE, SettingsError, load_settings
+from orchestrator.terminal import terminal_safe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +66,7 @@ def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
     problems.extend(f"{path}: {p}" for p in command_problems)
     problems.extend(check_prompt_folder(path))
     for problem in problems:
-        print(problem)
+        print(terminal_safe(problem))
     if problems:
         return 1
     count = len(command_set.commands) if command_set else 0
@@ -81,7 +82,7 @@ def _serve(host: str, port: int) -> int:
     try:
         runtime = LocalRuntime(load_settings(), host=host, port=port)
     except (SettingsError, CommandsFileError) as exc:
-        print(exc, file=sys.stderr)
+        print(terminal_safe(str(exc)), file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)

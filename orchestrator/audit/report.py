@@ -13,6 +13,7 @@ from orchestrator.serialization import dumps_text
 from orchestrator.settings import DEFAULT_LOCAL_STATE_STORE, is_snowflake
 from orchestrator.state.store import open_state_store
 from orchestrator.state.url import StateStoreUrlError
+from orchestrator.terminal import terminal_safe
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
@@ -52,7 +53,8 @@ def format_event(event: AuditEvent) -> str:
         parts.append(options)
     if event.detail:
         parts.append(f"— {event.detail}")
-    return "  ".join(parts)
+    # One line an event: a newline inside a value would pass for another event.
+    return terminal_safe("  ".join(parts)).replace("\n", "\\n")
 
 
 def run_audit(
@@ -66,7 +68,7 @@ def run_audit(
         start = parse_since(since, now=time.time() if now is None else now)
         store = open_state_store(os.environ.get("STATE_STORE", "").strip() or DEFAULT_LOCAL_STATE_STORE)
     except (AuditQueryError, StateStoreUrlError) as exc:
-        print(f"audit: {exc}", file=err)
+        print(terminal_safe(f"audit: {exc}"), file=err)
         return 2
     try:
         events = store.audit.query(since=start, user_id=user_id, limit=limit)

@@ -24,6 +24,7 @@ from orchestrator.registration.errors import explain_rejection
 from orchestrator.registration.payload import build_commands
 from orchestrator.registration.registrar import register
 from orchestrator.settings import Role, SettingsError, is_snowflake, load_settings
+from orchestrator.terminal import terminal_safe
 
 CONFIGURATION_PROBLEM = 2  # like a usage error: nothing was asked of Discord
 DISCORD_PROBLEM = 1
@@ -102,7 +103,7 @@ def _grant_hints(commands: CommandSet, diff: CommandDiff) -> list[str]:
 
 def _write(stream: TextIO, *lines: str) -> None:
     for line in lines:
-        stream.write(f"{line}\n")
+        stream.write(f"{terminal_safe(line)}\n")
 
 
 def _fail(err: TextIO, lines: list[str], status: int) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from orchestrator.audit.model import AuditEvent
-from orchestrator.audit.report import parse_since, run_audit
+from orchestrator.audit.report import format_event, parse_since, run_audit
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.cli import main
 from orchestrator.devtools.signing import InteractionSigner
@@ -178,3 +178,11 @@ def test_since_takes_relative_and_absolute_times() -> None:
 
 def test_signer_is_importable_for_the_live_rig() -> None:
     assert InteractionSigner.generate().public_key_hex
+
+
+def test_the_audit_command_escapes_what_could_rewrite_the_terminal() -> None:
+    hostile = "\x1b[2J\x1b]0;owned\x07back\rline\nnext\u202eevil"
+    event = AuditEvent(time.time(), "denied", "1", hostile, (), "deploy", {"env": hostile}, None, None, "d" * 32, "2")
+    line = format_event(event)
+    assert not any(ord(c) < 0x20 or c == "\u202e" for c in line)
+    assert "\\x1b[2J" in line and "\\x07" in line and "\\x0d" in line and "\\n" in line and "\\u202e" in line
