@@ -7,6 +7,7 @@ its change until it wins, and no change is ever lost or applied out of order.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
@@ -15,6 +16,8 @@ from orchestrator.serialization import dumps_text, loads
 
 # Records outlive any retry or redelivery of their queue message (SQS keeps messages up to 14 days).
 JOB_RETENTION_SECONDS = 30 * 24 * 3600
+# An interaction token works for 15 minutes after the interaction: past that it is kept nowhere.
+TOKEN_LIFETIME_SECONDS = 15 * 60
 MAX_UPDATE_ATTEMPTS = 20
 
 
@@ -71,13 +74,26 @@ class JobRecord:
     version: int = 0  # maintained by the store
 
     def to_json(self) -> str:
-        return dumps_text(asdict(self))
+        raw = asdict(self)
+        if not token_alive(raw):
+            raw["reply_token"] = None
+        return dumps_text(raw)
 
     @classmethod
     def from_json(cls, text: str) -> JobRecord:
         raw = loads(text)
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        record = cls(**{k: v for k, v in raw.items() if k in known})
+        if not token_alive(raw):
+            record.reply_token = None
+        return record
+
+
+def token_alive(raw: dict[str, Any], now: float | None = None) -> bool:
+    """Whether a stored record's interaction token may still work; an expired one is dropped when
+    the record is written, and never read back."""
+    since = raw.get("received_at") or raw.get("created_at") or 0
+    return isinstance(since, int | float) and (time.time() if now is None else now) < since + TOKEN_LIFETIME_SECONDS
 
 
 Change = Callable[[JobRecord | None], JobRecord | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -22,10 +23,12 @@ from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
 from orchestrator.state.audit import MAX_AUDIT_READ
 from orchestrator.state.idempotency_rules import may_overwrite
-from orchestrator.state.jobs import JOB_RETENTION_SECONDS, Change, JobRecord, apply_change
+from orchestrator.state.jobs import JOB_RETENTION_SECONDS, TOKEN_LIFETIME_SECONDS, Change, JobRecord, apply_change
 from orchestrator.state.ratelimits import bucket_ttl
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
+
+TOKEN_SWEEP_SECONDS = 60  # how often expired interaction tokens are blanked in the file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -90,13 +93,23 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+def _private_file(path: Path) -> None:
+    """The state file holds user ids, names and interaction tokens: readable by its owner only
+    (0600, in a 0700 folder when the bot makes the folder), whatever the umask. SQLite gives its
+    -wal and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+
+
 class SqliteDatabase:
     """One connection per store, serialised by a lock; transactions are IMMEDIATE so that two
     processes sharing the file cannot both claim the same key."""
 
     def __init__(self, path: Path) -> None:
         if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(path)
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
         self._connection.execute("PRAGMA journal_mode=WAL")
@@ -122,6 +135,7 @@ class SqliteDatabase:
 class SqliteJobStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        self._next_sweep = 0.0
 
     def get(self, interaction_id: str) -> JobRecord | None:
         with self._db.transaction() as conn:
@@ -143,6 +157,7 @@ class SqliteJobStore:
                 "INSERT OR REPLACE INTO jobs (interaction_id, body, expires_at) VALUES (?, ?, ?)",
                 (interaction_id, changed.to_json(), int(time.time()) + JOB_RETENTION_SECONDS),
             )
+            self._drop_expired_tokens(conn)
             if changed.run_id is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO run_index (run_id, interaction_id) VALUES (?, ?)",
@@ -152,6 +167,20 @@ class SqliteJobStore:
 
     def put(self, record: JobRecord) -> None:
         self.update(record.interaction_id, lambda _: record)
+
+    def _drop_expired_tokens(self, conn: sqlite3.Connection) -> None:
+        """Records whose run ended while their token still worked are not written again: at most
+        once a minute, their expired tokens are blanked in the file itself."""
+        now = time.time()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + TOKEN_SWEEP_SECONDS
+        conn.execute(
+            "UPDATE jobs SET body = json_set(body, '$.reply_token', NULL) "
+            "WHERE json_extract(body, '$.reply_token') IS NOT NULL "
+            "AND COALESCE(json_extract(body, '$.received_at'), json_extract(body, '$.created_at')) < ?",
+            (now - TOKEN_LIFETIME_SECONDS,),
+        )
 
 
 def _read_job(conn: sqlite3.Connection, interaction_id: str) -> JobRecord | None:

@@ -249,3 +249,43 @@ def test_dynamodb_job_items_are_namespaced_in_the_shared_table(dynamodb_table: s
 
     assert [item[PARTITION_KEY]["S"] for item in items] == [f"job#{record.interaction_id}"]
     assert [item[SORT_KEY]["S"] for item in items] == ["job"]
+
+
+def test_an_expired_interaction_token_is_neither_kept_nor_read_back(backend: Backend, tmp_path: Path) -> None:
+    fresh = make_record(reply_token="aW50ZXJhY3Rpb246fresh-token", received_at=time.time())
+    old = make_record(reply_token="aW50ZXJhY3Rpb246old-token", received_at=time.time() - 16 * 60)
+    backend.store.jobs.put(fresh)
+    backend.store.jobs.put(old)
+    assert backend.store.jobs.get(fresh.interaction_id) == fresh
+    read = backend.store.jobs.get(old.interaction_id)
+    assert read is not None and read.reply_token is None
+    # Written before it expired, read after: still never handed out.
+    write_raw_json(backend, old.interaction_id, json.dumps(asdict(old)), tmp_path)
+    read = backend.store.jobs.get(old.interaction_id)
+    assert read is not None and read.reply_token is None
+
+
+def test_the_sqlite_file_is_private_and_sheds_expired_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "private" / "state.db"
+    store = open_state_store(f"sqlite:///{path}")
+    try:
+        expired = make_record(reply_token="aW50ZXJhY3Rpb246stale-token", received_at=time.time() - 16 * 60)
+        store.jobs.put(make_record(reply_token="aW50ZXJhY3Rpb246kept-token", received_at=time.time()))
+        with sqlite3.connect(path) as conn:  # written while it still worked, as a run's last write would be
+            body = json.dumps({**asdict(expired), "received_at": time.time()})
+            conn.execute("INSERT INTO jobs VALUES (?, ?, ?)", (expired.interaction_id, body, int(time.time()) + 60))
+            conn.execute(
+                "UPDATE jobs SET body = json_set(body, '$.received_at', ?) WHERE interaction_id = ?",
+                (expired.received_at, expired.interaction_id),
+            )
+        conn.close()
+        store.jobs._next_sweep = 0.0  # type: ignore[attr-defined]
+        store.jobs.put(make_record())  # any write sweeps (at most once a minute)
+    finally:
+        close_state_store(store)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    with sqlite3.connect(path) as conn:
+        [[body]] = conn.execute("SELECT body FROM jobs WHERE interaction_id = ?", (expired.interaction_id,))
+    conn.close()
+    assert json.loads(body)["reply_token"] is None
