@@ -7,14 +7,18 @@ from typing import Any
 
 from orchestrator.commands.model import OptionValue
 
-# not_in_server: a command from a DM or a user install (the bot is registered for servers only);
-# accepted: queued and dispatched (run_id when GitHub started one); the refusals answered at once;
+# accepted: queued and dispatched (run_id when GitHub started one); failed: queued, and GitHub
+# refused the dispatch; unknown: queued, and whether a run started is not known (a timeout or 5xx,
+# no run found). The refusals answered at once (denied, invalid, unknown_command, rate_limited,
+# not_in_server: a DM or a user install, as the bot is registered for servers only).
 # confirmed / cancelled: a `confirm: true` command's Confirm or Cancel; run_cancelled: a live run's
 # Cancel button, by whom; rerun / rerun_failed / rerun_unknown: a failed run's Re-run button, and
 # whether GitHub re-ran it, refused, or gave no clear answer.
 OUTCOMES = frozenset(
     {
         "accepted",
+        "failed",
+        "unknown",
         "denied",
         "invalid",
         "unknown_command",

@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime
 from typing import TextIO
 
+from botocore.exceptions import NoRegionError
+
 from orchestrator.audit.model import AuditEvent
 from orchestrator.serialization import dumps_text
 from orchestrator.settings import DEFAULT_LOCAL_STATE_STORE, is_snowflake
@@ -67,11 +69,13 @@ def run_audit(
             raise AuditQueryError("--limit: expected 1 or more")
         start = parse_since(since, now=time.time() if now is None else now)
         store = open_state_store(os.environ.get("STATE_STORE", "").strip() or DEFAULT_LOCAL_STATE_STORE)
+        events = store.audit.query(since=start, user_id=user_id, limit=limit)
     except (AuditQueryError, StateStoreUrlError) as exc:
         print(terminal_safe(f"audit: {exc}"), file=err)
         return 2
-    try:
-        events = store.audit.query(since=start, user_id=user_id, limit=limit)
+    except NoRegionError:
+        print("audit: no AWS region for the DynamoDB table: set AWS_REGION (e.g. AWS_REGION=eu-west-1)", file=err)
+        return 2
     except Exception as exc:  # noqa: BLE001 - an unreadable store is reported, not a traceback
         print(f"audit: cannot read the state store ({type(exc).__name__})", file=err)
         return 1

@@ -202,14 +202,18 @@ class Demo:
             print(f"  │ {line}")
 
         _step("An operator reads the audit trail (`python -m orchestrator audit`)")
-        trail = list(reversed(self.runtime.state.audit.query(since=0)))
+        trail = self.runtime.state.audit.query(since=0)  # newest first, as `audit` prints it
         for event in trail:
             print(f"  {format_event(event)}")
         self.client.close()
         finished = self.github.run(run_id)["conclusion"] == "success"
         cancelled = self.github.run(deploy_run)["conclusion"] == "cancelled"
         outcomes = [event.outcome for event in trail]
-        audited = outcomes.count("rate_limited") == 1 and "run_cancelled" in outcomes and "confirmed" in outcomes
+        audited = (
+            outcomes.count("rate_limited") == 1
+            and outcomes.count("failed") == 2
+            and {"run_cancelled", "confirmed", "rerun"} <= set(outcomes)
+        )
         dispatched_once = len(self.github.dispatches) == 3
         return finished and recovered and cancelled and dispatched_once and len(alerts) == 1 and audited
 

@@ -378,6 +378,8 @@ class JobWorker:
         # Stamped with when the user acted (ran it, or confirmed it), not when the worker got to it.
         confirmed_at = job.confirmed_at
         attempt, at = ("accepted", job.received_at) if confirmed_at is None else ("confirmed", confirmed_at)
+        # What happened, not only that it was asked for: GitHub refused it, or no one can tell.
+        attempt = {"rejected": "failed", "unknown": "unknown"}.get(outcome.kind, attempt)
         self._audit.record(job_event(job, attempt, at, run_id=outcome.run_id, detail=detail))
         return outcome.to_dict()
 

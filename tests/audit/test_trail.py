@@ -186,3 +186,13 @@ def test_the_audit_command_escapes_what_could_rewrite_the_terminal() -> None:
     line = format_event(event)
     assert not any(ord(c) < 0x20 or c == "\u202e" for c in line)
     assert "\\x1b[2J" in line and "\\x07" in line and "\\x0d" in line and "\\n" in line and "\\u202e" in line
+
+
+def test_the_audit_command_without_an_aws_region_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATE_STORE", "dynamodb://orchestrator-state")
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    out, err = io.StringIO(), io.StringIO()
+    assert run_audit(user_id=None, since="1h", limit=10, as_json=False, out=out, err=err) == 2
+    assert err.getvalue() == "audit: no AWS region for the DynamoDB table: set AWS_REGION (e.g. AWS_REGION=eu-west-1)\n"
