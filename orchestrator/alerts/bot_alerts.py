@@ -25,6 +25,20 @@ def dispatch_alert(job: Job, outcome: DispatchOutcome, workflow: str | None) -> 
         severity = "error"
     elif outcome.reason == "unreachable":
         title, severity = "GitHub unreachable after retries", "critical"
+    elif outcome.kind == "unknown":
+        # The user was told it may or may not have started: exactly when someone should look for
+        # an orphan run (and not press again, which could start a second one).
+        return Alert(
+            "error",
+            "dispatch",
+            f"Dispatch outcome unknown: {workflow or job.command}",
+            "GitHub gave no usable answer (a timeout or 5xx) and no run carrying the trace id was found. "
+            "A run may have started without the bot knowing: look for it on GitHub (the trace id is in its "
+            "name when the workflow echoes it), and cancel or keep it.",
+            trace_id=job.trace_id,
+            command=job.command,
+            user_name=job.user_name,
+        )
     else:
         return None
     return Alert(

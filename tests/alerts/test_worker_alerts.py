@@ -169,3 +169,15 @@ def test_user_outcome_unchanged_when_alert_post_fails(make_harness: AlertHarness
     got = outcome(harness, job)
     assert got[:3] == expected[:3]
     assert got[3] == expected[3].replace(expected_job.interaction_id, "ID")
+
+
+def test_a_dispatch_whose_outcome_is_unknown_raises_an_alert(make_harness: AlertHarnessFactory) -> None:
+    harness = make_harness()
+    for _ in range(5):  # every dispatch GitHub is sent answers 502, so no run is ever known
+        harness.github.inject(Fault(method="POST", path=r"/dispatches$", status=502))
+    job = harness.job("diagnose", {"target": "staging"})
+    harness.worker.process(job.to_message(), context=context(), final_attempt=True)
+    assert harness.record(job).status == "unknown"
+    [post] = alert_posts(harness.discord)
+    assert "Dispatch outcome unknown: diagnose.yml" in post["embeds"][0]["title"]
+    assert "look for it on GitHub" in post["embeds"][0]["description"]
