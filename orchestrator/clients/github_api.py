@@ -6,6 +6,7 @@ The client maps HTTP outcomes to typed errors; deciding what to do about them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +75,10 @@ class GitHubOutcomeUnknown(GitHubError):
     """The request may have reached GitHub but no usable answer came back (timeout, 5xx)."""
 
 
+class AmbiguousRun(GitHubError):
+    """Several runs carry the trace id: which one is ours cannot be told, so none is taken."""
+
+
 class ReturnRunDetailsUnsupported(GitHubError):
     """GitHub Enterprise Server 3.20 and older reject `return_run_details` with 400."""
 
@@ -129,22 +134,33 @@ class GitHubClient:
     def find_dispatched_run(self, workflow: str, correlation_id: str, created_since: datetime) -> RunRef | None:
         """The workflow_dispatch run whose name carries `correlation_id` (never just the newest run).
 
+        The id must stand as a whole token (as the documented `run-name` puts it: `[<trace id>]`),
+        never inside a longer word; a run name can hold user input, and another user's value could
+        contain our id. Two runs carrying it is AmbiguousRun: neither is taken.
+
         Runs are listed newest first: under load, or on a redelivery minutes later, ours can be
-        past the first page, so every full page is followed by the next, up to MAX_RUN_PAGES.
+        past the first page, so every full page is followed by the next, up to MAX_RUN_PAGES; the
+        page where ours is found is read to its end for a second match.
         """
         since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         params = {"event": "workflow_dispatch", "created": f">={since}", "per_page": str(RUNS_PER_PAGE)}
+        token = re.compile(rf"(?<![\w-]){re.escape(correlation_id)}(?![\w-])")
         for page in range(1, MAX_RUN_PAGES + 1):
             runs = self._get_json(
                 self._workflow_url(workflow, "runs"), params=params if page == 1 else {**params, "page": str(page)}
             ).get("workflow_runs")
             listed = runs if isinstance(runs, list) else []
-            for run in listed:
-                if not isinstance(run, dict):
-                    continue
-                title = f"{run.get('display_title') or ''} {run.get('name') or ''}"
-                if correlation_id in title and isinstance(run.get("id"), int):
-                    return RunRef(run["id"], str(run.get("html_url", "")))
+            found = {
+                run["id"]: RunRef(run["id"], str(run.get("html_url", "")))
+                for run in listed
+                if isinstance(run, dict)
+                and isinstance(run.get("id"), int)
+                and token.search(f"{run.get('display_title') or ''} {run.get('name') or ''}")
+            }
+            if len(found) > 1:
+                raise AmbiguousRun(f"{len(found)} runs carry the same trace id")
+            if found:
+                return next(iter(found.values()))
             if len(listed) < RUNS_PER_PAGE:
                 return None
         return None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from orchestrator.clients.github_api import (
+    AmbiguousRun,
     GitHubCircuitOpen,
     GitHubClient,
     GitHubError,
@@ -167,6 +168,10 @@ class Dispatcher:
                 run = self._github.find_dispatched_run(spec.workflow, correlation, created_since)
             except GitHubCircuitOpen as exc:
                 raise RunLookupFailed("GitHub calls paused") from exc  # waiting here is what the breaker prevents
+            except AmbiguousRun as exc:
+                # Taking either could link (or re-dispatch past) someone else's run: proves nothing.
+                get_logger().warning("looking for the run found several", extra={"reason": str(exc)})
+                raise RunLookupFailed(str(exc)) from exc
             except GitHubError as exc:
                 get_logger().warning("looking for the run failed", extra={"reason": type(exc).__name__})
                 continue

@@ -276,3 +276,20 @@ def test_retry_after_sources(headers: dict[str, str], body: object, expected: fl
         httpx.Response(429, headers=headers, json=body) if body is not None else httpx.Response(429, headers=headers)
     )
     assert retry_after_seconds(response, now=1000.0) == expected
+
+
+def test_find_run_takes_the_trace_id_only_as_a_whole_token_and_never_one_of_two() -> None:
+    since = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    inside = {"id": 3, "display_title": "deploy [xabc123y]", "html_url": "https://x/3"}
+    prefixed = {"id": 4, "display_title": "deploy abc123-extra", "html_url": "https://x/4"}
+    ours = {"id": 5, "display_title": "deploy staging [abc123]", "html_url": "https://x/5"}
+    body = {"workflow_runs": [inside, prefixed, ours]}
+    assert github(Recorder(httpx.Response(200, json=body))).find_dispatched_run("d.yml", "abc123", since) == RunRef(
+        5, "https://x/5"
+    )
+    # Another user's input echoed in a run name, carrying our id as a token: neither is ours for sure.
+    forged = {"id": 6, "display_title": "deploy [abc123] (target: x)", "html_url": "https://x/6"}
+    with pytest.raises(github_api.AmbiguousRun):
+        github(Recorder(httpx.Response(200, json={"workflow_runs": [forged, ours]}))).find_dispatched_run(
+            "d.yml", "abc123", since
+        )
