@@ -35,8 +35,12 @@ SECRET_NAMES = ("DISCORD_BOT_TOKEN", "GITHUB_TOKEN")
 LAZY_SECRET_NAMES = ("GITHUB_WEBHOOK_SECRET", "BUTTON_SIGNING_SECRET")
 
 
+# How every refusal of a Discord id says what one is.
+SNOWFLAKE_RULE = "a Discord id: 15 to 21 digits"
+
+
 def is_snowflake(value: str) -> bool:
-    """A Discord id (user, role, channel, guild, application): digits only."""
+    """A Discord id (user, role, channel, guild, application): 15 to 21 digits."""
     return bool(_SNOWFLAKE.match(value))
 
 
@@ -247,7 +251,7 @@ def load_settings(
         problems.append("DISCORD_PUBLIC_KEY: expected 64 hex characters (the application's Ed25519 public key)")
     application_id = values["DISCORD_APPLICATION_ID"] or ""
     if application_id and not is_snowflake(application_id):
-        problems.append("DISCORD_APPLICATION_ID: expected a Discord id (digits only)")
+        problems.append(f"DISCORD_APPLICATION_ID: expected {SNOWFLAKE_RULE}")
     repository = values["GITHUB_REPOSITORY"] or ""
     if repository and not _REPOSITORY.match(repository):
         problems.append(f"GITHUB_REPOSITORY: expected owner/repo, got {repository!r}")
@@ -275,7 +279,7 @@ def load_settings(
     enable_alerts = flag("ENABLE_ALERTS")
     alert_channel_id = env.get("ALERT_CHANNEL_ID", "").strip() or None
     if alert_channel_id and not is_snowflake(alert_channel_id):
-        problems.append("ALERT_CHANNEL_ID: expected a Discord channel id (digits only)")
+        problems.append(f"ALERT_CHANNEL_ID: expected the alerts channel's id ({SNOWFLAKE_RULE})")
     alert_window = _positive_int(env, "ALERT_WINDOW_SECONDS", 300, problems)
     alert_rate = _positive_int(env, "ALERT_RATE_PER_MINUTE", 10, problems)
     enable_debug_cmd = flag("ENABLE_DEBUG_CMD")

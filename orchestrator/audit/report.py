@@ -12,7 +12,7 @@ from botocore.exceptions import NoRegionError
 
 from orchestrator.audit.model import AuditEvent
 from orchestrator.serialization import dumps_text
-from orchestrator.settings import DEFAULT_LOCAL_STATE_STORE, is_snowflake
+from orchestrator.settings import DEFAULT_LOCAL_STATE_STORE, SNOWFLAKE_RULE, is_snowflake
 from orchestrator.state.store import open_state_store
 from orchestrator.state.url import StateStoreUrlError
 from orchestrator.terminal import terminal_safe
@@ -64,7 +64,7 @@ def run_audit(
 ) -> int:
     try:
         if user_id is not None and not is_snowflake(user_id):
-            raise AuditQueryError(f"--user: expected a Discord user id (digits), got {user_id!r}")
+            raise AuditQueryError(f"--user: expected a Discord user id ({SNOWFLAKE_RULE}), got {user_id!r}")
         if limit < 1:
             raise AuditQueryError("--limit: expected 1 or more")
         start = parse_since(since, now=time.time() if now is None else now)

@@ -25,11 +25,11 @@ from orchestrator.commands.model import (
 )
 from orchestrator.observability.redaction import RedactionPatternError, compile_custom_pattern
 from orchestrator.ratelimits.bucket import BucketRule
+from orchestrator.settings import SNOWFLAKE_RULE, is_snowflake
 
 # Discord: 1-32 characters of letters, digits, '-', '_' (and a few scripts), lowercase.
 _NAME = re.compile(r"^[-_'\w]{1,32}$")
 _WORKFLOW = re.compile(r"^(?:[\w.-]+\.ya?ml|[0-9]+)$")
-_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
 
@@ -94,13 +94,39 @@ def check_commands(path: Path) -> tuple[CommandSet | None, list[str]]:
         return None, [f"{path}: cannot read ({exc.__class__.__name__})"]
     try:
         # The C loader when libyaml is there: same safe semantics, a fraction of the cold-start cost.
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        loader = _UniqueKeysLoader(text)
+        try:
+            document = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         return None, [f"{path}: not valid YAML ({_yaml_error_line(exc)})"]
-    problems: list[str] = []
+    problems: list[str] = list(loader.duplicates)
     commands = _parse_document(document, path.parent, problems)
     patterns = _parse_redact_patterns(document, problems)
     return (CommandSet(commands, patterns) if not problems else None), problems
+
+
+class _UniqueKeysLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (the C one when libyaml is there: a fraction of the cold-start cost) that
+    notes a key given twice in one mapping, where YAML would silently keep the last: two commands
+    of the same name must not pass as one."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                self.duplicates.append(
+                    f"line {key_node.start_mark.line + 1}: {key!r} is given twice in one mapping "
+                    "(YAML would keep only the last): remove or rename one"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
 def check_prompt_folder(commands_file: Path) -> list[str]:
@@ -194,7 +220,9 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     workflow = raw.get("workflow")
     if isinstance(workflow, int) and not isinstance(workflow, bool):
         workflow = str(workflow)
-    if not isinstance(workflow, str) or not _WORKFLOW.match(workflow):
+    if workflow is None:
+        problems.append(f"{where}.workflow: missing: name the workflow file it runs (deploy.yml) or its numeric id")
+    elif not isinstance(workflow, str) or not _WORKFLOW.match(workflow):
         problems.append(f"{where}.workflow: expected a workflow file name (deploy.yml) or a numeric id")
     ref = raw.get("ref", DEFAULT_REF)
     if not isinstance(ref, str) or not ref.strip() or any(c.isspace() for c in ref):
@@ -354,8 +382,8 @@ def _parse_allow(raw: object, where: str, problems: list[str]) -> AllowList | No
         # YAML reads unquoted ids as integers; accept both, compare as strings.
         as_text = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
         for value in as_text:
-            if not isinstance(value, str) or not _SNOWFLAKE.match(value):
-                problems.append(f"{where}.{key}: {value!r} is not a Discord id")
+            if not isinstance(value, str) or not is_snowflake(value):
+                problems.append(f"{where}.{key}: {value!r} is not {SNOWFLAKE_RULE}")
         ids[key] = frozenset(v for v in as_text if isinstance(v, str))
     return AllowList(roles=ids["roles"], users=ids["users"])
 

@@ -23,7 +23,7 @@ from orchestrator.registration.diff import CommandDiff
 from orchestrator.registration.errors import explain_rejection
 from orchestrator.registration.payload import build_commands
 from orchestrator.registration.registrar import register
-from orchestrator.settings import Role, SettingsError, is_snowflake, load_settings
+from orchestrator.settings import SNOWFLAKE_RULE, Role, SettingsError, is_snowflake, load_settings
 from orchestrator.terminal import terminal_safe
 
 CONFIGURATION_PROBLEM = 2  # like a usage error: nothing was asked of Discord
@@ -39,7 +39,7 @@ def run_register(
     err: TextIO,
 ) -> int:
     if guild_id is not None and not is_snowflake(guild_id):
-        return _fail(err, ["--guild: expected a Discord server id (digits only)"], CONFIGURATION_PROBLEM)
+        return _fail(err, [f"--guild: expected a Discord server id ({SNOWFLAKE_RULE})"], CONFIGURATION_PROBLEM)
     try:
         settings = load_settings(roles={Role.REGISTRATION})
     except SettingsError as exc:

@@ -181,7 +181,7 @@ def test_settings_it_needs_and_only_those(register: Register) -> None:
 
 def test_a_bad_guild_id_is_refused_before_anything_is_sent(register: Register, discord: FakeDiscord) -> None:
     run = register("--guild", "my-server")
-    assert (run.code, run.err) == (2, "--guild: expected a Discord server id (digits only)\n")
+    assert (run.code, run.err) == (2, "--guild: expected a Discord server id (a Discord id: 15 to 21 digits)\n")
     assert discord.requests == []
 
 

@@ -100,6 +100,15 @@ BAD_FILES = {
         "      - {name: user_name, description: d}\n",
         "'user_name' is a value the bot fills in itself",
     ),
+    "two commands of one name": (
+        "commands:\n  x:\n    description: d\n    workflow: x.yml\n  x:\n    description: e\n    workflow: y.yml\n",
+        "line 5: 'x' is given twice in one mapping",
+    ),
+    "missing workflow": ("commands:\n  x:\n    description: d\n", "workflow: missing: name the workflow file"),
+    "an id too short to be one": (
+        "commands:\n  x:\n    description: d\n    workflow: x.yml\n    allow:\n      users: [42]\n",
+        "'42' is not a Discord id: 15 to 21 digits",
+    ),
     "unknown placeholder": (
         "commands:\n  x:\n    description: d\n    workflow: x.yml\n    inputs:\n      a: '{nope}'\n",
         "{nope} is neither an option",
