@@ -19,6 +19,7 @@ from orchestrator import __version__
 from orchestrator.clients.auth import HeaderAuth
 from orchestrator.clients.breaker import CircuitOpen
 from orchestrator.clients.retries import RetryPolicy, is_rate_limited, json_object, retry_after_seconds, send
+from orchestrator.observability.redaction import active_redactor
 
 API_VERSION = "2022-11-28"
 READ_POLICY = RetryPolicy()
@@ -270,5 +271,7 @@ class GitHubClient:
 
 
 def _message(response: httpx.Response) -> str:
+    """GitHub's own words, redacted before anything can keep them (a 422 can echo the inputs sent,
+    and the inputs can hold what a user pasted); cut only after, so no half-secret slips through."""
     message = json_object(response).get("message")
-    return message[:500] if isinstance(message, str) else ""
+    return active_redactor().text(message)[:500] if isinstance(message, str) else ""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
+from orchestrator.observability.redaction import active_redactor
 from orchestrator.serialization import dumps_text, loads
 
 # Records outlive any retry or redelivery of their queue message (SQS keeps messages up to 14 days).
@@ -77,6 +78,11 @@ class JobRecord:
         raw = asdict(self)
         if not token_alive(raw):
             raw["reply_token"] = None
+        # The free text from outside (what users typed, what GitHub said) is stored redacted, on
+        # every backend, for however long the record is kept.
+        redactor = active_redactor()
+        raw["options"] = {k: redactor.text(v) if isinstance(v, str) else v for k, v in self.options.items()}
+        raw["detail"] = redactor.text(self.detail) if self.detail else self.detail
         return dumps_text(raw)
 
     @classmethod

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 import time
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +170,21 @@ def test_job_for_a_command_no_longer_in_the_commands_file(harness: Harness) -> N
     assert "Nothing was started." in embed["description"]
     record = harness.record(job)
     assert (record.status, record.command) == ("rejected", "retired")
+
+
+def test_a_refusal_that_echoes_a_token_leaves_no_trace_of_it(harness: Harness, tmp_path: Path) -> None:
+    """GitHub's 422 can echo what was sent: the record, the saved outcome and the message stay clean."""
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    body = {"message": f'Unexpected inputs provided: ["target={token}"]'}
+    harness.github.inject(Fault(method="POST", path=DISPATCH_PATH, status=422, body=body))
+    job = harness.job()
+
+    harness.process(job)
+
+    assert harness.record(job).status == "rejected"
+    assert token not in repr(harness.record(job)) and token not in repr(harness.embed(job))
+    database = tmp_path / "state.db"
+    if database.exists():  # the SQLite backend: every table, the idempotency records included
+        assert token.encode() not in database.read_bytes() + b"".join(
+            path.read_bytes() for path in tmp_path.glob("state.db-*")
+        )

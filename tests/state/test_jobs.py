@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
+import string
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -289,3 +291,30 @@ def test_the_sqlite_file_is_private_and_sheds_expired_tokens(tmp_path: Path) -> 
         [[body]] = conn.execute("SELECT body FROM jobs WHERE interaction_id = ?", (expired.interaction_id,))
     conn.close()
     assert json.loads(body)["reply_token"] is None
+
+
+def everything_stored(backend: Backend, tmp_path: Path) -> str:
+    """All that the backend holds, as text: the memory store's dicts, the SQLite file, the table."""
+    if backend.name == "memory":
+        assert isinstance(backend.store.jobs, MemoryJobStore)
+        return repr(vars(backend.store.jobs._records))
+    if backend.name == "sqlite":
+        with sqlite3.connect(tmp_path / "state.db") as conn:
+            rows = conn.execute("SELECT body FROM jobs").fetchall()
+        conn.close()
+        return repr(rows)
+    return repr(boto3.client("dynamodb").scan(TableName=TABLE)["Items"])
+
+
+def test_outside_text_is_stored_redacted(backend: Backend, tmp_path: Path) -> None:
+    """What GitHub said and what users typed is kept 30 days: a pasted or echoed token is not."""
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    record = make_record(
+        options={"target": f"staging {token}", "count": 3},
+        detail=f"GitHub answered 422: Unexpected inputs provided: ['{token}']",
+    )
+    backend.store.jobs.put(record)
+    stored = everything_stored(backend, tmp_path)
+    assert token not in stored and "[redacted:" in stored
+    read = backend.store.jobs.get(record.interaction_id)
+    assert read is not None and read.options["count"] == 3 and str(read.options["target"]).startswith("staging ")
