@@ -62,6 +62,8 @@ from orchestrator.traces.model import Trace, TraceStep, step
 IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600
 # GitHub redelivers on request (an operator's "Redeliver") for up to a few days.
 DELIVERY_TTL_SECONDS = 7 * 24 * 3600
+# Longer than the 5 minutes a signed interaction request can be replayed in.
+REPLAY_TTL_SECONDS = 15 * 60
 
 
 _REFUSAL_METRICS = {
@@ -111,19 +113,33 @@ class JobWorker:
             persistence_store=state.idempotency,
             config=self._idempotency,
         )(self._dispatch)
+        self._once_configs: list[IdempotencyConfig] = []
         # Webhook redeliveries (same X-GitHub-Delivery) replay instead of applying twice.
-        self._deliveries = IdempotencyConfig(
-            event_key_jmespath="delivery_id",
-            expires_after_seconds=DELIVERY_TTL_SECONDS,
+        self._apply_event_once = self._once(state, self._apply_event, "delivery_id", DELIVERY_TTL_SECONDS)
+        # A signed request may be replayed for 5 minutes (Discord's timestamp window): a replayed
+        # refusal or press is audited and answered once, by its interaction (a press's token is its own).
+        self._store_refusal_once = self._once(state, self._store_refusal, "audit.interaction_id", REPLAY_TTL_SECONDS)
+        self._cancel_once = self._once(state, self._cancel, "interaction_token", REPLAY_TTL_SECONDS)
+        self._run_action_once = self._once(state, self._run_action, "interaction_token", REPLAY_TTL_SECONDS)
+
+    def _once(
+        self, state: StateStore, handler: Callable[[Any], dict[str, Any] | None], key: str, ttl_seconds: int
+    ) -> Callable[[Any], dict[str, Any] | None]:
+        """`handler` run at most once per value of `key` in its message, for `ttl_seconds`."""
+        config = IdempotencyConfig(
+            event_key_jmespath=key,
+            expires_after_seconds=ttl_seconds,
             raise_on_no_idempotency_key=True,
         )
-        self._apply_event_once: Callable[..., dict[str, Any]] = idempotent_function(
-            data_keyword_argument="event",
-            # A persistence layer takes the config of the first function that uses it: this one gets
-            # its own (same table or file, keys prefixed by the function's name, so no clash).
+        self._once_configs.append(config)
+        once: Callable[..., dict[str, Any] | None] = idempotent_function(
+            data_keyword_argument="message",
+            # A persistence layer takes the config of the first function that uses it: each gets its
+            # own (same table or file, keys prefixed by the function's name, so no clash).
             persistence_store=copy.copy(state.idempotency),
-            config=self._deliveries,
-        )(self._apply_event)
+            config=config,
+        )(handler)
+        return lambda message: once(message=message)
 
     @classmethod
     def from_settings(
@@ -250,23 +266,24 @@ class JobWorker:
             if final_attempt:
                 self._alert(last_attempt_alert(None, exc))
             raise
-        self._idempotency.register_lambda_context(context)
-        self._deliveries.register_lambda_context(context)
+        for config in (self._idempotency, *self._once_configs):
+            config.register_lambda_context(context)
         if isinstance(message, TraceOnly):
-            self._store_refusal(message)
+            # Without an audit event (older messages) there is no interaction id to deduplicate on.
+            (self._store_refusal_once if message.audit is not None else self._store_refusal)(message)
         elif isinstance(message, DebugRequest):
             with log_context(correlation_id=message.interaction_id, user_id=message.user_id, cmd=DEBUG_COMMAND):
                 self._answer_debug(message)
         elif isinstance(message, PollRequest):
             self._follower.poll(message)
         elif isinstance(message, RunEvent):
-            self._apply_event_once(event=message)
+            self._apply_event_once(message)
         elif isinstance(message, CancelRequest):
             with log_context(correlation_id=message.interaction_id, user_id=message.user_id):
-                self._follower.cancel(message)
+                self._cancel_once(message)
         elif isinstance(message, RunAction):
             with log_context(correlation_id=message.interaction_id, user_id=message.user_id):
-                self._run_actions.handle(message)
+                self._run_action_once(message)
         else:
             with log_context(
                 trace_id=message.trace_id,
@@ -284,8 +301,14 @@ class JobWorker:
                         self._alert(last_attempt_alert(message, exc))
                     raise
 
-    def _apply_event(self, event: RunEvent) -> dict[str, Any]:
-        return self._follower.apply_event(event)
+    def _apply_event(self, message: RunEvent) -> dict[str, Any]:
+        return self._follower.apply_event(message)
+
+    def _cancel(self, message: CancelRequest) -> None:
+        self._follower.cancel(message)
+
+    def _run_action(self, message: RunAction) -> None:
+        self._run_actions.handle(message)
 
     def _run(self, job: Job, *, final_attempt: bool, sent_at: float | None) -> None:
         trace = job.trace()

@@ -258,7 +258,9 @@ def test_worker_tells_the_user_on_the_last_receive(
     job = job_for(signer, discord)
     early = module.handler(sqs_event(job.to_message(), receive_count=1), FakeLambdaContext())
     assert early == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
-    last = module.handler(sqs_event(job.to_message(), receive_count=module.MAX_RECEIVES), FakeLambdaContext())
+    last = module.handler(
+        sqs_event(job.to_message(), receive_count=module.settings.worker_max_receives), FakeLambdaContext()
+    )
     assert last == {"batchItemFailures": []}
     shown = discord.message_for(job.interaction_token)
     # Unreachable on every try: by now the circuit breaker has opened, and the user is told so.

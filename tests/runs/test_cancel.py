@@ -162,3 +162,26 @@ def test_a_forged_cancel_button_is_refused_at_once(live: Live) -> None:
     live.settle()
     assert cancel_requests(live) == []
     assert stage_of(live.message(payload)) == IN_PROGRESS
+
+
+def test_a_replayed_press_is_audited_and_answered_once(live: Live) -> None:
+    """A signed request can be sent again for 5 minutes: the same press is one press."""
+    _, _, custom_id = running(live)
+    pressed, _ = live.press(custom_id, BOB)
+    for _ in range(3):
+        assert live.send(pressed).json() == {"type": 6}
+    live.settle()
+    assert len(live.discord.followups_for(pressed["token"])) == 1
+    denied = [e for e in live.runtime.state.audit.query(since=0) if e.outcome == "denied"]
+    assert len(denied) == 1
+
+
+def test_a_replayed_refused_command_is_audited_once(live: Live) -> None:
+    payload, answer = live.command("diagnose", {}, BOB)  # its required option left out: refused
+    body = answer.json()
+    assert body["type"] == 4 and "`target` is required" in body["data"]["content"]
+    for _ in range(3):
+        assert live.send(payload).json() == body
+    live.settle()
+    events = [e for e in live.runtime.state.audit.query(since=0) if e.interaction_id == payload["id"]]
+    assert [e.outcome for e in events] == ["invalid"]
