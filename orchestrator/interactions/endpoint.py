@@ -107,6 +107,10 @@ class InteractionsEndpoint:
             return error_response(400, f"malformed interaction: {reason}")
         if interaction.type == PING:
             return json_response(200, responses.pong())
+        if interaction.type == MESSAGE_COMPONENT and interaction.caller is not None:
+            refusal = self._press_refusal(interaction.caller)
+            if refusal is not None:
+                return json_response(200, refusal)
         new_command = interaction.type == APPLICATION_COMMAND or (
             self._run_again is not None
             and (interaction.type == MODAL_SUBMIT or (interaction.custom_id or "").startswith(f"{BUTTON_ACTION}:"))
@@ -277,6 +281,17 @@ class InteractionsEndpoint:
         log.info("command accepted", extra={"outcome": "accepted", "ack_ms": ack_ms})
         return responses.deferred(ephemeral=spec.ephemeral)
 
+    def _press_refusal(self, caller: Caller) -> dict[str, Any] | None:
+        """Slow down a user pressing buttons (or asking /debug-last) too often, at no command's cost."""
+        refusal = self._rate_limiter.check_press(caller.user_id) if self._rate_limiter is not None else None
+        if refusal is None:
+            return None
+        get_logger().info("press rate limited", extra={"outcome": "rate_limited"})
+        return responses.ephemeral_message(
+            "Slow down: you have pressed buttons or asked /debug-last too often. "
+            f"Try again in {whole_seconds(refusal.retry_after)} s."
+        )
+
     def _ephemeral(self, command: str) -> bool:
         spec = self._commands.get(command)
         return bool(spec and spec.ephemeral)
@@ -308,6 +323,9 @@ class InteractionsEndpoint:
             return responses.ephemeral_message(
                 f"/{DEBUG_COMMAND} is not enabled on this bot. An operator can turn it on with ENABLE_DEBUG_CMD=true."
             )
+        refusal = self._press_refusal(caller)
+        if refusal is not None:
+            return refusal
         wanted = next((o.value for o in interaction.options if o.name == DEBUG_TRACE_OPTION.name), None)
         if wanted is not None and (not isinstance(wanted, str) or not _TRACE_ID_PREFIX.fullmatch(wanted)):
             return responses.ephemeral_message(

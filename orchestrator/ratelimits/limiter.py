@@ -45,6 +45,19 @@ class RateLimiter:
             buckets.append((f"cmd:{spec.name}:{user_id}", spec.rate_limit, "command"))
         if self._per_user is not None:
             buckets.append((f"user:{user_id}", self._per_user, "user"))
+        return self._take(buckets)
+
+    def check_press(self, user_id: str) -> Refusal | None:
+        """Button presses and /debug-last: a bucket of their own per user, twice as roomy as the
+        user's command bucket. Each press costs the bot a queue message, a worker run and Discord
+        calls, but must not use up the commands the user may run (a Confirm would otherwise cost
+        its command twice), and a few quick presses are ordinary."""
+        if self._per_user is None:
+            return None
+        rule = BucketRule(self._per_user.per_minute * 2, self._per_user.burst * 2)
+        return self._take([(f"press:{user_id}", rule, "user")])
+
+    def _take(self, buckets: list[tuple[str, BucketRule, str]]) -> Refusal | None:
         if not buckets:
             return None
         now = self._clock()

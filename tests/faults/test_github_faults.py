@@ -82,7 +82,9 @@ def test_github_fault(rig: FaultRig, case: Case, worker_logs: io.StringIO) -> No
     assert rig.github.pending_faults == []
     if case.waited is not None:
         assert rig.waits.count(case.waited) == BURST
-    assert rig.alerts() == []  # none of these is for an operator to fix
+    # None of these is for an operator to fix, but for an outcome no one can tell: then someone should
+    # look for an orphan run, and the burst of them is one alert (the repeats are counted).
+    assert len(rig.alerts()) == (1 if case.told == "unknown" else 0)
     assert_no_secrets(rig, worker_logs.getvalue(), jobs)
 
 

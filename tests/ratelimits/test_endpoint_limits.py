@@ -152,3 +152,23 @@ def test_bad_rate_limits_in_the_commands_file(tmp_path: Path, rule: str, problem
     path.write_text(f"commands:\n  restart:\n    description: Restart\n    workflow: restart.yml\n    {rule}\n")
     _, problems = check_commands(path)
     assert any(problem in p and "rate_limit" in p for p in problems), problems
+
+
+def test_debug_last_and_presses_have_a_bucket_of_their_own(
+    signer: InteractionSigner, commands: CommandSet, queue: RecordingQueue
+) -> None:
+    clock = Clock()
+    store = MemoryRateLimitStore()
+    limiter = RateLimiter(lambda: store, PER_USER, clock=clock)
+    endpoint = InteractionsEndpoint(
+        SignatureVerifier(signer.public_key_hex), commands, queue, rate_limiter=limiter, debug_enabled=True
+    )
+    answers = [run(endpoint, signer, "debug-last", ALICE) for _ in range(2 * PER_USER.burst + 1)]
+    assert [a["type"] for a in answers] == [5] * 2 * PER_USER.burst + [4]
+    assert "Slow down" in answers[-1]["data"]["content"] and answers[-1]["data"]["flags"] == EPHEMERAL
+    # Presses are counted in the same bucket; Alice's commands are not touched by either.
+    press = signer.encode(signer.button_press("cancel:1:zz:sig", user_id=ALICE))
+    headers = {k.lower(): v for k, v in signer.headers(press).items()}
+    refused = json.loads(endpoint.handle(HttpRequest("POST", "/interactions", headers, press)).body)
+    assert "pressed buttons" in refused["data"]["content"]
+    assert run(endpoint, signer, "diagnose", ALICE, target="staging")["type"] == 5
