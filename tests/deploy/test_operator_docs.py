@@ -199,3 +199,22 @@ def test_a_shell_loads_env_example_to_the_same_values() -> None:
     expected = env_example()
     differ = sorted(name for name, value in expected.items() if exported.get(name) != value)
     assert not differ, f"the shell reads these differently from NAME=value: {', '.join(differ)}"
+
+
+def test_every_name_a_runbook_command_uses_is_the_templates() -> None:
+    """The RUNBOOK's shell commands name resources (res X, sam logs -n X), outputs (out X), log
+    groups and parameters (Name=value): each must be what the template declares, or the command
+    fails just when an operator needs it."""
+    declared = template()
+    text = runbook()
+    resources = set(declared["Resources"])
+    named = set(re.findall(r"\bres ([A-Z][A-Za-z0-9]+)", text)) | set(re.findall(r"-n ([A-Z][A-Za-z0-9]+)", text))
+    assert named and not sorted(named - resources), sorted(named - resources)
+    outputs = set(re.findall(r"\bout ([A-Z][A-Za-z0-9]+)", text))
+    assert outputs and outputs <= set(declared["Outputs"]), sorted(outputs - set(declared["Outputs"]))
+    overrides = set(re.findall(r"--parameter-overrides ([A-Za-z0-9]+)=", text)) - {"Name"}  # the placeholder
+    assert overrides <= set(declared["Parameters"]), sorted(overrides - set(declared["Parameters"]))
+    # Log groups are the stack's own (LoggingConfig), never Lambda's default /aws/lambda/<function name>.
+    assert "/aws/lambda/$(res" not in text
+    for resource in ("InteractionsLogGroup", "WorkerLogGroup", "AlarmLogGroup"):
+        assert declared["Resources"][resource]["Type"] == "AWS::Logs::LogGroup"

@@ -128,3 +128,75 @@ def test_no_secret_is_a_plain_parameter_or_environment_value() -> None:
 def test_lint_all_sees_problems() -> None:
     """Guard against a silently disabled linter: a broken template must produce findings."""
     assert findings("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Nope: 1\n")
+
+
+def test_a_first_deploy_reserves_no_concurrency(translated: dict[str, Any]) -> None:
+    """Reserving needs an account quota new accounts do not have: off unless asked for."""
+    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    assert template["Parameters"]["InteractionsReservedConcurrency"]["Default"] == 0
+    function = translated["Resources"]["InteractionsFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesConcurrency", {"Ref": "InteractionsReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def parameter_arns(translated: dict[str, Any], parameter: str, name: str) -> set[str]:
+    """The SSM parameter ARNs the roles grant for `parameter` set to `name`, conditions evaluated as
+    CloudFormation would (a name starts with "/" when the first part of its split is empty)."""
+    conditions = translated["Conditions"]
+    found: set[str] = set()
+
+    def holds(condition: str) -> bool:
+        select = conditions[condition]["Fn::Equals"][0]["Fn::Select"]
+        return select[1]["Fn::Split"][1] == {"Ref": parameter} and name.split("/", maxsplit=1)[0] == ""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "Fn::If" in node and node["Fn::If"][0].endswith("NameIsAbsolute"):
+                branches = node["Fn::If"]
+                if any(
+                    isinstance(b, dict) and "${" + parameter + "}" in str(b.get("Fn::Sub", "")) for b in branches[1:]
+                ):
+                    chosen = branches[1] if holds(branches[0]) else branches[2]
+                    found.add(chosen["Fn::Sub"].replace("${" + parameter + "}", name).split(":parameter", 1)[1])
+                    return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({k: v for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"})
+    return found
+
+
+@pytest.mark.parametrize(
+    "parameter", ["GitHubTokenParameter", "DiscordBotTokenParameter", "GitHubWebhookSecretParameter"]
+)
+def test_ssm_parameter_names_work_with_or_without_a_leading_slash(translated: dict[str, Any], parameter: str) -> None:
+    assert parameter_arns(translated, parameter, "/orchestrator/token") == {"/orchestrator/token"}
+    assert parameter_arns(translated, parameter, "orchestrator-token") == {"/orchestrator-token"}
+
+
+def test_a_customer_kms_key_is_granted_only_when_given(translated: dict[str, Any]) -> None:
+    for name in ("AlarmRole", "InteractionsRole", "WorkerRole"):
+        statements = translated["Resources"][name]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [grant] = [s["Fn::If"] for s in statements if "Fn::If" in s and s["Fn::If"][0] == "HasKmsKey"]
+        assert grant[1]["Action"] == "kms:Decrypt" and grant[1]["Resource"] == {"Ref": "SecretsKmsKeyArn"}
+        assert grant[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_monitoring_sees_what_discord_sees_and_alerts_cannot_vanish(translated: dict[str, Any]) -> None:
+    alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
+    assert alarms["AckLatencyAlarm"]["Properties"]["MetricName"] == "UrlRequestLatency"  # init included
+    throttles = alarms["InteractionsThrottlesAlarm"]["Properties"]
+    assert throttles["MetricName"] == "Throttles"
+    assert throttles["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "InteractionsFunction"}}]
+    errors = alarms["AlarmFunctionErrorsAlarm"]["Properties"]
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "AlarmFunction"}}]
+    assert "AlarmDeadLetterAlarm" in alarms
+    [invoke_config] = resources_of(translated, "AWS::Lambda::EventInvokeConfig").values()
+    on_failure = invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert on_failure == {"Fn::GetAtt": ["AlarmDeadLetterQueue", "Arn"]}
+    statements = translated["Resources"]["AlarmRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": on_failure} in statements
