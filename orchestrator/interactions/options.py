@@ -8,6 +8,7 @@ server re-validates every value.
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSpec, OptionSpec, OptionValue
 from orchestrator.interactions.payload import InvokedOption
@@ -51,6 +52,10 @@ def _check_value(definition: OptionSpec, option: InvokedOption) -> tuple[OptionV
             return None, expected
         if len(value) > MAX_STRING_OPTION:
             return None, f"`{name}` is too long (at most {MAX_STRING_OPTION} characters)"
+        hidden = next((c for c in value if unicodedata.category(c) == "Cf"), None)
+        if hidden is not None:
+            # Zero-width and bidirectional controls make a value look unlike what would be sent.
+            return None, f"`{name}` holds an invisible character (U+{ord(hidden):04X}): type it again without it"
     elif definition.type == "boolean":
         if not isinstance(value, bool):
             return None, expected

@@ -18,7 +18,7 @@ from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import Caller, Interaction
 from orchestrator.jobs.messages import RUN_ACTIONS, BadJobMessage, CancelRequest, Job, RunAction, TraceOnly
-from orchestrator.messages import limits
+from orchestrator.messages.markdown import clip_escaped
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effort
 from orchestrator.settings import SecretUnavailable
@@ -62,7 +62,7 @@ class ButtonHandler:
             )
         summary = ", ".join(f"{k}: {v}" for k, v in job.options.items())
         text = (
-            f"Run **/{spec.name}**{f' ({limits.clip(summary, 300)})' if summary else ''}? It starts workflow "
+            f"Run **/{spec.name}**{f' ({clip_escaped(summary, 300)})' if summary else ''}? It starts workflow "
             f"`{spec.workflow}` on `{spec.ref}`. Only you can answer; this expires in "
             f"{CONFIRM_WINDOW_SECONDS // 60} minutes."
         )

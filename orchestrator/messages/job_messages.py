@@ -7,6 +7,7 @@ from typing import Any
 from orchestrator.commands.model import OptionValue
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.messages import limits
+from orchestrator.messages.markdown import clip_escaped
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.observability.trace_ids import trace_fingerprint
 
@@ -59,7 +60,8 @@ def option_fields(options: dict[str, OptionValue], embed: dict[str, Any]) -> lis
     used += sum(len(name) for name, _ in shown)
     per_value = max(1, min(limits.FIELD_VALUE, (limits.EMBEDS_TOTAL - used) // len(shown)))
     return [
-        # Redacted before it is cut: half a secret would no longer be recognised as one.
-        {"name": name, "value": limits.clip(active_redactor().text(str(value)), per_value) or "\u200b", "inline": True}
+        # Redacted before it is cut (half a secret would no longer be recognised as one), escaped
+        # after, on whole characters: shown as typed, never as a link or formatting.
+        {"name": name, "value": clip_escaped(active_redactor().text(str(value)), per_value) or "\u200b", "inline": True}
         for name, value in shown
     ]

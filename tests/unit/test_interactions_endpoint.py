@@ -269,3 +269,13 @@ def test_lambda_requests_take_the_xray_root_as_trace_id(monkeypatch: pytest.Monk
     assert request_from_function_url(event).trace_id == "5759e988bd862e3fe1be46a994272793"
     monkeypatch.delenv("_X_AMZN_TRACE_ID")
     assert is_trace_id(request_from_function_url(event).trace_id)
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\u200b", "\u2066"])
+def test_a_value_with_invisible_characters_is_refused_with_the_reason(
+    endpoint: InteractionsEndpoint, signer: InteractionSigner, queue: RecordingQueue, hidden: str
+) -> None:
+    payload = signer.application_command("diagnose", {"target": f"stag{hidden}ing"})
+    text = ephemeral_text(post(endpoint, signer, payload))
+    assert f"invisible character (U+{ord(hidden):04X})" in text
+    assert not [m for m in map(parse_message, queue.messages) if isinstance(m, Job)]

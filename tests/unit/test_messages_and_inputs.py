@@ -120,3 +120,12 @@ def test_bad_queue_messages_are_poison(body: str) -> None:
 def test_job_round_trip() -> None:
     original = job(target="staging", count=3, ratio=0.5, verbose=False)
     assert Job.from_message(original.to_message()) == original
+
+
+def test_option_values_are_shown_as_typed_never_as_links_or_formatting() -> None:
+    outcome = DispatchOutcome("dispatched", run_id=7, html_url="https://github.com/a/b/actions/runs/7")
+    message = outcome_message("deploy", {"note": "[Approve](https://evil.example) **now**"}, outcome, "b" * 32)
+    [field] = message["embeds"][0]["fields"]
+    assert field["value"] == "\\[Approve\\]\\(https://evil.example\\) \\*\\*now\\*\\*"
+    long = outcome_message("deploy", {"note": "*" * 5000}, outcome, "b" * 32)["embeds"][0]["fields"][0]["value"]
+    assert len(long) <= 1024 and long.endswith("…") and not long[:-1].endswith("\\")
