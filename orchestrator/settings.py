@@ -149,6 +149,10 @@ class Settings:
     rate_limit_per_minute: int = 10
     rate_limit_burst: int = 5
     audit_retention_days: int = 90
+    # The whole bot's dispatches: `dispatch_burst` at once, refilled at `dispatch_rate_per_minute`;
+    # 0 is off. Below GitHub's 80 content-creating requests a minute for the token.
+    dispatch_rate_per_minute: int = 60
+    dispatch_burst: int = 20
     # A failed run's digest: the log is read up to this many bytes, the whole digest within this time.
     failure_log_max_bytes: int = 20_000_000
     failure_digest_seconds: int = 10
@@ -170,6 +174,11 @@ class Settings:
         if secret is not None:
             return secret.get
         return (lambda: value) if value else None
+
+    def bot_rate_limit(self) -> BucketRule | None:
+        if self.dispatch_rate_per_minute == 0:
+            return None
+        return BucketRule(float(self.dispatch_rate_per_minute), self.dispatch_burst)
 
     def user_rate_limit(self) -> BucketRule | None:
         if self.rate_limit_per_minute == 0:
@@ -302,6 +311,8 @@ def load_settings(
     rate_per_minute = _positive_int(env, "RATE_LIMIT_PER_MINUTE", 10, problems, allow_zero=True)
     rate_burst = _positive_int(env, "RATE_LIMIT_BURST", 5, problems)
     audit_retention = _positive_int(env, "AUDIT_RETENTION_DAYS", 90, problems)
+    dispatch_rate = _positive_int(env, "DISPATCH_RATE_PER_MINUTE", 60, problems, allow_zero=True)
+    dispatch_burst = _positive_int(env, "DISPATCH_BURST", 20, problems)
     failure_log_max_bytes = _positive_int(env, "FAILURE_LOG_MAX_BYTES", 20_000_000, problems)
     failure_digest_seconds = _positive_int(env, "FAILURE_DIGEST_SECONDS", 10, problems)
     worker_max_receives = _positive_int(env, "WORKER_MAX_RECEIVES", 5, problems)
@@ -348,6 +359,8 @@ def load_settings(
         rate_limit_per_minute=rate_per_minute,
         rate_limit_burst=rate_burst,
         audit_retention_days=audit_retention,
+        dispatch_rate_per_minute=dispatch_rate,
+        dispatch_burst=dispatch_burst,
         failure_log_max_bytes=failure_log_max_bytes,
         failure_digest_seconds=failure_digest_seconds,
         log_level=level or "INFO",

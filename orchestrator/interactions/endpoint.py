@@ -242,11 +242,18 @@ class InteractionsEndpoint:
             )
         refusal = self._rate_limiter.check(caller.user_id, spec) if self._rate_limiter is not None else None
         if refusal is not None:
+            retry = whole_seconds(refusal.retry_after)
+            if refusal.scope == "bot":
+                # Everyone's commands together are at the bot's limit (what GitHub allows its token).
+                return refuse(
+                    "rate_limited",
+                    f"The bot is starting as many runs as it may right now. /{name} was not run; "
+                    f"try again in {retry} s.",
+                )
             which = f"/{name}" if refusal.scope == "command" else "commands"
             return refuse(
                 "rate_limited",
-                f"Slow down: you have run {which} too often. /{name} was not run; "
-                f"try again in {whole_seconds(refusal.retry_after)} s.",
+                f"Slow down: you have run {which} too often. /{name} was not run; try again in {retry} s.",
             )
         queueing = time.perf_counter()
         trace.steps.append(_timed("check command", trace.started_at, origin, checking, queueing))

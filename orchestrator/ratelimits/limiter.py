@@ -21,7 +21,7 @@ from orchestrator.state.ratelimits import RateLimitStore
 @dataclass(frozen=True)
 class Refusal:
     retry_after: float
-    scope: str  # "user" or "command": which bucket ran dry
+    scope: str  # "command", "user" or "bot": which bucket ran dry
 
 
 class RateLimiter:
@@ -30,10 +30,12 @@ class RateLimiter:
         store: Callable[[], RateLimitStore],
         per_user: BucketRule | None,
         *,
+        bot_wide: BucketRule | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store  # built on first use: PINGs and refusals never need it
         self._per_user = per_user
+        self._bot_wide = bot_wide  # every user's commands together: what GitHub sees of the token
         self._clock = clock
 
     def check(self, user_id: str, spec: CommandSpec) -> Refusal | None:
@@ -45,6 +47,8 @@ class RateLimiter:
             buckets.append((f"cmd:{spec.name}:{user_id}", spec.rate_limit, "command"))
         if self._per_user is not None:
             buckets.append((f"user:{user_id}", self._per_user, "user"))
+        if self._bot_wide is not None:
+            buckets.append(("bot:dispatches", self._bot_wide, "bot"))
         return self._take(buckets)
 
     def check_press(self, user_id: str) -> Refusal | None:

@@ -39,8 +39,9 @@ class WebApp:
         on first use: only rate-limited commands and confirmations need it."""
         buttons = ButtonHandler(signer, lambda: state().pending, queue)
         run_again = RunAgain(signer, lambda: state().jobs, commands)
-        limits = settings.user_rate_limit()
-        rate_limiter = RateLimiter(lambda: state().rate_limits, limits) if limits or commands.rate_limited() else None
+        per_user, bot_wide = settings.user_rate_limit(), settings.bot_rate_limit()
+        limited = per_user or bot_wide or commands.rate_limited()
+        rate_limiter = RateLimiter(lambda: state().rate_limits, per_user, bot_wide=bot_wide) if limited else None
         webhook_secret = settings.github_webhook_secret
         return cls(
             InteractionsEndpoint.from_settings(

@@ -172,3 +172,19 @@ def test_debug_last_and_presses_have_a_bucket_of_their_own(
     refused = json.loads(endpoint.handle(HttpRequest("POST", "/interactions", headers, press)).body)
     assert "pressed buttons" in refused["data"]["content"]
     assert run(endpoint, signer, "diagnose", ALICE, target="staging")["type"] == 5
+
+
+def test_the_bot_wide_bucket_holds_everyone_together(
+    signer: InteractionSigner, commands: CommandSet, queue: RecordingQueue
+) -> None:
+    store, clock = MemoryRateLimitStore(), Clock()
+    limiter = RateLimiter(lambda: store, None, bot_wide=BucketRule(per_minute=2, burst=2), clock=clock)
+    endpoint = InteractionsEndpoint(SignatureVerifier(signer.public_key_hex), commands, queue, rate_limiter=limiter)
+    users = [f"11500000000000001{n:02d}" for n in range(3)]
+    answers = [run(endpoint, signer, "diagnose", user, target="staging") for user in users]
+    assert [a["type"] for a in answers] == [5, 5, 4]
+    assert "The bot is starting as many runs as it may right now" in answers[-1]["data"]["content"]
+    [refusal] = [m for m in map(parse_message, queue.messages) if isinstance(m, TraceOnly)]
+    assert refusal.outcome == "rate_limited"
+    clock.now += 30  # one token back
+    assert run(endpoint, signer, "diagnose", users[2], target="staging")["type"] == 5
