@@ -305,6 +305,8 @@ def _serve(
         "ENABLE_ALERTS": "false",
         "ENABLE_DEBUG_CMD": "false",
         "DISCORD_BOT_TOKEN": "",
+        # The load measures the server at full tilt: the bot-wide dispatch limit would refuse most of it.
+        "DISPATCH_RATE_PER_MINUTE": "0",
     }
     log_path, errors_path = workdir / SERVE_LOG, workdir / "serve.stderr"
     with log_path.open("w", encoding="utf-8") as log, errors_path.open("w", encoding="utf-8") as errors:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from orchestrator.devtools.http_standin import Fault
+from orchestrator.messages.debug_report import debug_report
 from orchestrator.traces.model import Trace
 from tests.contract.openapi import github_contract, validate_interaction_response
 from tests.runs.conftest import (
@@ -46,8 +47,8 @@ def button(message: Mapping[str, Any], label: str) -> str:
     return str(buttons_of(message)[label]["custom_id"])
 
 
-def press(live: Live, custom_id: str, who: Mapping[str, Any] = ALICE) -> str:
-    """Press a run button; what only the presser was told (the press's own deferred answer)."""
+def told_message(live: Live, custom_id: str, who: Mapping[str, Any] = ALICE) -> dict[str, Any]:
+    """Press a run button; the message only the presser was then shown (the press's deferred answer)."""
     pressed, answer = live.press(custom_id, who)
     body = answer.json()
     validate_interaction_response(body)
@@ -55,7 +56,11 @@ def press(live: Live, custom_id: str, who: Mapping[str, Any] = ALICE) -> str:
     live.settle()
     told = live.discord.message_for(pressed["token"])
     assert told is not None
-    return str(told["content"])
+    return told
+
+
+def press(live: Live, custom_id: str, who: Mapping[str, Any] = ALICE) -> str:
+    return str(told_message(live, custom_id, who)["content"])
 
 
 def digest_calls(live: Live) -> list[str]:
@@ -267,3 +272,35 @@ def test_a_form_that_is_not_ours_is_refused(live: Live) -> None:
     _, refused = submit(live, form, {"target": "production"})
     assert refused["type"] == 4 and "can no longer be used" in refused["data"]["content"]
     assert len(live.github.dispatches) == 1
+
+
+def test_a_cancelled_runs_trace_ends_cancelled_by_whom(live: Live) -> None:
+    payload = live.start_run()
+    run_id = live.record(payload).run_id
+    assert run_id is not None
+    live.github.set_run_status(run_id, "in_progress")
+    live.settle()
+    live.press(button(live.message(payload), "Cancel run"), ALICE)
+    live.settle()
+    trace = live.runtime.state.traces.latest(ALICE["user_id"])
+    assert trace is not None
+    assert trace.steps[-1].name == "run finished: cancelled"
+    assert (trace.status, trace.error) == ("cancelled", "cancelled by Alice")
+    report = debug_report(trace, requested=None)
+    assert report.startswith("**/diagnose** · ⏹ cancelled") and "✅ ok" not in report
+
+
+def test_a_confirm_command_asks_before_it_reruns(live: Live) -> None:
+    _, answer = live.command("deploy", {"environment": "production"}, ALICE)
+    components = answer.json()["data"]["components"][0]["components"]
+    pressed, _ = live.press(next(c["custom_id"] for c in components if c["label"] == "Confirm"), ALICE)
+    live.settle()
+    run_id = live.github.runs[-1]["id"]
+    live.github.set_run_status(run_id, "in_progress")
+    live.github.set_run_status(run_id, "completed", "failure")
+    live.settle()
+    live_message = live.discord.followups_for(pressed["token"])[-1]
+    asked = told_message(live, button(live_message, "Re-run failed jobs"))
+    assert "asks for a confirmation" in asked["content"] and live.github.reruns == []
+    assert "Re-running the failed jobs" in press(live, button(asked, "Confirm re-run"))
+    assert live.github.reruns == [(run_id, False)]

@@ -318,3 +318,27 @@ def test_outside_text_is_stored_redacted(backend: Backend, tmp_path: Path) -> No
     assert token not in stored and "[redacted:" in stored
     read = backend.store.jobs.get(record.interaction_id)
     assert read is not None and read.options["count"] == 3 and str(read.options["target"]).startswith("staging ")
+
+
+def test_a_failed_runs_digest_and_attempts_round_trip(store: StateStore) -> None:
+    digest = {
+        "run_attempt": 2,
+        "conclusion": "failure",
+        "jobs": [{"job_id": 4, "name": "test", "step_number": 3, "step_name": "Run tests", "log": ["Error: boom"]}],
+        "more_failed": 0,
+        "note": None,
+        "fingerprint": "0123456789abcdef",
+    }
+    record = make_record(
+        status="dispatched",
+        run_id=16_000_000_002,
+        run_attempt=2,
+        attempts=[{"attempt": 1, "conclusion": "failure"}],
+        rerun_by="Alice",
+        rerun_claimed=1,
+        failure=digest,
+        failure_log_public=True,
+        conclusion="failure",
+    )
+    store.jobs.put(record)
+    assert store.jobs.get(record.interaction_id) == record
