@@ -29,6 +29,17 @@ from orchestrator.web.http import HttpRequest, HttpResponse, error_response
 MAX_REQUEST_BYTES = 1024 * 1024
 # Up to this size an oversized body is read and dropped before the 413; past it we hang up.
 DRAIN_LIMIT_BYTES = 8 * MAX_REQUEST_BYTES
+# A client that sends nothing for this long is hung up on: a stalled socket must not hold a thread.
+READ_TIMEOUT_SECONDS = 10.0
+# Connections served at once, each on its own thread; past it a client is answered 503 at once.
+MAX_CONNECTIONS = 64
+# The kernel's queue of connections not yet accepted: a burst (50 at once) must not overflow the
+# standard library's 5, which drops SYNs that clients retry only a second later.
+LISTEN_BACKLOG = 128
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b'Connection: close\r\nContent-Length: 37\r\n\r\n{"error":"too many open connections"}'
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -37,6 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body leave in two writes: with Nagle's algorithm on, the body of an answer on a
     # kept-alive connection waits for the client's delayed ACK of the headers (~40 ms on Linux).
     disable_nagle_algorithm = True
+    timeout = READ_TIMEOUT_SECONDS  # socketserver applies it to every read of the connection
 
     def _serve(self) -> None:
         trace_id = new_trace_id()
@@ -123,6 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], app: WebApp) -> None:
         super().__init__(address, _Handler)
@@ -132,7 +145,17 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
-            self._connections.add(request)
+            busy = len(self._connections) >= MAX_CONNECTIONS
+            if not busy:
+                self._connections.add(request)
+        if busy:
+            # No thread for it: a bounded answer, on the accepting thread, then hang up.
+            get_logger().warning("connection refused: too many open", extra={"open": MAX_CONNECTIONS})
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +20,7 @@ import httpx
 import pytest
 
 from orchestrator import __version__
+from orchestrator.adapters import local_server
 from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
@@ -241,3 +244,52 @@ def test_serve_command_line(tmp_path: Path, signer: InteractionSigner) -> None:
     lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     assert lines and all(line["service"] == "orchestrator" and line["fn"] == "serve" for line in lines)
     assert GITHUB_TOKEN not in stdout + stderr
+
+
+def address(stack: Stack) -> tuple[str, int]:
+    host, port = stack.runtime.url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def test_a_stalled_client_is_hung_up_on(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slowloris: headers that never end must not hold a thread for ever."""
+    monkeypatch.setattr(local_server._Handler, "timeout", 0.3)
+    with socket.create_connection(address(stack)) as slow:
+        slow.sendall(b"POST /interactions HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # and then nothing
+        slow.settimeout(10)  # a bound on the test, not on the server: it hangs up long before
+        rest = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := slow.recv(1024):
+                rest += chunk
+    assert b"200" not in rest
+    assert stack.client.get("/healthz").status_code == 200  # and the server still serves
+
+
+def test_fifty_connections_at_once_are_all_answered(stack: Stack) -> None:
+    barrier = threading.Barrier(50)
+
+    def one(_: int) -> int:
+        with socket.create_connection(address(stack)) as connection:
+            barrier.wait(timeout=30)
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            connection.settimeout(30)
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+            return int(answer.split(b" ", 2)[1])
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(one, range(50)))
+    assert statuses == [200] * 50
+
+
+def test_past_the_connection_cap_a_client_gets_503(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_server, "MAX_CONNECTIONS", 2)
+    idle = [socket.create_connection(address(stack)) for _ in range(2)]
+    try:
+        time.sleep(0.2)  # let the server accept them (ordering, not a timing assertion)
+        response = httpx.get(stack.runtime.url + "/healthz", timeout=10)
+        assert response.status_code == 503 and response.json() == {"error": "too many open connections"}
+    finally:
+        for connection in idle:
+            connection.close()
