@@ -153,26 +153,17 @@ class InteractionsEndpoint:
         if name == DEBUG_COMMAND:
             # Only the caller's own traces, only to them: as safe in a DM as in a server.
             return self._debug_last(interaction, caller)
+        refuse = partial(self._refuse, interaction, caller, trace, origin, checking)
         if not interaction.in_server:
             # Commands are registered for servers: allow lists name server roles, and a run's message
             # outlives its 15-minute token only in a channel the bot can post in.
-            return self._refuse(
-                interaction,
-                caller,
-                trace,
-                origin,
-                checking,
+            return refuse(
                 "not_in_server",
                 f"/{name} works in a server the bot is in, not in direct messages or as a user-installed app.",
             )
         spec = self._commands.get(name)
         if spec is None:
-            return self._refuse(
-                interaction,
-                caller,
-                trace,
-                origin,
-                checking,
+            return refuse(
                 "unknown_command",
                 f"/{name} is not a command this bot knows (any more). "
                 "Ask an operator to run `orchestrator register` so Discord shows the current commands.",
