@@ -209,15 +209,22 @@ class SqliteTraceStore:
                 "INSERT OR REPLACE INTO traces (trace_id, user_id, body, expires_at) VALUES (?, ?, ?, ?)",
                 (trace.trace_id, trace.user_id, trace.to_json(), expires),
             )
-            evicted = conn.execute(
-                "DELETE FROM traces WHERE user_id = ? AND seq NOT IN "
-                "(SELECT seq FROM traces WHERE user_id = ? ORDER BY seq DESC LIMIT ?)",
-                (trace.user_id, trace.user_id, self._per_user),
-            ).rowcount
-            evicted += conn.execute(
-                "DELETE FROM traces WHERE seq NOT IN (SELECT seq FROM traces ORDER BY seq DESC LIMIT ?)",
-                (self._total,),
-            ).rowcount
+            # The newest row past each bound, found by walking an index from the newest end; then one
+            # range delete. (NOT IN over a subquery scanned the whole table on every save.)
+            evicted = 0
+            past_user = conn.execute(
+                "SELECT seq FROM traces WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+                (trace.user_id, self._per_user),
+            ).fetchone()
+            if past_user:
+                evicted += conn.execute(
+                    "DELETE FROM traces WHERE user_id = ? AND seq <= ?", (trace.user_id, past_user[0])
+                ).rowcount
+            past_total = conn.execute(
+                "SELECT seq FROM traces ORDER BY seq DESC LIMIT 1 OFFSET ?", (self._total,)
+            ).fetchone()
+            if past_total:
+                evicted += conn.execute("DELETE FROM traces WHERE seq <= ?", (past_total[0],)).rowcount
             if evicted:
                 conn.execute(
                     "INSERT INTO counters (name, value) VALUES ('trace_evictions', ?) "
