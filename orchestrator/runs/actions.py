@@ -26,6 +26,7 @@ from orchestrator.clients.github_api import (
 from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.interactions.responses import NO_MENTIONS
 from orchestrator.jobs.messages import RunAction
 from orchestrator.messages.failure_text import log_section
 from orchestrator.messages.job_messages import LINK_BUTTON
@@ -37,8 +38,8 @@ from orchestrator.runs.model import FAILED_CONCLUSIONS
 from orchestrator.runs.tracker import RunTracker, start_attempt
 from orchestrator.state.jobs import JobRecord, JobStore
 
-CONFIRM_WINDOW_SECONDS = 15 * 60
-_NO_MENTIONS: dict[str, list[str]] = {"parse": []}
+# How long a `confirm: true` command's "Confirm re-run" stays usable (not the 5-minute command confirmation).
+RERUN_CONFIRM_SECONDS = 15 * 60
 
 
 class RunActions:
@@ -200,13 +201,13 @@ class RunActions:
     def _ask_confirmation(self, action: RunAction, record: JobRecord, *, debug: bool) -> None:
         ok = "rerun-debug-ok" if debug else "rerun-ok"
         custom_id = self._signer.make(
-            ok, f"{record.interaction_id}.{action.attempt}", expires_at=self._clock() + CONFIRM_WINDOW_SECONDS
+            ok, f"{record.interaction_id}.{action.attempt}", expires_at=self._clock() + RERUN_CONFIRM_SECONDS
         )
         label = "Confirm re-run" + (" with debug logging" if debug else "")
         self._answer(
             action,
             f"/{record.command} asks for a confirmation: re-run the failed jobs of run #{record.run_id}"
-            f"{' with debug logging' if debug else ''}? This expires in {CONFIRM_WINDOW_SECONDS // 60} minutes.",
+            f"{' with debug logging' if debug else ''}? This expires in {RERUN_CONFIRM_SECONDS // 60} minutes.",
             [{"type": 2, "style": PRIMARY_BUTTON, "label": label, "custom_id": custom_id}],
         )
 
@@ -227,7 +228,7 @@ class RunActions:
         """Edit the press's ephemeral "thinking…" answer: only the presser sees it."""
         body: dict[str, Any] = {
             "content": fit_lines(active_redactor().text(text), CONTENT - 1),
-            "allowed_mentions": _NO_MENTIONS,
+            "allowed_mentions": NO_MENTIONS,
             "components": [{"type": 1, "components": buttons}] if buttons else [],
         }
         try:
