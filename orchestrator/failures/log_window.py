@@ -8,6 +8,14 @@ A step with a default name ("Run pytest") is found by its marker instead, which 
 that print no marker (a composite action's inner steps add markers of their own, which the
 number cannot see; the name can). Only a bounded window is ever kept: memory does not grow with
 the log, and reading stops as soon as the window is known.
+
+Limits of the heuristic: a step with a custom name after a composite action (or after a step
+that printed no marker) is found by number only, so it may point at a neighbouring section. A
+default-named step's marker is looked for only until the numbered section's first error: reading
+on past it would cost every custom "Run …" name (which no marker matches) the rest of the log, so
+when a composite action shifts the count and the section the number points at holds an error
+(continue-on-error), that section is shown. A header that never closes with `##[endgroup]` is
+skipped for at most MAX_HEADER_LINES lines.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ MAX_HEADER_LINES = 500
 _MARKER = "##[group]Run "
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (a lone CSI)
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,7 @@ class _Lines:
     def __iter__(self) -> Iterator[bytes]:
         partial = bytearray()
         for received in self._chunks:
-            if self.bytes_read >= self._max_bytes or self._out_of_time():
+            if self._out_of_time():
                 self.cut = True
                 return
             chunk = received[: self._max_bytes - self.bytes_read]
@@ -155,5 +163,10 @@ class _Lines:
                     yield chunk[start : min(end, start + MAX_LINE_BYTES)]
                 start = end + 1
             partial += chunk[start:][: max(0, MAX_LINE_BYTES - len(partial))]
+            if self.bytes_read >= self._max_bytes:
+                # At the cap, even inside the last chunk: the rest is never read, and the half line
+                # left over would only show a torn timestamp.
+                self.cut = True
+                return
         if partial:
             yield bytes(partial)

@@ -91,11 +91,11 @@ def test_lines_and_characters_are_bounded_keeping_the_last() -> None:
 
 
 def test_binary_garbage_and_control_characters_do_not_break_it() -> None:
-    garbage = bytes(range(256)) * 8 + b"\n\x00\x07\x1b]0;title\x07\xff\xfe" + b"\n"
+    garbage = bytes(range(256)) * 8 + b"\n\x00\x07\x1b]0;title\x07\xff\xfe\xc2\x9b31m" + b"\n"
     data = LOG.replace(b"collected 42 items", garbage)
     lines = window(data)
     assert lines[-1] == "Error: Process completed with exit code 1."
-    assert all(c == "\t" or c >= " " for line in lines for c in line if c != "\x7f")
+    assert all(c >= " " and not "\x7f" <= c <= "\x9f" for line in lines for c in line)
 
 
 def test_an_endless_line_is_cut_while_it_streams() -> None:
@@ -148,6 +148,14 @@ def test_a_200_mb_log_is_cut_at_the_cap_in_bounded_memory() -> None:
     assert 19_900_000 <= excerpt.bytes_read <= 20_000_000
     assert excerpt.lines[-1].startswith("still testing")
     assert peak < 5_000_000
+
+
+def test_a_cap_inside_the_last_chunk_is_a_cut_without_a_torn_line() -> None:
+    cap = LOG.index(b"##[error]Process") + 5  # inside the error line, in the last chunk read
+    for chunks in ([LOG], [LOG[:100], LOG[100:]]):
+        excerpt = excerpt_from_stream(chunks, step_number=3, step_name="Run tests", max_bytes=cap)
+        assert excerpt.cut and not excerpt.found_error and excerpt.bytes_read == cap
+        assert excerpt.lines[-1] == "E   AssertionError: expected 200"
 
 
 def test_out_of_time_stops_reading() -> None:
