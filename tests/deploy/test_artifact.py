@@ -103,11 +103,14 @@ def test_the_lock_is_refreshed_as_the_runbook_says() -> None:
     assert "--universal --python-version 3.11 --generate-hashes" in command.group(1)
 
 
-def test_ci_and_the_test_command_install_the_lock() -> None:
-    install = "pip install -q --require-hashes -r requirements.lock"
-    assert install in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def test_ci_runs_the_readme_test_command_which_installs_the_lock() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [command] = re.findall(r"^    (python3 -m venv .venv && .+ -m pytest)$", readme, re.MULTILINE)
+    assert "pip install -q --require-hashes -r requirements.lock && .venv/bin/pip install -q -e" in command
     ci = (REPO_ROOT / ".ci/run").read_text(encoding="utf-8")
-    assert ci.count(install) == 2 and 'bash .ci/artifact "$py313"' in ci
+    assert f"\n{command}\n" in ci
+    assert ".venv313/bin/pip install -q --require-hashes -r requirements.lock" in ci
+    assert 'bash .ci/artifact "$py313"' in ci
 
 
 def test_the_handlers_never_import_the_dev_only_packages() -> None:
