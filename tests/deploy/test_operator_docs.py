@@ -218,3 +218,82 @@ def test_every_name_a_runbook_command_uses_is_the_templates() -> None:
     assert "/aws/lambda/$(res" not in text
     for resource in ("InteractionsLogGroup", "WorkerLogGroup", "AlarmLogGroup"):
         assert declared["Resources"][resource]["Type"] == "AWS::Logs::LogGroup"
+
+
+def shell_commands(text: str) -> list[str]:
+    """Each command line, continuation lines (ending in a backslash) joined to it."""
+    return re.sub(r"\\\n\s*", " ", text).splitlines()
+
+
+def stack_derived_names() -> set[str]:
+    """The names the template builds from the stack's, as the RUNBOOK writes them: `$STACK-worker`,
+    `/aws/lambda/$STACK-worker`, `$STACK/slowest-acks`."""
+    names: set[str] = set()
+    pending: list[Any] = [template()]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            sub = node.get("Fn::Sub")
+            if isinstance(sub, str) and "${AWS::StackName}" in sub:
+                names.add(sub.replace("${AWS::StackName}", "$STACK"))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return names
+
+
+def test_every_stack_derived_name_in_the_runbook_is_the_templates() -> None:
+    """`"$STACK-button-signing"`, `/aws/lambda/<stack>-interactions`, `$STACK/slowest-acks`: each is a
+    name the template gives (whole, or as the end of an ARN it builds)."""
+    declared = stack_derived_names()
+    text = runbook().replace("<stack>", "$STACK")
+    written = set(re.findall(r"(?:/[a-z]+)*/?\$STACK[-/][A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*", text))
+    assert {"/aws/lambda/$STACK-interactions", "$STACK-button-signing", "$STACK/slowest-acks"} <= written
+    unknown = sorted(name for name in written if not any(d == name or d.endswith("/" + name) for d in declared))
+    assert not unknown, unknown
+
+
+def test_the_runbooks_alarm_prefix_matches_every_alarm() -> None:
+    """`describe-alarms --alarm-name-prefix "$STACK-"` lists them all only while CloudFormation names
+    them (<stack>-<logical id>-<suffix>): an AlarmName of our own would drop out of it."""
+    assert '--alarm-name-prefix "$STACK-"' in runbook()
+    resources = template()["Resources"]
+    assert not [name for name in alarm_names() if "AlarmName" in resources[name]["Properties"]]
+
+
+def test_every_parameter_a_runbook_command_overrides_is_the_templates() -> None:
+    parameters = set(template()["Parameters"])
+    overridden: set[str] = set()
+    for command in shell_commands(runbook()):
+        if "--parameter-overrides" in command:
+            overridden |= set(re.findall(r"\b([A-Z][A-Za-z0-9]+)=", command.split("--parameter-overrides", 1)[1]))
+    overridden -= {"Name"}  # the placeholder in "--parameter-overrides Name=value"
+    assert {"DiscordApplicationId", "GitHubRepository", "AlertChannelId"} <= overridden
+    assert overridden <= parameters, sorted(overridden - parameters)
+
+
+def test_every_ssm_parameter_the_runbook_writes_is_one_the_stack_reads() -> None:
+    """A secret put under a name the stack never reads is a secret the bot never gets: each name is a
+    parameter's default or a value the RUNBOOK passes to one."""
+    text = runbook()
+    written = set(re.findall(r"aws ssm put-parameter [^\n]*--name (/[A-Za-z0-9/_.-]+)", text))
+    defaults = {str(p.get("Default")) for p in template()["Parameters"].values()}
+    passed = set(re.findall(r"\b[A-Z][A-Za-z0-9]+Parameter=(/[A-Za-z0-9/_.-]+)", text))
+    assert "/orchestrator/github-token" in written
+    assert written <= defaults | passed, sorted(written - defaults - passed)
+
+
+def test_every_variable_the_runbook_reads_from_a_function_is_set_there() -> None:
+    """`get-function-configuration --function-name "$(res X)" --query Environment.Variables...`"""
+    declared = template()
+    global_variables = set(declared["Globals"]["Function"]["Environment"]["Variables"])
+    read = 0
+    for command in shell_commands(runbook()):
+        target = re.search(r'--function-name "\$\(res (\w+)\)"', command)
+        query = re.search(r"Environment\.Variables\.\[?([A-Z0-9_,]+)", command)
+        if target and query:
+            function = declared["Resources"][target.group(1)]["Properties"]
+            variables = global_variables | set(function.get("Environment", {}).get("Variables", {}))
+            assert set(query.group(1).split(",")) <= variables, command
+            read += 1
+    assert read >= 2

@@ -1,0 +1,33 @@
+# The Lambda artifact, built by `sam build` (BuildMethod: makefile in template.yaml): SAM runs the
+# target named after each function with ARTIFACTS_DIR set to the folder that becomes its code. The
+# three functions share one build. The folder holds the locked runtime dependencies, the
+# `orchestrator` package without its dev tools and benchmark, commands.yaml and prompts/: never
+# tests, docs, local state (.orchestrator/), caches or virtualenvs.
+#
+# PYTHON must be the runtime's Python (3.13), since it compiles the .pyc files Lambda will load.
+# LAMBDA_MACHINE=x86_64 builds the same artifact for an x86 machine, so that it can be imported
+# there (CI's check); the deployed one is for template.yaml's arm64.
+PYTHON ?= python3.13
+LAMBDA_MACHINE ?= aarch64
+LAMBDA_PYTHON_VERSION := 3.13
+# Amazon Linux 2023 (glibc 2.34); pip expands manylinux2014 only to older tags, not to newer ones.
+LAMBDA_PLATFORMS := manylinux2014_$(LAMBDA_MACHINE) manylinux_2_28_$(LAMBDA_MACHINE) manylinux_2_34_$(LAMBDA_MACHINE)
+
+.PHONY: build-InteractionsFunction build-WorkerFunction build-AlarmFunction
+
+build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; raise SystemExit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON_VERSION)")' || \
+	  { echo "PYTHON=$(PYTHON) is not Python $(LAMBDA_PYTHON_VERSION), the runtime template.yaml deploys: set PYTHON to one" >&2; exit 1; }
+# Binary wheels for Lambda's platform, each checked against its hash in the lock.
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --require-hashes \
+	  --only-binary=:all: --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
+	  $(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r requirements.lock
+	rm -rf "$(ARTIFACTS_DIR)/bin" "$(ARTIFACTS_DIR)/orchestrator" "$(ARTIFACTS_DIR)/prompts"
+	cp -R orchestrator prompts commands.yaml "$(ARTIFACTS_DIR)/"
+	rm -rf "$(ARTIFACTS_DIR)/orchestrator/devtools" "$(ARTIFACTS_DIR)/orchestrator/bench"
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+# Lambda's code folder is read-only: without these every cold start compiles every module again.
+# Unchecked hashes: the zip does not keep source times exactly, and the code never changes there.
+# Paths as Lambda sees them (/var/task), so the same sources give the same bytes.
+	$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$(ARTIFACTS_DIR)" -p /var/task "$(ARTIFACTS_DIR)"
