@@ -12,6 +12,10 @@ LAMBDA_MACHINE ?= aarch64
 LAMBDA_PYTHON_VERSION := 3.13
 # Amazon Linux 2023 (glibc 2.34); pip expands manylinux2014 only to older tags, not to newer ones.
 LAMBDA_PLATFORMS := manylinux2014_$(LAMBDA_MACHINE) manylinux_2_28_$(LAMBDA_MACHINE) manylinux_2_34_$(LAMBDA_MACHINE)
+# The AWS services the functions call (boto3 clients; Powertools' Parameters and Idempotency). botocore
+# ships the models of ~440 (28 MB of the 46); the others are removed. A test holds this list to the
+# code, and the artifact check builds a client of each from the artifact.
+AWS_SERVICES := dynamodb sqs ssm
 
 .PHONY: build-InteractionsFunction build-WorkerFunction build-AlarmFunction
 
@@ -26,6 +30,8 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 	rm -rf "$(ARTIFACTS_DIR)/bin" "$(ARTIFACTS_DIR)/orchestrator" "$(ARTIFACTS_DIR)/prompts"
 	cp -R orchestrator prompts commands.yaml "$(ARTIFACTS_DIR)/"
 	rm -rf "$(ARTIFACTS_DIR)/orchestrator/devtools" "$(ARTIFACTS_DIR)/orchestrator/bench"
+	find "$(ARTIFACTS_DIR)/botocore/data" -mindepth 1 -maxdepth 1 -type d \
+	  $(foreach service,$(AWS_SERVICES),! -name $(service)) -exec rm -rf {} +
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 # Lambda's code folder is read-only: without these every cold start compiles every module again.
 # Unchecked hashes: the zip does not keep source times exactly, and the code never changes there.

@@ -37,6 +37,7 @@ CACHE_FOLDERS = frozenset({".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
 LAMBDA_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 PROBE = Path(__file__).with_name("artifact_probe.py")
+MAKEFILE = Path(__file__).parents[2] / "Makefile"
 # Settings that let every handler start without calling AWS (clients are built, never used).
 PROBE_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -98,8 +99,17 @@ def installed_entries(folder: Path) -> set[str]:
     return entries
 
 
-def content_problems(folder: Path, *, cache_tag: str) -> list[str]:
-    """What makes the folder more (or less) than the runtime's code, compiled for `cache_tag`."""
+def aws_services(makefile: Path = MAKEFILE) -> frozenset[str]:
+    """The services whose botocore models the Makefile keeps (its AWS_SERVICES)."""
+    for line in makefile.read_text(encoding="utf-8").splitlines():
+        if line.startswith("AWS_SERVICES :="):
+            return frozenset(line.partition(":=")[2].split())
+    raise SystemExit(f"{makefile}: no AWS_SERVICES line")
+
+
+def content_problems(folder: Path, *, cache_tag: str, services: frozenset[str] = frozenset()) -> list[str]:
+    """What makes the folder more (or less) than the runtime's code, compiled for `cache_tag`, with
+    botocore's models of `services` only."""
     if not (folder / "orchestrator" / "__init__.py").is_file():
         return [f"{folder}: no orchestrator package"]
     problems = [f"{folder}: no {name}" for name in ("commands.yaml", "prompts") if not (folder / name).exists()]
@@ -108,6 +118,13 @@ def content_problems(folder: Path, *, cache_tag: str) -> list[str]:
         f"{folder}: {name} is neither the runtime package nor a locked dependency" for name in sorted(unexpected)
     ]
     problems += [f"{folder}: {part} is for development only" for part in DEV_ONLY_PACKAGES if (folder / part).exists()]
+    if (models := folder / "botocore" / "data").is_dir():
+        kept = {path.name for path in models.iterdir() if path.is_dir()}
+        problems += [f"{folder}: botocore has no model for {name}" for name in sorted(services - kept)]
+        problems += [
+            f"{folder}: botocore/data/{name} is a service the functions never call (AWS_SERVICES in the Makefile)"
+            for name in sorted(kept - services)
+        ]
     for path in folder.rglob("*"):
         relative = path.relative_to(folder)
         if path.name in CACHE_FOLDERS or path.name.startswith(".venv"):
@@ -150,9 +167,14 @@ def size_line(function: Function) -> str:
     return f"{function.name}: {len(files)} files, {unzipped / 1e6:.1f} MB unzipped, {zipped / 1e6:.1f} MB zipped"
 
 
-def probe(python: str, folder: Path, handlers: Iterable[str]) -> int:
-    """Imports the handlers from the folder alone, in the runtime's Python (artifact_probe.py)."""
-    environment = {**{name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}, **PROBE_ENVIRONMENT}
+def probe(python: str, folder: Path, handlers: Iterable[str], services: Iterable[str]) -> int:
+    """Imports the handlers from the folder alone, in the runtime's Python, and builds a client of
+    each service (artifact_probe.py)."""
+    environment = {
+        **{name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ},
+        **PROBE_ENVIRONMENT,
+        "PROBE_AWS_SERVICES": " ".join(sorted(services)),
+    }
     command = [python, "-I", "-S", str(PROBE), str(folder.resolve()), *handlers]
     return subprocess.run(command, env=environment, cwd=folder, check=False).returncode
 
@@ -162,9 +184,10 @@ def check(template_path: Path, python: str, importable: Path | None) -> int:
     if not functions:
         print(f"{template_path}: no functions", file=sys.stderr)
         return 1
+    services = aws_services()
     problems = []
     for function in functions:
-        problems += content_problems(function.code, cache_tag=function.cache_tag)
+        problems += content_problems(function.code, cache_tag=function.cache_tag, services=services)
         if (machines := native_machines(function.code)) != {function.machine}:
             problems.append(
                 f"{function.code}: native code for {sorted(machines)}, the function runs on {function.machine}"
@@ -177,9 +200,9 @@ def check(template_path: Path, python: str, importable: Path | None) -> int:
     else:
         importable_folder = runnable[0]
         if importable_folder == importable:
-            problems += content_problems(importable_folder, cache_tag=functions[0].cache_tag)
+            problems += content_problems(importable_folder, cache_tag=functions[0].cache_tag, services=services)
             print(f"importing from {importable_folder}: the same build for this machine ({host})")
-        if probe(python, importable_folder, [f.handler for f in functions]) != 0:
+        if probe(python, importable_folder, [f.handler for f in functions], services) != 0:
             problems.append(f"a handler cannot be imported from {importable_folder} alone (see above)")
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -5,8 +5,9 @@ only: nothing of this checkout or its virtualenv is on the path.
     python3.13 -I -S artifact_probe.py ARTIFACT_DIR module.handler ...
 
 Prints one line per handler and exits non-zero, naming the problem, when a handler cannot be
-imported, a module came from outside the artifact, a module had no compiled file to load, or the
-interactions function does not answer Discord's PING.
+imported, a module came from outside the artifact, a module had no compiled file to load, the
+interactions function does not answer Discord's PING, or a client of a service in
+PROBE_AWS_SERVICES cannot be built (its botocore model was left out).
 """
 
 from __future__ import annotations
@@ -88,6 +89,22 @@ def _uncompiled_modules(artifact: Path) -> list[str]:
     return missing
 
 
+def _client_problems(services: list[str]) -> list[str]:
+    """Building a client loads the service's model: one left out of the artifact fails here, not in
+    production."""
+    import boto3  # from the artifact
+
+    problems = []
+    for service in services:
+        try:
+            boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+        except Exception as exc:  # noqa: BLE001 - any failure to build the client is the finding
+            problems.append(f"no {service} client from the artifact: {type(exc).__name__}: {exc}")
+        else:
+            print(f"built a {service} client from the artifact")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     artifact, handlers = Path(argv[0]), argv[1:]
     sys.path.insert(0, str(artifact))
@@ -108,6 +125,7 @@ def main(argv: list[str]) -> int:
             if response.get("statusCode") != 200 or json.loads(response.get("body") or "{}") != {"type": 1}:
                 problems.append(f"{handler}: answered a signed PING with {response}")
         print(f"imported {handler} from {artifact}")
+    problems += _client_problems(os.environ.get("PROBE_AWS_SERVICES", "").split())
     problems += [f"loaded from outside the artifact: {name}" for name in _outside_modules(artifact)]
     problems += [f"no compiled file in the artifact for {name}" for name in _uncompiled_modules(artifact)]
     for problem in problems:

@@ -23,6 +23,7 @@ from orchestrator.devtools.artifact import (
     DEV_ONLY_PACKAGES,
     LAMBDA_MACHINES,
     PROBE_ENVIRONMENT,
+    aws_services,
     built_functions,
     content_problems,
     native_machines,
@@ -209,3 +210,31 @@ def test_the_built_template_gives_each_function_its_folder_handler_and_platform(
     [function] = built_functions(tmp_path / "template.yaml")
     assert (function.name, function.code, function.handler) == ("Fn", tmp_path / "Fn", "m.handler")
     assert (function.machine, function.cache_tag) == ("aarch64", "cpython-313")
+
+
+def test_the_makefile_keeps_the_model_of_every_service_the_functions_call() -> None:
+    runtime = [
+        path
+        for path in (REPO_ROOT / "orchestrator").rglob("*.py")
+        if not path.relative_to(REPO_ROOT).as_posix().startswith(DEV_ONLY_PACKAGES)
+    ]
+    source = "\n".join(path.read_text(encoding="utf-8") for path in runtime)
+    called = set(re.findall(r"""\bclient\(\s*["']([a-z0-9-]+)["']""", source))
+    if "parameters.get_parameter" in source:  # Powertools' Parameters: SSM
+        called.add("ssm")
+    if "DynamoDBPersistenceLayer" in source:  # Powertools' Idempotency: DynamoDB
+        called.add("dynamodb")
+    assert called == {"dynamodb", "sqs", "ssm"}  # a new one: add it here and to AWS_SERVICES
+    assert aws_services() == called
+
+
+def test_the_check_names_botocore_models_left_in_or_out(artifact: Path) -> None:
+    for name in ("sqs", "s3"):
+        (artifact / "botocore" / "data" / name).mkdir(parents=True)
+    (artifact / "dep-1.0.dist-info" / "RECORD").write_text("dep/__init__.py,,\nbotocore/__init__.py,,\n")
+    compiled(artifact / "botocore" / "__init__.py")
+    problems = content_problems(artifact, cache_tag=CACHE_TAG, services=frozenset({"sqs", "ssm"}))
+    assert problems == [
+        f"{artifact}: botocore has no model for ssm",
+        f"{artifact}: botocore/data/s3 is a service the functions never call (AWS_SERVICES in the Makefile)",
+    ]
