@@ -228,7 +228,8 @@ def _check(
     log: str,
     secret: str,
 ) -> LoadReport:
-    link_of = {run["display_title"].removeprefix(f"{WORKFLOW_NAME} "): run["html_url"] for run in github.runs}
+    # The stand-in names each run "<workflow> [<trace id>]", the README's run-name convention.
+    link_of = {run["display_title"].removeprefix(f"{WORKFLOW_NAME} ")[1:-1]: run["html_url"] for run in github.runs}
     runs: dict[str, list[str]] = {}
     for dispatch in github.dispatches:
         inputs = dispatch["inputs"]

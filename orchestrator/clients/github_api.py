@@ -6,7 +6,6 @@ The client maps HTTP outcomes to typed errors; deciding what to do about them
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -135,8 +134,8 @@ class GitHubClient:
     def find_dispatched_run(self, workflow: str, correlation_id: str, created_since: datetime) -> RunRef | None:
         """The workflow_dispatch run whose name carries `correlation_id` (never just the newest run).
 
-        The id must stand as a whole token (as the documented `run-name` puts it: `[<trace id>]`),
-        never inside a longer word; a run name can hold user input, and another user's value could
+        The id must stand where the documented `run-name` puts it, in brackets (`[<trace id>]`), never
+        merely somewhere in the name: a run name can hold user input, and another user's value could
         contain our id. Two runs carrying it is AmbiguousRun: neither is taken.
 
         Runs are listed newest first: under load, or on a redelivery minutes later, ours can be
@@ -145,7 +144,7 @@ class GitHubClient:
         """
         since = created_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         params = {"event": "workflow_dispatch", "created": f">={since}", "per_page": str(RUNS_PER_PAGE)}
-        token = re.compile(rf"(?<![\w-]){re.escape(correlation_id)}(?![\w-])")
+        token = f"[{correlation_id}]"
         for page in range(1, MAX_RUN_PAGES + 1):
             runs = self._get_json(
                 self._workflow_url(workflow, "runs"), params=params if page == 1 else {**params, "page": str(page)}
@@ -156,7 +155,7 @@ class GitHubClient:
                 for run in listed
                 if isinstance(run, dict)
                 and isinstance(run.get("id"), int)
-                and token.search(f"{run.get('display_title') or ''} {run.get('name') or ''}")
+                and token in f"{run.get('display_title') or ''} {run.get('name') or ''}"
             }
             if len(found) > 1:
                 raise AmbiguousRun(f"{len(found)} runs carry the same trace id")

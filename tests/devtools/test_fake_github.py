@@ -85,7 +85,7 @@ def test_dispatch_with_run_details_answers_200_and_starts_a_queued_run(gh: FakeG
     assert run["status"] == "queued"
     assert run["conclusion"] is None
     assert run["event"] == "workflow_dispatch"
-    assert run["display_title"] == run["name"] == "Diagnose t-42"
+    assert run["display_title"] == run["name"] == "Diagnose [t-42]"
     assert run["head_branch"] == "main"
     assert run["workflow_id"] == 101
     assert run["path"] == ".github/workflows/diagnose.yml"
@@ -273,7 +273,7 @@ def test_list_runs_is_newest_first_with_total_count_and_pages(gh: FakeGitHub, cl
 
     assert first["total_count"] == second["total_count"] == 3
     titles = [r["display_title"] for r in first["workflow_runs"] + second["workflow_runs"]]
-    assert titles == ["Diagnose t2", "Diagnose t1", "Diagnose t0"]
+    assert titles == ["Diagnose [t2]", "Diagnose [t1]", "Diagnose [t0]"]
 
 
 def test_list_runs_filters_by_event_branch_status_and_created(gh: FakeGitHub, client: httpx.Client) -> None:
@@ -288,15 +288,15 @@ def test_list_runs_filters_by_event_branch_status_and_created(gh: FakeGitHub, cl
         assert response.status_code == 200
         return [r["display_title"] for r in response.json()["workflow_runs"]]
 
-    assert titles(event="workflow_dispatch", created=f">={past}") == ["Diagnose on-tag", "Diagnose on-main"]
+    assert titles(event="workflow_dispatch", created=f">={past}") == ["Diagnose [on-tag]", "Diagnose [on-main]"]
     assert titles(created=f">={future}") == []
     assert titles(created=f"<{past}") == []
-    assert titles(created=f"{past}..{future}", branch="main") == ["Diagnose on-main"]
-    assert titles(created=gh.runs[0]["created_at"][:10]) == ["Diagnose on-tag", "Diagnose on-main"]
+    assert titles(created=f"{past}..{future}", branch="main") == ["Diagnose [on-main]"]
+    assert titles(created=gh.runs[0]["created_at"][:10]) == ["Diagnose [on-tag]", "Diagnose [on-main]"]
     assert titles(event="push") == []
-    assert titles(branch="v1.2.0") == ["Diagnose on-tag"]
-    assert titles(status="completed") == titles(status="failure") == ["Diagnose on-main"]
-    assert titles(status="queued") == ["Diagnose on-tag"]
+    assert titles(branch="v1.2.0") == ["Diagnose [on-tag]"]
+    assert titles(status="completed") == titles(status="failure") == ["Diagnose [on-main]"]
+    assert titles(status="queued") == ["Diagnose [on-tag]"]
 
 
 def test_list_runs_rejects_a_malformed_created_filter(client: httpx.Client) -> None:
@@ -339,7 +339,7 @@ def test_create_run_behind_the_apis_back_is_listed_like_any_other(gh: FakeGitHub
 
     listed = client.get(RUNS).json()["workflow_runs"]
     assert [r["id"] for r in listed] == [run["id"]]
-    assert listed[0]["display_title"] == "Diagnose someone-else"
+    assert listed[0]["display_title"] == "Diagnose [someone-else]"
     assert listed[0]["actor"]["login"] == "mona"
     assert gh.dispatches == []
 
@@ -887,7 +887,7 @@ def test_then_apply_starts_the_run_but_answers_with_the_fault(gh: FakeGitHub, cl
     response = dispatch(client, {"ref": "main", "inputs": {"target": "a", "trace_id": "lost"}})
 
     assert response.status_code == 500
-    assert [r["display_title"] for r in gh.runs] == ["Diagnose lost"]
+    assert [r["display_title"] for r in gh.runs] == ["Diagnose [lost]"]
     assert len(gh.dispatches) == 1
 
 

@@ -158,7 +158,7 @@ def test_find_run_matches_the_correlation_id_only() -> None:
         "total_count": 2,
         "workflow_runs": [
             {"id": 2, "name": "Diagnose", "display_title": "Diagnose someone-else", "html_url": "https://x/2"},
-            {"id": 1, "name": "Diagnose", "display_title": "Diagnose abc123", "html_url": "https://x/1"},
+            {"id": 1, "name": "Diagnose", "display_title": "Diagnose [abc123]", "html_url": "https://x/1"},
         ],
     }
     recorder = Recorder(httpx.Response(200, json=runs))
@@ -173,7 +173,7 @@ def test_find_run_matches_the_correlation_id_only() -> None:
 def test_find_run_follows_full_pages_and_stops_at_the_bound() -> None:
     since = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
     others = [{"id": n, "display_title": f"Diagnose other-{n}", "html_url": f"https://x/{n}"} for n in range(100)]
-    ours = {"id": 500, "display_title": "Diagnose abc123", "html_url": "https://x/500"}
+    ours = {"id": 500, "display_title": "Diagnose [abc123]", "html_url": "https://x/500"}
     recorder = Recorder(*(httpx.Response(200, json={"workflow_runs": page}) for page in (others, others, [ours])))
     assert github(recorder).find_dispatched_run("d.yml", "abc123", since) == RunRef(500, "https://x/500")
     assert [r.url.params.get("page") for r in recorder.requests] == [None, "2", "3"]
@@ -282,8 +282,9 @@ def test_find_run_takes_the_trace_id_only_as_a_whole_token_and_never_one_of_two(
     since = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
     inside = {"id": 3, "display_title": "deploy [xabc123y]", "html_url": "https://x/3"}
     prefixed = {"id": 4, "display_title": "deploy abc123-extra", "html_url": "https://x/4"}
+    unbracketed = {"id": 6, "display_title": "deploy note: abc123", "html_url": "https://x/6"}  # a user's value
     ours = {"id": 5, "display_title": "deploy staging [abc123]", "html_url": "https://x/5"}
-    body = {"workflow_runs": [inside, prefixed, ours]}
+    body = {"workflow_runs": [inside, prefixed, unbracketed, ours]}
     assert github(Recorder(httpx.Response(200, json=body))).find_dispatched_run("d.yml", "abc123", since) == RunRef(
         5, "https://x/5"
     )
