@@ -1,8 +1,9 @@
 """Lambda handler behind the function URL: Discord interactions and GitHub webhooks.
 
 This module is the ACK's cold path. It imports only what answering needs:
-PyNaCl, boto3 for SQS, PyYAML for the commands file, the Powertools Logger.
-No httpx, no discord.py, no worker code.
+PyNaCl, boto3 for SQS and DynamoDB, PyYAML for the commands file, the Powertools Logger.
+No httpx, no discord.py, no worker code. Every client a command may use is built here, at init,
+so that the first command after a cold start waits for none of them.
 """
 
 from __future__ import annotations
@@ -24,22 +25,23 @@ from orchestrator.adapters.lambda_http import (  # noqa: E402
     function_url_response,
     request_from_function_url,
 )
+from orchestrator.adapters.priming import prime_queue, prime_state  # noqa: E402
 from orchestrator.adapters.secrets import ssm_secret  # noqa: E402
 from orchestrator.commands.loader import CommandsFileError, load_commands  # noqa: E402
 from orchestrator.interactions.buttons import signer_from_secret  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
 from orchestrator.observability.metrics import emit_cold_start  # noqa: E402
 from orchestrator.observability.setup import install_redactor  # noqa: E402
-from orchestrator.queues.sqs import SQS_CLIENT_CONFIG, SqsQueue  # noqa: E402
+from orchestrator.queues.sqs import ACK_CLIENT_CONFIG, SqsQueue  # noqa: E402
 from orchestrator.settings import Role, SettingsError, load_settings  # noqa: E402
+from orchestrator.state.store import StateStore, dynamodb_state_store, open_state_store  # noqa: E402
+from orchestrator.state.url import parse_state_store_url  # noqa: E402
 from orchestrator.web.app import WebApp  # noqa: E402
 from orchestrator.web.http import HttpResponse, error_response  # noqa: E402
 from orchestrator.web.lazy import Lazy  # noqa: E402
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
-
-    from orchestrator.state.store import StateStore
 
 logger = configure_logging("interactions", level=os.environ.get("LOG_LEVEL", "INFO"))
 
@@ -52,7 +54,10 @@ def _build() -> WebApp | None:
         commands = load_commands(settings.commands_file)
         install_redactor(settings, commands)
         assert settings.work_queue_url is not None  # load_settings requires it in Lambda
-        queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
+        queue_client = boto3.client("sqs", config=ACK_CLIENT_CONFIG)
+        prime_queue(queue_client)
+        queue = SqsQueue(queue_client, settings.work_queue_url)
+        state = _open_state(settings.state_store)
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
         return None
@@ -60,17 +65,20 @@ def _build() -> WebApp | None:
         settings,
         commands,
         queue,
-        # Read on first use: only button presses and confirmations need them.
+        # Read on first use: only button presses and confirmations need it (an SSM call).
         signer=Lazy(lambda: signer_from_secret(settings.button_secret)),
-        state=Lazy(lambda: _open_store(settings.state_store)),
+        state=state,
     )
 
 
-def _open_store(url: str) -> StateStore:
-    # Off the import path: opened by the first command that needs a rate limit or a confirmation.
-    from orchestrator.state.store import open_state_store
-
-    return open_state_store(url)
+def _open_state(url: str) -> StateStore:
+    """On DynamoDB (as deployed), through a client configured and primed for the ACK path."""
+    parsed = parse_state_store_url(url)
+    if parsed.table is None:
+        return open_state_store(url)
+    client = boto3.client("dynamodb", config=ACK_CLIENT_CONFIG)
+    prime_state(client, parsed.table)
+    return dynamodb_state_store(client, parsed.table)
 
 
 app = _build()

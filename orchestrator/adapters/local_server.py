@@ -183,7 +183,7 @@ class LocalRuntime:
         signer = signer_from_secret(settings.button_secret)
         self.queue = LocalQueue(self._run_job, workers=workers, poison=(BadJobMessage,))
         self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
-        app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=lambda: self.state)
+        app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=self.state)
         self._server = _Server((host, port), app)
         self._thread: threading.Thread | None = None
 

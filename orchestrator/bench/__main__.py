@@ -32,13 +32,14 @@ from orchestrator.state.memory import MemoryRateLimitStore
 from orchestrator.web.http import HttpRequest
 
 # The baseline for cold start: what the ACK cannot do without. A: the imports and one verify,
-# as the issue words it. B: the same plus constructing the SQS client, which sending needs.
+# as the issue words it. B: the same plus constructing the clients the ACK uses (SQS to queue the
+# command, DynamoDB for the rate limit).
 BASELINE_IMPORTS = (
     "import sys, boto3, nacl.signing;"
     "k = nacl.signing.VerifyKey(bytes.fromhex(sys.argv[1]));"
     "k.verify(sys.argv[2].encode() + sys.argv[3].encode(), bytes.fromhex(sys.argv[4]))"
 )
-BASELINE_WITH_CLIENT = BASELINE_IMPORTS + ";boto3.client('sqs')"
+BASELINE_WITH_CLIENT = BASELINE_IMPORTS + ";boto3.client('sqs');boto3.client('dynamodb')"
 BASELINE_RSS = "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])"
 
 
@@ -82,7 +83,7 @@ def warm_latency(signer: InteractionSigner, repeat: int) -> list[Row]:
     endpoint = InteractionsEndpoint(SignatureVerifier(signer.public_key_hex), commands, NullQueue())
     # A bucket that never runs dry: the cost of taking a token, not of refusing.
     bucket_store = MemoryRateLimitStore()
-    limiter = RateLimiter(lambda: bucket_store, BucketRule(per_minute=1e9, burst=10**9))
+    limiter = RateLimiter(bucket_store, BucketRule(per_minute=1e9, burst=10**9))
     limited = InteractionsEndpoint(
         SignatureVerifier(signer.public_key_hex), commands, NullQueue(), rate_limiter=limiter
     )
@@ -125,7 +126,13 @@ def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_LAMBDA_FUNCTION_NAME": "bench-interactions",
         "WORK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/bench-work",
-        "STATE_TABLE": "bench-state",  # as deployed: the rate limit's first take opens DynamoDB
+        "STATE_TABLE": "bench-state",  # as deployed: rate limits on DynamoDB
+        # The default buckets (the user's and the bot's: one TransactWriteItems a command), never
+        # running dry: the cost of taking tokens, not of refusing.
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+        "RATE_LIMIT_BURST": "1000000",
+        "DISPATCH_RATE_PER_MINUTE": "1000000",
+        "DISPATCH_BURST": "1000000",
         "DISCORD_PUBLIC_KEY": signer.public_key_hex,
         "DISCORD_APPLICATION_ID": signer.application_id,
         "COMMANDS_FILE": str(DEFAULT_COMMANDS_FILE),
@@ -158,6 +165,7 @@ def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
         "ours": ours_cmd,
     }
     samples: dict[str, list[float]] = {key: [] for key in commands}
+    first_command: list[float] = []
     for _ in range(runs):
         for key, command in commands.items():  # interleaved, so machine noise hits them all alike
             started = time.perf_counter()
@@ -166,10 +174,17 @@ def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
             if done.returncode != 0:
                 raise RuntimeError(f"{key} failed: {done.stderr[-2000:]}")
             # The child's last line is its report (an EMF cold-start metric line may come first).
-            if key == "ours" and json.loads(done.stdout.splitlines()[-1])["statuses"] != [200]:
-                raise RuntimeError(f"cold command not answered: {done.stdout}")
-    rss_run = subprocess.run(ours_cmd, env={**env, "BENCH_COMMANDS": "500"}, capture_output=True, text=True, check=True)
-    peak_mb = json.loads(rss_run.stdout.splitlines()[-1])["peak_rss_kb"] / 1024
+            if key == "ours":
+                report = json.loads(done.stdout.splitlines()[-1])
+                if report["statuses"] != [200]:
+                    raise RuntimeError(f"cold command not answered: {done.stdout}")
+                first_command.append(report["first_s"])
+    warm_env = {**env, "BENCH_COMMANDS": "500"}
+    warm_run = subprocess.run(ours_cmd, env=warm_env, capture_output=True, text=True, check=True)
+    warm = json.loads(warm_run.stdout.splitlines()[-1])
+    if warm["statuses"] != [200]:
+        raise RuntimeError(f"warm commands not answered: {warm_run.stdout}")
+    peak_mb = warm["peak_rss_kb"] / 1024
     baseline_rss = subprocess.run(
         [sys.executable, "-c", BASELINE_WITH_CLIENT + ";" + BASELINE_RSS, *baseline_args],
         env=env,
@@ -182,14 +197,31 @@ def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
     with_client = statistics.median(samples["client"])
     imports_only = statistics.median(samples["imports"])
     bare, boto3_only = statistics.median(samples["pass"]), statistics.median(samples["boto3"])
+    first = statistics.median(first_command)
     return [
+        Row(
+            "whole handler, warm command: CPU",
+            f"{warm['warm_cpu_s'] * 1e3:.2f} ms",
+            f"{warm['verify_cpu_s'] * 1e3:.2f} ms (bare PyNaCl verify)",
+            f"{warm['warm_cpu_s'] / warm['verify_cpu_s']:.1f}×",
+            "≤ 0.5 ms",
+            warm["warm_cpu_s"] <= 0.0005,
+        ),
+        Row(
+            "whole handler, first command after init",
+            f"{first * 1000:.2f} ms",
+            f"{warm['warm_s'] * 1000:.2f} ms (a warm command, wall)",
+            f"{first / warm['warm_s']:.2f}×",
+            "≤ 1.3×",
+            first / warm["warm_s"] <= 1.3,
+        ),
         Row(
             "cold start → first command ACK",
             f"{ours * 1000:.0f} ms",
-            f"{with_client * 1000:.0f} ms (B: boto3 + SQS client + PyNaCl verify)",
+            f"{with_client * 1000:.0f} ms (B: boto3 + SQS, DynamoDB clients + PyNaCl verify)",
             f"{ours / with_client:.2f}×",
-            "≤ 1.15×",
-            ours / with_client <= 1.15,
+            "≤ 1.1×",
+            ours / with_client <= 1.1,
         ),
         Row(
             "  same, against imports only",
@@ -405,6 +437,7 @@ def hardening(*, quick: bool) -> list[Row]:
 
     from orchestrator.bench.fuzz import run_fuzz
     from orchestrator.bench.load import run_load
+    from orchestrator.state.ratelimits import Bucket
     from orchestrator.state.sqlite import SqliteDatabase, SqliteRateLimitStore
 
     rows = []
@@ -412,21 +445,21 @@ def hardening(*, quick: bool) -> list[Row]:
         store = SqliteRateLimitStore(SqliteDatabase(Path(folder) / "state.db"))
         bare = sqlite3.connect(str(Path(folder) / "bare.db"), isolation_level=None)
         bare.execute("PRAGMA journal_mode=WAL")
-        bare.execute("CREATE TABLE t (k TEXT PRIMARY KEY, tokens REAL, at REAL)")
+        bare.execute("CREATE TABLE t (k TEXT PRIMARY KEY, full_at REAL)")
         rule = BucketRule(per_minute=1e9, burst=10**9)
         users = iter(range(10**9))
 
         def take() -> None:
-            store.take(f"user:{next(users) % 50}", rule, time.time())
+            store.take([Bucket(f"user:{next(users) % 50}", rule)], time.time())
 
         def bare_upsert() -> None:
-            bare.execute("INSERT OR REPLACE INTO t VALUES (?, ?, ?)", (f"user:{next(users) % 50}", 1.0, time.time()))
+            bare.execute("INSERT OR REPLACE INTO t VALUES (?, ?)", (f"user:{next(users) % 50}", time.time()))
 
         ours, floor = paired_medians(take, bare_upsert, repeat=5 if quick else 15, number=50)
         bare.close()
     rows.append(
         Row(
-            "rate-limit take, SQLite (read, refill, write)",
+            "rate-limit take, SQLite (read, decide, write)",
             f"{ours * 1e6:.0f} µs",
             f"{floor * 1e6:.0f} µs (bare upsert, same file settings)",
             f"{ours / floor:.1f}×",

@@ -1,17 +1,23 @@
 """Run in a fresh interpreter by the benchmark: a cold Lambda instance answering its first command(s).
 
-The handler module is imported exactly as Lambda imports it (settings, commands file, the real
-SQS client, and the DynamoDB client the per-user rate limit opens on the first command). Only the
-network sends are stubbed, through botocore's own `before-send` hook, so serialising and signing
-the SendMessage, GetItem and PutItem calls still happen.
+The handler module is imported exactly as Lambda imports it (settings, commands file, the real SQS
+and DynamoDB clients). Only the network sends are stubbed, through botocore's own `before-send`
+hook (the HTTP layer), so building, serialising and signing the SendMessage and the rate limit's
+UpdateItem / TransactWriteItems calls still happen.
+
+Prints one JSON line: the statuses, the first command's wall time, the warm commands' median wall
+time and mean CPU time, a bare PyNaCl verify's CPU time in the same process, and the peak RSS.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import statistics
 import sys
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,7 +37,7 @@ def _sent(request: Any, **_: Any) -> Any:
 
 
 def _stored(request: Any, **_: Any) -> Any:
-    """GetItem finds no bucket (a user's first command), PutItem succeeds."""
+    """Every write succeeds (the bucket had a token)."""
     return _answer(request, {})
 
 
@@ -64,17 +70,42 @@ def main() -> int:
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-send.sqs.SendMessage", _sent)
-    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.GetItem", _stored)
-    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.PutItem", _stored)
+    for operation in ("UpdateItem", "TransactWriteItems", "PutItem"):
+        boto3.DEFAULT_SESSION.events.register(f"before-send.dynamodb.{operation}", _stored)
     import orchestrator.adapters.lambda_interactions as function
 
     event = json.loads(os.environ["BENCH_EVENT"])
     context = _Context()
-    statuses = {
-        function.handler(event, context)["statusCode"] for _ in range(int(os.environ.get("BENCH_COMMANDS", "1")))
+    statuses, walls, cpus = set(), [], []
+    for _ in range(int(os.environ.get("BENCH_COMMANDS", "1"))):
+        wall, cpu = time.perf_counter(), time.process_time()
+        statuses.add(function.handler(event, context)["statusCode"])
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    report = {
+        "statuses": sorted(statuses),
+        "first_s": walls[0],
+        "warm_s": statistics.median(walls[1:]) if len(walls) > 1 else None,
+        "warm_cpu_s": statistics.fmean(cpus[1:]) if len(cpus) > 1 else None,
+        "verify_cpu_s": _verify_cpu(event, max(1, len(walls) - 1)),
+        "peak_rss_kb": peak_rss_kb(),
     }
-    sys.stdout.write(json.dumps({"statuses": sorted(statuses), "peak_rss_kb": peak_rss_kb()}) + "\n")
+    sys.stdout.write(json.dumps(report) + "\n")
     return 0
+
+
+def _verify_cpu(event: dict[str, Any], times: int) -> float:
+    """The floor under any command: PyNaCl verifying the same request, CPU per call."""
+    from nacl.signing import VerifyKey
+
+    key = VerifyKey(bytes.fromhex(os.environ["DISCORD_PUBLIC_KEY"]))
+    headers = event["headers"]
+    signed = headers["x-signature-timestamp"].encode() + base64.b64decode(event["body"])
+    signature = bytes.fromhex(headers["x-signature-ed25519"])
+    started = time.process_time()
+    for _ in range(times):
+        key.verify(signed, signature)
+    return (time.process_time() - started) / times
 
 
 if __name__ == "__main__":

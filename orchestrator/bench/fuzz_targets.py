@@ -160,7 +160,7 @@ class FuzzTargets:
         self.queue = CheckedQueue()
         self.pending = MemoryPendingStore()
         button_signer = ButtonSigner(secrets.token_bytes(32))
-        buttons = ButtonHandler(lambda: button_signer, lambda: self.pending, self.queue)
+        buttons = ButtonHandler(lambda: button_signer, self.pending, self.queue)
         self.interactions = InteractionsEndpoint(
             SignatureVerifier(self.signer.public_key_hex), COMMANDS, self.queue, debug_enabled=True, buttons=buttons
         )

@@ -37,7 +37,7 @@ class ButtonHandler:
     def __init__(
         self,
         signer: Callable[[], ButtonSigner],
-        pending: Callable[[], PendingStore],
+        pending: PendingStore,
         queue: JobQueue,
         *,
         clock: Callable[[], float] = time.time,
@@ -54,7 +54,7 @@ class ButtonHandler:
         ref = f"{job.interaction_id}.{job.user_id}"
         try:
             signer = self._signer()
-            self._pending().put(ref, job.to_message(), expires)
+            self._pending.put(ref, job.to_message(), expires)
         except (SecretUnavailable, OSError, RuntimeError) as exc:
             get_logger().error("confirmation unavailable", extra={"error": type(exc).__name__})
             return responses.ephemeral_message(
@@ -108,7 +108,7 @@ class ButtonHandler:
         if caller.user_id != invoker:
             log.info("confirmation pressed by someone else", extra={"outcome": "denied"})
             return responses.ephemeral_message("Only the person who ran the command can answer this confirmation.")
-        body = self._pending().take(button.ref)
+        body = self._pending.take(button.ref)
         if body is None:
             return responses.ephemeral_message(
                 "This confirmation was already answered or has expired. Nothing more happens."

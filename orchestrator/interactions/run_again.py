@@ -33,7 +33,7 @@ class RunAgain:
     def __init__(
         self,
         signer: Callable[[], ButtonSigner],
-        jobs: Callable[[], JobStore],
+        jobs: JobStore,
         commands: CommandSet,
         *,
         clock: Callable[[], float] = time.time,
@@ -49,7 +49,7 @@ class RunAgain:
             button = self._signer().read(interaction.custom_id or "", now=self._clock())
         except ButtonRejected as exc:
             return f"This button can no longer be used ({exc.reason}). Run the command again."
-        record = self._jobs().get(button.ref)
+        record = self._jobs.get(button.ref)
         if record is None:
             return "This run is not known to the bot (any more). Run the command again."
         spec = self._commands.get(record.command)

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 # The ACK must reach Discord within 3 s: an SQS call that hangs must fail fast enough to say so.
 SQS_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"})
+# The ACK path's clients (SQS, and DynamoDB for rate limits and confirmations): the same timeouts,
+# and no client-side validation of the parameters, which our code builds and the service checks
+# anyway (it was a third of botocore's CPU per call).
+ACK_CLIENT_CONFIG = SQS_CLIENT_CONFIG.merge(Config(parameter_validation=False))
 MAX_DELAY_SECONDS = 900  # SQS's limit
 
 

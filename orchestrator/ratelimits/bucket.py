@@ -1,8 +1,11 @@
 """A token bucket as plain arithmetic, shared by every store: the stores only make it atomic.
 
 A bucket holds up to `burst` tokens and gains `per_minute` of them a minute; a command takes one.
-The state is two numbers, the tokens left and when they were counted, so a store can keep it in
-one row or item and update it with a compare-and-set.
+Its whole state is one number, the moment it is full again (`full_at`; none, or a moment past, is a
+full bucket): `burst - (full_at - now) / interval` tokens are left, and taking one moves `full_at`
+an interval later. (This is the token bucket written as the generic cell rate algorithm.) One
+number is what lets DynamoDB take a token in one conditional write, and a store that sees a
+`full_at` too far ahead refuse without writing at all.
 """
 
 from __future__ import annotations
@@ -20,35 +23,34 @@ class BucketRule:
         if self.per_minute <= 0 or self.burst < 1:
             raise ValueError("a rate limit needs a positive rate and a burst of at least 1")
 
-    def seconds_to_full(self, tokens: float) -> float:
-        return (self.burst - tokens) * 60.0 / self.per_minute
+    @property
+    def interval(self) -> float:
+        """Seconds for one token to come back."""
+        return 60.0 / self.per_minute
 
-
-@dataclass(frozen=True)
-class BucketState:
-    tokens: float
-    counted_at: float
+    def latest_full_at(self, now: float) -> float:
+        """The latest `full_at` that still leaves a token to take at `now`."""
+        return now + (self.burst - 1) * self.interval
 
 
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
     retry_after: float  # seconds until a token is there (0 when allowed)
-    state: BucketState  # what to store (unchanged when refused)
+    full_at: float  # what to store when allowed; as it was when refused
 
 
-def take_token(state: BucketState | None, rule: BucketRule, now: float) -> Decision:
-    """Refill `state` up to `now`, then take one token if there is one."""
-    if state is None:
-        tokens = float(rule.burst)
-    else:
-        # A clock that went backwards (another instance's) refills nothing rather than draining.
-        elapsed = max(0.0, now - state.counted_at)
-        tokens = min(float(rule.burst), state.tokens + elapsed * rule.per_minute / 60.0)
-    if tokens >= 1.0:
-        return Decision(True, 0.0, BucketState(tokens - 1.0, now))
-    wait = (1.0 - tokens) * 60.0 / rule.per_minute
-    return Decision(False, wait, state if state is not None else BucketState(tokens, now))
+def take_token(full_at: float | None, rule: BucketRule, now: float) -> Decision:
+    """Take one token at `now` from the bucket that is full at `full_at`, if it has one."""
+    if full_at is not None and full_at > rule.latest_full_at(now):
+        return Decision(False, full_at - rule.latest_full_at(now), full_at)
+    start = now if full_at is None else max(full_at, now)
+    return Decision(True, 0.0, start + rule.interval)
+
+
+# A bucket's row may go this long after it is full again: from then on it says nothing a missing row
+# does not (the margin covers clocks a little apart).
+KEPT_AFTER_FULL_SECONDS = 60.0
 
 
 def whole_seconds(wait: float) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from orchestrator.commands.model import CommandSpec
 from orchestrator.observability.logging import get_logger
 from orchestrator.ratelimits.bucket import BucketRule
-from orchestrator.state.ratelimits import RateLimitStore
+from orchestrator.state.ratelimits import Bucket, RateLimitStore
 
 
 @dataclass(frozen=True)
@@ -27,28 +27,27 @@ class Refusal:
 class RateLimiter:
     def __init__(
         self,
-        store: Callable[[], RateLimitStore],
+        store: RateLimitStore,
         per_user: BucketRule | None,
         *,
         bot_wide: BucketRule | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store  # built on first use: PINGs and refusals never need it
+        self._store = store
         self._per_user = per_user
         self._bot_wide = bot_wide  # every user's commands together: what GitHub sees of the token
         self._clock = clock
 
     def check(self, user_id: str, spec: CommandSpec) -> Refusal | None:
-        """Take a token from each bucket that applies; the command's own first, then the user's.
-        (A command refused by the user's bucket has still spent its command token: the two cannot
-        be taken in one atomic step on every backend, and erring that way only slows a flood.)"""
+        """A token from each bucket that applies (the command's own, the user's, the bot's), all or
+        none: a command refused by one bucket spends nothing from the others."""
         buckets = []
         if spec.rate_limit is not None:
-            buckets.append((f"cmd:{spec.name}:{user_id}", spec.rate_limit, "command"))
+            buckets.append((Bucket(f"cmd:{spec.name}:{user_id}", spec.rate_limit), "command"))
         if self._per_user is not None:
-            buckets.append((f"user:{user_id}", self._per_user, "user"))
+            buckets.append((Bucket(f"user:{user_id}", self._per_user), "user"))
         if self._bot_wide is not None:
-            buckets.append(("bot:dispatches", self._bot_wide, "bot"))
+            buckets.append((Bucket("bot:dispatches", self._bot_wide), "bot"))
         return self._take(buckets)
 
     def check_press(self, user_id: str) -> Refusal | None:
@@ -59,18 +58,17 @@ class RateLimiter:
         if self._per_user is None:
             return None
         rule = BucketRule(self._per_user.per_minute * 2, self._per_user.burst * 2)
-        return self._take([(f"press:{user_id}", rule, "user")])
+        return self._take([(Bucket(f"press:{user_id}", rule), "user")])
 
-    def _take(self, buckets: list[tuple[str, BucketRule, str]]) -> Refusal | None:
+    def _take(self, buckets: list[tuple[Bucket, str]]) -> Refusal | None:
         if not buckets:
             return None
-        now = self._clock()
         try:
-            store = self._store()
-            for key, rule, scope in buckets:
-                decision = store.take(key, rule, now)
-                if not decision.allowed:
-                    return Refusal(decision.retry_after, scope)
+            refused = self._store.take([bucket for bucket, _ in buckets], self._clock())
         except Exception as exc:  # noqa: BLE001 - see the module docstring: fail open, loudly
             get_logger().warning("rate limit unavailable: command let through", extra={"error": type(exc).__name__})
-        return None
+            return None
+        if refused is None:
+            return None
+        scope = next(scope for bucket, scope in buckets if bucket == refused.bucket)
+        return Refusal(refused.retry_after, scope)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from orchestrator.audit.model import AuditEvent
-from orchestrator.ratelimits.bucket import BucketRule, BucketState, Decision, take_token
+from orchestrator.ratelimits.bucket import KEPT_AFTER_FULL_SECONDS
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
 from orchestrator.state.audit import MAX_AUDIT_READ
+from orchestrator.state.bounded import BoundedMap
 from orchestrator.state.jobs import (
     JOB_RETENTION_SECONDS,
     MAX_UPDATE_ATTEMPTS,
@@ -22,7 +24,7 @@ from orchestrator.state.jobs import (
     UpdateConflict,
     apply_change,
 )
-from orchestrator.state.ratelimits import RateLimitConflict, bucket_ttl
+from orchestrator.state.ratelimits import Bucket, RateLimitConflict, Refused, decide
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
@@ -190,46 +192,93 @@ class DynamoPendingStore:
 
 
 class DynamoRateLimitStore:
-    """One item per bucket; a take reads it and writes it back on condition that nobody else did."""
+    """One item per bucket holding when it is full again (`full_at`). A take is one conditional
+    write: UpdateItem for one bucket, TransactWriteItems for several (all or none).
+
+    Each write's condition is the bucket as this instance last saw it (`_seen`, kept for the buckets
+    it used lately): full (no `full_at`, or one past) or `full_at` equal to what it saw. A wrong guess
+    fails the condition and DynamoDB returns the item as it is, from which the take is decided again:
+    a second call, only when another instance took from the bucket meanwhile. A `full_at` seen
+    already too far ahead refuses with no call at all: it only ever grows.
+    """
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
+        self._lock = threading.Lock()
+        self._seen: BoundedMap[float | None] = BoundedMap("rate-limit buckets seen")
 
-    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
-        item_key = {PARTITION_KEY: {"S": f"ratelimit#{key}"}, SORT_KEY: {"S": "bucket"}}
+    def take(self, buckets: Sequence[Bucket], now: float) -> Refused | None:
         for _ in range(MAX_UPDATE_ATTEMPTS):
-            item = self._client.get_item(TableName=self._table, Key=item_key, ConsistentRead=True).get("Item")
-            # An item TTL has not yet deleted is a full bucket, which is what a missing one means too.
-            live = item is not None and float(item[TTL_ATTRIBUTE]["N"]) >= now
-            state = BucketState(float(item["tokens"]["N"]), float(item["counted_at"]["N"])) if item and live else None
-            decision = take_token(state, rule, now)
-            if not decision.allowed:
-                return decision
-            # A version, not the time: two takes in the same instant must still conflict.
-            version = int(item["version"]["N"]) if item else 0
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-            if item is not None:
-                condition = {
-                    "ConditionExpression": "version = :version",
-                    "ExpressionAttributeValues": {":version": item["version"]},
-                }
+            with self._lock:
+                seen = {bucket.key: self._seen.get(bucket.key) for bucket in buckets}
+            outcome = decide(buckets, seen, now)
+            if isinstance(outcome, Refused):
+                return outcome
+            found = self._write([self._update(b.key, seen[b.key], outcome[b.key], now) for b in buckets])
+            with self._lock:
+                for key, full_at in (outcome if found is None else found).items():
+                    self._seen.set(key, full_at)
+            if found is None:
+                return None
+        raise RateLimitConflict(", ".join(bucket.key for bucket in buckets))
+
+    def _update(self, key: str, seen: float | None, full_at: float, now: float) -> dict[str, Any]:
+        values = {
+            ":full_at": {"N": repr(full_at)},
+            ":expiration": {"N": str(int(full_at + KEPT_AFTER_FULL_SECONDS) + 1)},
+        }
+        if seen is None or seen <= now:
+            condition = "attribute_not_exists(full_at) OR full_at <= :now"
+            values[":now"] = {"N": repr(now)}
+        else:
+            condition = "full_at = :seen"
+            values[":seen"] = {"N": repr(seen)}
+        return {
+            "TableName": self._table,
+            "Key": _bucket_key(key),
+            "UpdateExpression": f"SET full_at = :full_at, {TTL_ATTRIBUTE} = :expiration",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _write(self, updates: list[dict[str, Any]]) -> dict[str, float | None] | None:
+        """None when every update was made; else each bucket found otherwise than seen, as it is
+        (empty after a transaction conflict: nothing learnt, try again)."""
+        if len(updates) == 1:
             try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item={
-                        **item_key,
-                        "tokens": {"N": repr(decision.state.tokens)},
-                        "counted_at": {"N": repr(now)},
-                        "version": {"N": str(version + 1)},
-                        TTL_ATTRIBUTE: {"N": str(int(bucket_ttl(rule, now, decision.state.tokens)) + 1)},
-                    },
-                    **condition,
-                )
-            except self._client.exceptions.ConditionalCheckFailedException:
-                continue  # another instance took a token meanwhile: count again
-            return decision
-        raise RateLimitConflict(key)
+                self._client.update_item(**updates[0])
+            except self._client.exceptions.ConditionalCheckFailedException as exc:
+                item: Any = exc.response.get("Item")
+                return {_bucket_name(updates[0]): _full_at(item)}
+            return None
+        try:
+            items: Any = [{"Update": update} for update in updates]
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons: list[Any] = exc.response.get("CancellationReasons") or []
+            return {
+                _bucket_name(update): _full_at(reason.get("Item"))
+                for update, reason in zip(updates, reasons, strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+        return None
+
+
+def _bucket_key(key: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"ratelimit#{key}"}, SORT_KEY: {"S": "bucket"}}
+
+
+def _bucket_name(update: dict[str, Any]) -> str:
+    return str(update["Key"][PARTITION_KEY]["S"]).removeprefix("ratelimit#")
+
+
+def _full_at(item: dict[str, Any] | None) -> float | None:
+    """A bucket item's `full_at`; None for a missing item, or one written before `full_at` existed
+    (both are full buckets)."""
+    value = (item or {}).get("full_at")
+    return float(value["N"]) if value else None
 
 
 class DynamoAuditStore:

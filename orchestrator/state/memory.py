@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemAlreadyExistsError,
@@ -16,45 +15,13 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from orchestrator.audit.model import AuditEvent
-from orchestrator.observability.logging import get_logger
-from orchestrator.ratelimits.bucket import BucketRule, BucketState, Decision, take_token
 from orchestrator.state.alerts import Claim
+from orchestrator.state.bounded import BoundedMap
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import Change, JobRecord, apply_change
+from orchestrator.state.ratelimits import Bucket, Refused, decide
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
-
-MAX_ITEMS = 10_000
-
-V = TypeVar("V")
-
-
-class BoundedMap(Generic[V]):
-    """A dict that evicts its oldest entry past `limit`, counting evictions and logging the first."""
-
-    def __init__(self, name: str, limit: int = MAX_ITEMS) -> None:
-        self.name = name
-        self.limit = limit
-        self.evicted = 0
-        self._items: OrderedDict[str, V] = OrderedDict()
-
-    def get(self, key: str) -> V | None:
-        return self._items.get(key)
-
-    def set(self, key: str, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.limit:
-            self._items.popitem(last=False)
-            self.evicted += 1
-            if self.evicted == 1:
-                get_logger().warning("in-memory store full: evicting oldest", extra={"store": self.name})
-
-    def pop(self, key: str) -> None:
-        self._items.pop(key, None)
-
-    def values(self) -> list[V]:
-        return list(self._items.values())
 
 
 class MemoryJobStore:
@@ -218,14 +185,16 @@ class MemoryAlertStore:
 class MemoryRateLimitStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._buckets: BoundedMap[BucketState] = BoundedMap("rate limits")
+        self._full_at: BoundedMap[float] = BoundedMap("rate limits")
 
-    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
+    def take(self, buckets: Sequence[Bucket], now: float) -> Refused | None:
         with self._lock:
-            decision = take_token(self._buckets.get(key), rule, now)
-            if decision.allowed:
-                self._buckets.set(key, decision.state)
-            return decision
+            outcome = decide(buckets, {b.key: self._full_at.get(b.key) for b in buckets}, now)
+            if isinstance(outcome, Refused):
+                return outcome
+            for key, full_at in outcome.items():
+                self._full_at.set(key, full_at)
+            return None
 
 
 class MemoryAuditStore:

@@ -1,10 +1,25 @@
-"""Token-bucket state per key ("user:<id>", "cmd:<name>:<id>"), updated atomically by each backend."""
+"""Token buckets per key ("user:<id>", "cmd:<name>:<id>", "press:<id>", "bot:dispatches"), taken
+all or none, atomically, by each backend."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from orchestrator.ratelimits.bucket import BucketRule, Decision
+from orchestrator.ratelimits.bucket import BucketRule, take_token
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    rule: BucketRule
+
+
+@dataclass(frozen=True)
+class Refused:
+    bucket: Bucket
+    retry_after: float
 
 
 class RateLimitConflict(Exception):
@@ -12,10 +27,17 @@ class RateLimitConflict(Exception):
 
 
 class RateLimitStore(Protocol):
-    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
-        """Take one token from the bucket `key` (created full), atomically across instances."""
+    def take(self, buckets: Sequence[Bucket], now: float) -> Refused | None:
+        """A token from every bucket (each created full) or from none, atomically across instances:
+        None when taken, else the first bucket that had none."""
 
 
-def bucket_ttl(rule: BucketRule, now: float, tokens: float) -> float:
-    """When a bucket's row may go: once it is full again it says nothing a missing row does not."""
-    return now + rule.seconds_to_full(tokens) + 60.0
+def decide(buckets: Sequence[Bucket], full_at: Mapping[str, float | None], now: float) -> Refused | dict[str, float]:
+    """Given when each bucket is full again, the first refusal, or what each holds after the take."""
+    taken = {}
+    for bucket in buckets:
+        decision = take_token(full_at.get(bucket.key), bucket.rule, now)
+        if not decision.allowed:
+            return Refused(bucket, decision.retry_after)
+        taken[bucket.key] = decision.full_at
+    return taken

@@ -6,7 +6,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,13 +18,13 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from orchestrator.audit.model import AuditEvent
-from orchestrator.ratelimits.bucket import BucketRule, BucketState, Decision, take_token
+from orchestrator.ratelimits.bucket import KEPT_AFTER_FULL_SECONDS
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
 from orchestrator.state.audit import MAX_AUDIT_READ
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, TOKEN_LIFETIME_SECONDS, Change, JobRecord, apply_change
-from orchestrator.state.ratelimits import bucket_ttl
+from orchestrator.state.ratelimits import Bucket, Refused, decide
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
 from orchestrator.traces.model import Trace
 
@@ -67,11 +67,10 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS rate_buckets (
+DROP TABLE IF EXISTS rate_buckets;
+CREATE TABLE IF NOT EXISTS token_buckets (
     key TEXT PRIMARY KEY,
-    tokens REAL NOT NULL,
-    counted_at REAL NOT NULL,
-    expires_at REAL NOT NULL
+    full_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -312,18 +311,18 @@ class SqliteRateLimitStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def take(self, key: str, rule: BucketRule, now: float) -> Decision:
-        # IMMEDIATE: read, refill and take with no other writer (process or thread) in between.
+    def take(self, buckets: Sequence[Bucket], now: float) -> Refused | None:
+        # IMMEDIATE: read, decide and take with no other writer (process or thread) in between.
         with self._db.transaction() as conn:
-            row = conn.execute("SELECT tokens, counted_at FROM rate_buckets WHERE key = ?", (key,)).fetchone()
-            decision = take_token(BucketState(*row) if row else None, rule, now)
-            if decision.allowed:
-                conn.execute(
-                    "INSERT OR REPLACE INTO rate_buckets VALUES (?, ?, ?, ?)",
-                    (key, decision.state.tokens, now, bucket_ttl(rule, now, decision.state.tokens)),
-                )
-                conn.execute("DELETE FROM rate_buckets WHERE expires_at < ?", (now,))
-            return decision
+            keys = [bucket.key for bucket in buckets]
+            marks = ", ".join("?" * len(keys))
+            rows = conn.execute(f"SELECT key, full_at FROM token_buckets WHERE key IN ({marks})", keys)  # noqa: S608 - placeholders only
+            outcome = decide(buckets, dict(rows.fetchall()), now)
+            if isinstance(outcome, Refused):
+                return outcome
+            conn.executemany("INSERT OR REPLACE INTO token_buckets VALUES (?, ?)", outcome.items())
+            conn.execute("DELETE FROM token_buckets WHERE full_at < ?", (now - KEPT_AFTER_FULL_SECONDS,))
+            return None
 
 
 class SqliteAuditStore:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator.state.url import parse_state_store_url
 
-if TYPE_CHECKING:  # types only: the interactions function opens a store lazily, if ever
+if TYPE_CHECKING:  # types only: each backend's modules are imported when it is opened
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
     from mypy_boto3_dynamodb import DynamoDBClient
 

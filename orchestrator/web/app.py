@@ -33,15 +33,14 @@ class WebApp:
         queue: JobQueue,
         *,
         signer: Callable[[], ButtonSigner],
-        state: Callable[[], StateStore],
+        state: StateStore,
     ) -> WebApp:
-        """The routes as both the function URL and `serve` run them. `state` opens the state store
-        on first use: only rate-limited commands and confirmations need it."""
-        buttons = ButtonHandler(signer, lambda: state().pending, queue)
-        run_again = RunAgain(signer, lambda: state().jobs, commands)
+        """The routes as both the function URL and `serve` run them."""
+        buttons = ButtonHandler(signer, state.pending, queue)
+        run_again = RunAgain(signer, state.jobs, commands)
         per_user, bot_wide = settings.user_rate_limit(), settings.bot_rate_limit()
         limited = per_user or bot_wide or commands.rate_limited()
-        rate_limiter = RateLimiter(lambda: state().rate_limits, per_user, bot_wide=bot_wide) if limited else None
+        rate_limiter = RateLimiter(state.rate_limits, per_user, bot_wide=bot_wide) if limited else None
         webhook_secret = settings.github_webhook_secret
         return cls(
             InteractionsEndpoint.from_settings(

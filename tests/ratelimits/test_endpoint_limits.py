@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from orchestrator.jobs.messages import TraceOnly, parse_message
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.state.memory import MemoryRateLimitStore
-from orchestrator.state.ratelimits import RateLimitStore
+from orchestrator.state.ratelimits import Bucket, RateLimitStore, Refused
 from orchestrator.web.http import HttpRequest
 from tests.conftest import COMMANDS_YAML, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
@@ -60,7 +61,7 @@ def endpoint_with(
     clock: Clock,
     per_user: BucketRule | None = PER_USER,
 ) -> InteractionsEndpoint:
-    limiter = RateLimiter(lambda: store, per_user, clock=clock)
+    limiter = RateLimiter(store, per_user, clock=clock)
     return InteractionsEndpoint(SignatureVerifier(signer.public_key_hex), commands, queue, rate_limiter=limiter)
 
 
@@ -121,7 +122,7 @@ def test_invalid_and_denied_commands_cost_no_token(signer: InteractionSigner, li
 
 
 class BrokenStore:
-    def take(self, key: str, rule: BucketRule, now: float) -> Any:
+    def take(self, buckets: Sequence[Bucket], now: float) -> Refused | None:
         raise OSError("state store throttled")
 
 
@@ -159,7 +160,7 @@ def test_debug_last_and_presses_have_a_bucket_of_their_own(
 ) -> None:
     clock = Clock()
     store = MemoryRateLimitStore()
-    limiter = RateLimiter(lambda: store, PER_USER, clock=clock)
+    limiter = RateLimiter(store, PER_USER, clock=clock)
     endpoint = InteractionsEndpoint(
         SignatureVerifier(signer.public_key_hex), commands, queue, rate_limiter=limiter, debug_enabled=True
     )
@@ -178,7 +179,7 @@ def test_the_bot_wide_bucket_holds_everyone_together(
     signer: InteractionSigner, commands: CommandSet, queue: RecordingQueue
 ) -> None:
     store, clock = MemoryRateLimitStore(), Clock()
-    limiter = RateLimiter(lambda: store, None, bot_wide=BucketRule(per_minute=2, burst=2), clock=clock)
+    limiter = RateLimiter(store, None, bot_wide=BucketRule(per_minute=2, burst=2), clock=clock)
     endpoint = InteractionsEndpoint(SignatureVerifier(signer.public_key_hex), commands, queue, rate_limiter=limiter)
     users = [f"11500000000000001{n:02d}" for n in range(3)]
     answers = [run(endpoint, signer, "diagnose", user, target="staging") for user in users]

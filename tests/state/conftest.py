@@ -64,20 +64,25 @@ def create_state_table(client: DynamoDBClient, table: str = TABLE) -> None:
 def make_moto_writes_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give moto the guarantee DynamoDB has: a conditional write is checked and applied atomically.
 
-    moto checks a PutItem condition and then stores the item with no lock in between, so two threads
+    moto checks a write's condition and then stores the item with no lock in between, so two threads
     can both pass the check (seen: 2 winners out of 10 claimants). DynamoDB serialises writes to an
     item. With this lock, more than one winner can only come from a write that is not conditional.
     """
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    lock = threading.Lock()
-    unlocked = Table.put_item
+    lock = threading.RLock()  # re-entered: moto's update and transaction write through put_item
 
-    def put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return unlocked(self, *args, **kwargs)
+    def locked(unlocked: Callable[..., Any]) -> Callable[..., Any]:
+        def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return unlocked(self, *args, **kwargs)
 
-    monkeypatch.setattr(Table, "put_item", put_item)
+        return write
+
+    monkeypatch.setattr(Table, "put_item", locked(Table.put_item))
+    monkeypatch.setattr(DynamoDBBackend, "update_item", locked(DynamoDBBackend.update_item))
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", locked(DynamoDBBackend.transact_write_items))
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ import json
 import time
 from typing import Any
 
+from orchestrator.state.bounded import MAX_ITEMS, BoundedMap
 from orchestrator.state.jobs import JobRecord
-from orchestrator.state.memory import MAX_ITEMS, BoundedMap, MemoryIdempotencyLayer, MemoryJobStore
+from orchestrator.state.memory import MemoryIdempotencyLayer, MemoryJobStore
 
 FULL = "in-memory store full: evicting oldest"
 
