@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.httpsession import URLLib3Session
 
@@ -29,7 +28,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every request botocore puts on the wire (its HTTP session's send), answered here instead."""
     sent: list[str] = []
 
-    def send(self: URLLib3Session, request: Any) -> AWSResponse:
+    def send(self: URLLib3Session, request: Any) -> Any:
         sent.append(request.url)
         return _answer(request, {})
 
