@@ -16,6 +16,7 @@ from pathlib import Path
 
 from orchestrator.observability.levels import LOG_LEVELS, log_level
 from orchestrator.ratelimits.bucket import BucketRule
+from orchestrator.state.audit import DEFAULT_AUDIT_RETENTION_DAYS, MAX_AUDIT_RETENTION_DAYS
 from orchestrator.state.url import StateStoreUrlError, parse_state_store_url
 
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
@@ -148,7 +149,7 @@ class Settings:
     # Every user's bucket: `rate_limit_burst` commands at once, refilled at `rate_limit_per_minute`; 0 is off.
     rate_limit_per_minute: int = 10
     rate_limit_burst: int = 5
-    audit_retention_days: int = 90
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     # The whole bot's dispatches: `dispatch_burst` at once, refilled at `dispatch_rate_per_minute`;
     # 0 is off. Below GitHub's 80 content-creating requests a minute for the token.
     dispatch_rate_per_minute: int = 60
@@ -310,7 +311,9 @@ def load_settings(
     breaker_cooldown = _positive_int(env, "BREAKER_COOLDOWN_SECONDS", 30, problems)
     rate_per_minute = _positive_int(env, "RATE_LIMIT_PER_MINUTE", 10, problems, allow_zero=True)
     rate_burst = _positive_int(env, "RATE_LIMIT_BURST", 5, problems)
-    audit_retention = _positive_int(env, "AUDIT_RETENTION_DAYS", 90, problems)
+    audit_retention = _positive_int(env, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, problems)
+    if audit_retention > MAX_AUDIT_RETENTION_DAYS:
+        problems.append(f"AUDIT_RETENTION_DAYS: at most {MAX_AUDIT_RETENTION_DAYS} (ten years), got {audit_retention}")
     dispatch_rate = _positive_int(env, "DISPATCH_RATE_PER_MINUTE", 60, problems, allow_zero=True)
     dispatch_burst = _positive_int(env, "DISPATCH_BURST", 20, problems)
     failure_log_max_bytes = _positive_int(env, "FAILURE_LOG_MAX_BYTES", 20_000_000, problems)

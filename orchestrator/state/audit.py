@@ -7,6 +7,9 @@ from typing import Protocol
 from orchestrator.audit.model import AuditEvent
 
 DEFAULT_AUDIT_RETENTION_DAYS = 90
+# The longest AUDIT_RETENTION_DAYS may be (the template's bound too): no event is older, so reads
+# never look further back (on DynamoDB, a query per day).
+MAX_AUDIT_RETENTION_DAYS = 3650
 MAX_AUDIT_READ = 10_000
 
 

@@ -14,7 +14,7 @@ from orchestrator.audit.model import AuditEvent
 from orchestrator.ratelimits.bucket import KEPT_AFTER_FULL_SECONDS
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
-from orchestrator.state.audit import MAX_AUDIT_READ
+from orchestrator.state.audit import MAX_AUDIT_READ, MAX_AUDIT_RETENTION_DAYS
 from orchestrator.state.bounded import BoundedMap
 from orchestrator.state.jobs import (
     JOB_RETENTION_SECONDS,
@@ -306,7 +306,7 @@ class DynamoAuditStore:
         now = time.time()
         found: list[AuditEvent] = []
         day = datetime.fromtimestamp(now, UTC).date()
-        first = datetime.fromtimestamp(max(since, 0), UTC).date()
+        first = max(datetime.fromtimestamp(max(since, 0), UTC).date(), day - timedelta(days=MAX_AUDIT_RETENTION_DAYS))
         while day >= first and len(found) < limit:
             found.extend(self._query_day(day.isoformat(), since, user_id, limit - len(found), now))
             day -= timedelta(days=1)

@@ -139,3 +139,10 @@ def test_log_level_and_max_receives_are_checked_with_the_rest(commands_file: Pat
 def test_log_level_and_max_receives_are_read(commands_file: Path) -> None:
     settings = load_settings({**base_env(commands_file), "LOG_LEVEL": " debug ", "WORKER_MAX_RECEIVES": "7"})
     assert (settings.log_level, settings.worker_max_receives) == ("DEBUG", 7)
+
+
+def test_audit_retention_is_at_most_ten_years(commands_file: Path) -> None:
+    assert load_settings({**base_env(commands_file), "AUDIT_RETENTION_DAYS": "3650"}).audit_retention_days == 3650
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**base_env(commands_file), "AUDIT_RETENTION_DAYS": "3651"})
+    assert "AUDIT_RETENTION_DAYS: at most 3650 (ten years), got 3651" in raised.value.problems
