@@ -20,6 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the interactions endpoint and run the worker locally")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument(
+        "--job-time-limit",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="a job's deadline; a job whose process died is run again 1.5 times this after it began (default: 60)",
+    )
     commands.add_parser("demo", help="play the whole flow locally against stand-in Discord and GitHub APIs")
     validate = commands.add_parser("validate", help="check the commands file, every prompt file and the settings")
     validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
@@ -38,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "validate":
         return _validate(args.commands_file, check_settings=not args.no_settings)
     if args.command == "serve":
-        return _serve(args.host, args.port)
+        return _serve(args.host, args.port, args.job_time_limit)
     if args.command == "register":
         from orchestrator.registration.run import run_register
 
@@ -52,6 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     from orchestrator.devtools.demo import run_demo
 
     return run_demo()
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
 
 
 def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
@@ -74,13 +91,13 @@ def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
     return 0
 
 
-def _serve(host: str, port: int) -> int:
+def _serve(host: str, port: int, job_time_limit: float) -> int:
     from orchestrator.adapters.local_server import LocalRuntime
     from orchestrator.observability.logging import configure_logging
 
     configure_logging("serve", level=os.environ.get("LOG_LEVEL", "INFO"))
     try:
-        runtime = LocalRuntime(load_settings(), host=host, port=port)
+        runtime = LocalRuntime(load_settings(), host=host, port=port, job_time_limit=job_time_limit)
     except (SettingsError, CommandsFileError) as exc:
         print(terminal_safe(str(exc)), file=sys.stderr)
         return 2

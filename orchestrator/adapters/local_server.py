@@ -19,7 +19,8 @@ from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.observability.setup import install_redactor
 from orchestrator.observability.trace_ids import new_trace_id
-from orchestrator.queues.local import LocalQueue
+from orchestrator.queues.local import DRAIN_SECONDS, JOB_TIME_LIMIT_SECONDS, LocalQueue
+from orchestrator.queues.stored import open_queue_store
 from orchestrator.settings import Settings
 from orchestrator.state.store import StateStore, open_state_store
 from orchestrator.web.app import WebApp
@@ -175,13 +176,27 @@ class _Server(ThreadingHTTPServer):
 class LocalRuntime:
     """The HTTP server, the in-process queue and the worker, started and stopped together."""
 
-    def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 8787, workers: int = 2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8787,
+        workers: int = 2,
+        job_time_limit: float = JOB_TIME_LIMIT_SECONDS,
+    ) -> None:
         commands = load_commands(settings.commands_file)
         install_redactor(settings, commands)
         self.state: StateStore = open_state_store(settings.state_store)
         self.metrics = MemoryMetrics()
         signer = signer_from_secret(settings.button_secret)
-        self.queue = LocalQueue(self._run_job, workers=workers, poison=(BadJobMessage,))
+        self.queue = LocalQueue(
+            self._run_job,
+            open_queue_store(settings.state_store),
+            workers=workers,
+            poison=(BadJobMessage,),
+            job_time_limit=job_time_limit,
+        )
         self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
         app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=self.state)
         self._server = _Server((host, port), app)
@@ -201,10 +216,13 @@ class LocalRuntime:
         self._thread.start()
         get_logger().info("serving", extra={"url": self.url})
 
-    def stop(self) -> None:
+    def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop answering first (no new command is taken), then let the jobs under way end, within
+        `drain_seconds`; every message not done stays queued for the next start."""
         self._server.shutdown()
         self._server.server_close()
         self._server.close_connections()
         if self._thread is not None:
             self._thread.join(5)
-        self.queue.stop()
+        drained = self.queue.stop(drain_seconds)
+        get_logger().info("stopped", extra={"drained": drained, "queued_for_next_start": self.queue.pending()})

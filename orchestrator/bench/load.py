@@ -15,18 +15,14 @@ so every dispatch the stand-in GitHub sees names the interaction it came from.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -46,6 +42,7 @@ from orchestrator.bench.load_report import (
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.http_standin import Request
+from orchestrator.devtools.serve_process import LOG_FILE, json_line, serve_environment, serve_running
 from orchestrator.devtools.signing import InteractionSigner, snowflake
 
 REPOSITORY = "acme/load"
@@ -76,11 +73,8 @@ commands:
 """
 # Well past Discord's 3 s, so a late answer is measured rather than cut off.
 CLIENT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-START_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
 # After the last final message: how long no dispatch may arrive before we count (a late one would be a duplicate).
 SETTLE_SECONDS = 1.0
-SERVE_LOG = "serve.log"
 
 
 def run_load(
@@ -101,14 +95,25 @@ def run_load(
         FakeGitHub(github_token, REPOSITORY, WORKFLOWS) as github,
         FakeDiscord(signer.application_id) as discord,
     ):
-        with _serve(Path(workdir), signer, github, discord, github_token) as url:
+        environment = serve_environment(
+            Path(workdir),
+            signer,
+            github,
+            discord,
+            github_token=github_token,
+            commands_yaml=COMMANDS_YAML,
+            # The load measures the server at full tilt: the bot-wide dispatch limit would refuse most of it.
+            DISPATCH_RATE_PER_MINUTE="0",
+        )
+        with serve_running(Path(workdir), environment) as serve:
+            url = serve.url
             sent = [_open(signer, discord, i, commands, users, seconds) for i in range(commands)]
             started = time.monotonic()
             _send_all(url, signer, sent, spread(faults, commands), github, discord, started)
             answered = time.monotonic()
             settle = SETTLE_SECONDS + max((f.fault.delay for f in faults), default=0.0)
             drained = _drain(sent, github, discord, deadline=answered + drain_timeout, settle=settle)
-        log = (Path(workdir) / SERVE_LOG).read_text(encoding="utf-8", errors="replace")
+        log = (Path(workdir) / LOG_FILE).read_text(encoding="utf-8", errors="replace")
         return _check(
             [record for record, _ in sent],
             github,
@@ -252,7 +257,7 @@ def _check(
         if not load.faults and (kind != "linked" or len(started_runs) != 1):
             missing.append(record.interaction_id)
     answered = [r for r in records if r.status is not None]
-    entries = [_json_line(line) for line in log.splitlines()]
+    entries = [json_line(line) for line in log.splitlines()]
     return LoadReport(
         commands=load.commands,
         users=load.users,
@@ -280,85 +285,6 @@ def _check(
         ),
         secret_in_log=secret in log,
     )
-
-
-@contextmanager
-def _serve(
-    workdir: Path, signer: InteractionSigner, github: FakeGitHub, discord: FakeDiscord, github_token: str
-) -> Iterator[str]:
-    """`python -m orchestrator serve` on a free loopback port, its log lines going to a file; yields its URL."""
-    commands_file = workdir / "commands.yaml"
-    commands_file.write_text(COMMANDS_YAML, encoding="utf-8")
-    env = {
-        **os.environ,
-        "DISCORD_PUBLIC_KEY": signer.public_key_hex,
-        "DISCORD_APPLICATION_ID": signer.application_id,
-        "DISCORD_API_URL": discord.api_url,
-        "GITHUB_TOKEN": github_token,
-        "GITHUB_REPOSITORY": REPOSITORY,
-        "GITHUB_API_URL": github.url,
-        "COMMANDS_FILE": str(commands_file),
-        "STATE_STORE": f"sqlite:///{workdir / 'state.db'}",
-        "LOG_LEVEL": "INFO",
-        "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
-        # Whatever the caller's environment says: no webhooks (the worker polls), no alerts, no bot token.
-        "GITHUB_WEBHOOK_SECRET": "",
-        "ENABLE_ALERTS": "false",
-        "ENABLE_DEBUG_CMD": "false",
-        "DISCORD_BOT_TOKEN": "",
-        # The load measures the server at full tilt: the bot-wide dispatch limit would refuse most of it.
-        "DISPATCH_RATE_PER_MINUTE": "0",
-    }
-    log_path, errors_path = workdir / SERVE_LOG, workdir / "serve.stderr"
-    with log_path.open("w", encoding="utf-8") as log, errors_path.open("w", encoding="utf-8") as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "serve", "--host", "127.0.0.1", "--port", "0"],
-            env=env,
-            stdout=log,
-            stderr=errors,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            yield _wait_for_url(process, log_path, errors_path)
-        finally:
-            _stop(process)
-
-
-def _wait_for_url(process: subprocess.Popen[bytes], log_path: Path, errors_path: Path) -> str:
-    """The address from serve's "serving" log line (it picked the port), once it answers /healthz."""
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited with {process.returncode}: {_tail(errors_path)}")
-        for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
-            entry = _json_line(line)
-            if entry.get("msg") == "serving" and isinstance(entry.get("url"), str):
-                url = str(entry["url"])
-                if httpx.get(f"{url}/healthz", timeout=CLIENT_TIMEOUT).status_code == 200:
-                    return url
-        time.sleep(0.05)
-    raise RuntimeError(f"serve did not start within {START_TIMEOUT_SECONDS:g} s: {_tail(errors_path)}")
-
-
-def _json_line(line: str) -> dict[str, object]:
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return {}
-    return entry if isinstance(entry, dict) else {}
-
-
-def _tail(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[-2000:].strip() or "(nothing on stderr)"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_TIMEOUT_SECONDS)
 
 
 def main(argv: list[str] | None = None, out: IO[str] = sys.stdout) -> int:

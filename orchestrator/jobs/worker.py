@@ -31,6 +31,7 @@ from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.jobs.deadline import job_deadline
 from orchestrator.jobs.messages import (
     BadJobMessage,
     CancelRequest,
@@ -260,6 +261,10 @@ class JobWorker:
     def process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None = None) -> None:
         """Handle one queue message; `sent_at` is when it was queued (for the ACK latency).
         Raises to ask the queue for a retry; BadJobMessage means retrying cannot help."""
+        with job_deadline(context.get_remaining_time_in_millis() / 1000):
+            self._process(body, context=context, final_attempt=final_attempt, sent_at=sent_at)
+
+    def _process(self, body: str, *, context: LambdaContext, final_attempt: bool, sent_at: float | None) -> None:
         try:
             message = parse_message(body)
         except BadJobMessage as exc:
@@ -378,8 +383,12 @@ class JobWorker:
                 log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
                 raise
 
+        first_to_settle = False
+
         def settle(current: JobRecord | None) -> JobRecord | None:
+            nonlocal first_to_settle
             base = current or record
+            first_to_settle = not base.audited  # as of the write that lands: the store's update is atomic
             return replace(
                 base,
                 status=outcome.kind,
@@ -389,6 +398,7 @@ class JobWorker:
                 run_status="queued" if outcome.run_id else None,
                 updated_at=self._clock(),
                 render_pending=True,
+                audited=True,
             )
 
         self._jobs.update(job.interaction_id, settle)
@@ -396,14 +406,17 @@ class JobWorker:
             "dispatch finished",
             extra={"outcome": outcome.kind, "run_id": outcome.run_id, "workflow": spec.workflow if spec else None},
         )
-        # Here, inside the idempotent call: a redelivered job replays its outcome without a second event.
+        # Here, inside the idempotent call: a redelivered job replays its outcome without a second
+        # event; and only by the delivery that settled the record first, in case two ran at once
+        # (the first past its deadline, its idempotency claim expired).
         detail = f"{outcome.kind}: {outcome.reason}" if outcome.reason else outcome.kind
         # Stamped with when the user acted (ran it, or confirmed it), not when the worker got to it.
         confirmed_at = job.confirmed_at
         attempt, at = ("accepted", job.received_at) if confirmed_at is None else ("confirmed", confirmed_at)
         # What happened, not only that it was asked for: GitHub refused it, or no one can tell.
         attempt = {"rejected": "failed", "unknown": "unknown"}.get(outcome.kind, attempt)
-        self._audit.record(job_event(job, attempt, at, run_id=outcome.run_id, detail=detail))
+        if first_to_settle:
+            self._audit.record(job_event(job, attempt, at, run_id=outcome.run_id, detail=detail))
         return outcome.to_dict()
 
     def _new_record(self, job: Job) -> JobRecord:

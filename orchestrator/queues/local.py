@@ -1,28 +1,40 @@
-"""The local stand-in for SQS: delayed delivery, retries with backoff, a bounded dead-letter list.
+"""The local stand-in for SQS: `serve`'s queue, feeding the same worker code as the Lambda on a
+few threads of the local server.
 
-It feeds the same worker code as the Lambda, on a few threads of the local server.
+Its messages are kept in a QueueStore (queues/stored.py; the state's SQLite file by default), so
+neither a crash nor a stop loses a command: a message is hidden while its job runs and deleted
+when the job is done; a job that failed is tried again with backoff, and dead-lettered after its
+last attempt; one whose process died mid-way (`kill -9`) is delivered again once its visibility
+timeout has passed, to the worker that looks for the run before dispatching again. A stop takes
+no new message, waits a bounded time for the jobs under way, and leaves the rest for the next start.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import QueueUnavailable
+from orchestrator.queues.stored import QueueStore, Received
 
 # handler(body, context, final_attempt, sent_at); raising asks for a retry, like a failed SQS item.
 Handler = Callable[[str, LambdaContext, bool, float], None]
 
 MAX_PENDING = 10_000
-MAX_DEAD_LETTERS = 1_000
+# A job's deadline (what Powertools Idempotency's in-progress claim lasts): `serve --job-time-limit`.
 JOB_TIME_LIMIT_SECONDS = 60.0
+# A message stays hidden this many job time limits after it is received: a job still running
+# keeps it, and one whose process died gives it back.
+VISIBILITY_PER_JOB_TIME_LIMIT = 1.5
+# How long a stop waits for the jobs under way (SIGTERM); what is left runs at the next start.
+DRAIN_SECONDS = 10.0
+# An idle worker looks at the store at least this often: another process may share the file.
+_IDLE_LOOK_SECONDS = 1.0
 
 
 class LocalContext(LambdaContext):
@@ -36,51 +48,53 @@ class LocalContext(LambdaContext):
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-@dataclass(order=True)
-class _Entry:
-    due: float
-    seq: int
-    body: str = ""
-    attempt: int = 1
-    sent_at: float = 0.0  # wall clock, like SQS's SentTimestamp
-
-
 class LocalQueue:
     def __init__(
         self,
         handler: Handler,
+        store: QueueStore,
         *,
         workers: int = 2,
         max_attempts: int = 5,
         retry_delay_seconds: float = 1.0,
         max_pending: int = MAX_PENDING,
         poison: tuple[type[Exception], ...] = (),
+        job_time_limit: float = JOB_TIME_LIMIT_SECONDS,
     ) -> None:
         self._handler = handler
+        self._store = store
         self._workers = workers
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay_seconds
         self._max_pending = max_pending
         # Failures no retry can cure (a message this version cannot read): dead-lettered at once.
         self._poison = poison
-        self._heap: list[_Entry] = []
-        self._seq = itertools.count()
+        self._job_time_limit = job_time_limit
         self._cond = threading.Condition()
         self._busy = 0
         self._stopping = False
         self._threads: list[threading.Thread] = []
-        self.dead_letters: list[str] = []
-        self.dropped_dead_letters = 0
+
+    @property
+    def dead_letters(self) -> list[str]:
+        return self._store.dead_letters()
+
+    def pending(self) -> int:
+        """Messages queued, due or not, in flight included."""
+        return self._store.count()
 
     def send(self, body: str, *, delay_seconds: int = 0) -> None:
+        if self._stopping:
+            raise QueueUnavailable("local queue stopped")
+        try:
+            if self._store.count() >= self._max_pending:
+                raise QueueUnavailable("local queue full")
+            now = time.time()
+            self._store.put(body, visible_at=now + delay_seconds, sent_at=now)
+        except sqlite3.Error as exc:
+            raise QueueUnavailable(f"local queue unavailable: {type(exc).__name__}") from exc
         with self._cond:
-            if self._stopping or len(self._heap) >= self._max_pending:
-                raise QueueUnavailable("local queue full" if not self._stopping else "local queue stopped")
-            self._push(body, delay_seconds, attempt=1, sent_at=time.time())
-
-    def _push(self, body: str, delay: float, attempt: int, sent_at: float) -> None:
-        heapq.heappush(self._heap, _Entry(time.monotonic() + delay, next(self._seq), body, attempt, sent_at))
-        self._cond.notify()
+            self._cond.notify()
 
     def start(self) -> None:
         for index in range(self._workers):
@@ -88,64 +102,79 @@ class LocalQueue:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = DRAIN_SECONDS) -> bool:
+        """Take no new message; wait up to `timeout` for the jobs under way. True when they all
+        ended; a job still running is delivered again at a later start, after its visibility timeout."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        end = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, end - time.monotonic()))
+        drained = not any(thread.is_alive() for thread in self._threads)
         self._threads.clear()
+        return drained
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is running or due (tests and the demo): messages delayed into the
         future, such as the next poll of a run, do not count. False on timeout."""
         end = time.monotonic() + timeout
         with self._cond:
-            while self._busy or (self._heap and self._heap[0].due <= time.monotonic()):
+            while self._busy or self._due():
                 remaining = end - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._cond.wait(min(remaining, 0.05))
         return True
 
+    def _due(self) -> bool:
+        next_visible = self._store.next_visible_at()
+        return next_visible is not None and next_visible <= time.time()
+
     def _run(self) -> None:
         while True:
             with self._cond:
-                entry = self._next_due()
-                if entry is None:
+                if self._stopping:
                     return
-                self._busy += 1
+                self._busy += 1  # before receiving: wait_idle must never see a message neither due nor busy
+            message = None
             try:
-                self._deliver(entry)
+                message = self._store.receive(
+                    time.time(), visibility_timeout=self._job_time_limit * VISIBILITY_PER_JOB_TIME_LIMIT
+                )
+                if message is not None:
+                    self._deliver(message)
+            except sqlite3.Error as exc:
+                get_logger().error("local queue unavailable", extra={"error": type(exc).__name__})
             finally:
                 with self._cond:
                     self._busy -= 1
                     self._cond.notify_all()
+            if message is None:
+                self._idle()
 
-    def _next_due(self) -> _Entry | None:
-        while not self._stopping:
-            if self._heap and self._heap[0].due <= time.monotonic():
-                return heapq.heappop(self._heap)
-            self._cond.wait(self._heap[0].due - time.monotonic() if self._heap else None)
-        return None
+    def _idle(self) -> None:
+        # Under the lock: a message sent after the look below notifies this wait, never before it.
+        with self._cond:
+            if self._stopping:
+                return
+            next_visible = self._store.next_visible_at()
+            wait = _IDLE_LOOK_SECONDS if next_visible is None else next_visible - time.time()
+            self._cond.wait(min(max(wait, 0.0), _IDLE_LOOK_SECONDS))
 
-    def _deliver(self, entry: _Entry) -> None:
-        final = entry.attempt >= self._max_attempts
-        context = LocalContext(time.monotonic() + JOB_TIME_LIMIT_SECONDS)
+    def _deliver(self, message: Received) -> None:
+        final = message.receives >= self._max_attempts
+        context = LocalContext(time.monotonic() + self._job_time_limit)
         try:
-            self._handler(entry.body, context, final, entry.sent_at)
+            self._handler(message.body, context, final, message.sent_at)
         except Exception as exc:  # noqa: BLE001 - any failure is a retry, as with SQS
             log = get_logger()
             if final or isinstance(exc, self._poison):
                 log.error("job failed on its last attempt: dead-lettered", extra={"error": type(exc).__name__})
-                with self._cond:
-                    if len(self.dead_letters) >= MAX_DEAD_LETTERS:
-                        self.dead_letters.pop(0)
-                        self.dropped_dead_letters += 1
-                    self.dead_letters.append(entry.body)
+                self._store.dead_letter(message)
                 return
-            delay = self._retry_delay * 2 ** (entry.attempt - 1)
             # At debug: the worker has already logged the failure with the job's trace id.
-            log.debug("job failed, retrying", extra={"error": type(exc).__name__, "attempt": entry.attempt})
-            with self._cond:
-                self._push(entry.body, delay, entry.attempt + 1, entry.sent_at)
+            log.debug("job failed, retrying", extra={"error": type(exc).__name__, "attempt": message.receives})
+            self._store.retry_at(message, time.time() + self._retry_delay * 2 ** (message.receives - 1))
+            return
+        self._store.delete(message)

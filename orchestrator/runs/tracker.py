@@ -20,6 +20,7 @@ from orchestrator.clients.github_api import GitHubClient
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.jobs.deadline import lease_seconds
 from orchestrator.messages.job_messages import outcome_message
 from orchestrator.messages.run_message import RunButtons, run_message
 from orchestrator.observability.logging import get_logger
@@ -108,7 +109,7 @@ class RunTracker:
         def claim(current: JobRecord | None) -> JobRecord | None:
             if current is None or (current.render_owner and (current.render_until or 0) > now):
                 return None
-            current.render_owner, current.render_until = me, now + RENDER_LEASE_SECONDS
+            current.render_owner, current.render_until = me, now + lease_seconds(RENDER_LEASE_SECONDS)
             return current
 
         current = self._jobs.update(record.interaction_id, claim)
@@ -117,7 +118,7 @@ class RunTracker:
         try:
             # Render again while the record keeps changing under us, within half the lease: each
             # round shows the newest state, and a change after the last one is left pending.
-            budget = self._clock() + RENDER_LEASE_SECONDS / 2
+            budget = self._clock() + lease_seconds(RENDER_LEASE_SECONDS) / 2
             for _ in range(MAX_RENDER_ROUNDS):
                 message = self.render(current)
                 digest = hashlib.sha256(dumps(message)).hexdigest()
@@ -125,7 +126,9 @@ class RunTracker:
                 if digest != current.rendered_hash:
                     found = self._deliver(current, message)
                     get_logger().info("user message updated", extra={"run_status": current.run_status})
-                change = _settle(me, found, digest, current.version, self._clock() + RENDER_LEASE_SECONDS)
+                change = _settle(
+                    me, found, digest, current.version, self._clock() + lease_seconds(RENDER_LEASE_SECONDS)
+                )
                 settled = self._jobs.update(current.interaction_id, change)
                 if settled is None or settled.render_owner != me:
                     return settled or current

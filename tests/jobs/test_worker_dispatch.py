@@ -14,6 +14,7 @@ from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import NO_LINK
 from orchestrator.queues.local import LocalQueue
+from orchestrator.queues.stored import MemoryQueueStore
 from tests.jobs.conftest import PROMPT, Harness, HarnessFactory, http_client, link_button
 from tests.jobs.scenarios import process_until_done
 
@@ -159,6 +160,7 @@ def test_duplicate_messages_through_the_local_queue(harness: Harness) -> None:
         lambda body, ctx, final, sent_at: harness.worker.process(
             body, context=ctx, final_attempt=final, sent_at=sent_at
         ),
+        MemoryQueueStore(),
         workers=2,
         retry_delay_seconds=0.05,
     )

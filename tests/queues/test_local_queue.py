@@ -1,0 +1,85 @@
+"""serve's queue runner: retries and dead letters as SQS, a bounded drain on stop, and a message
+whose worker never finished delivered again (to another process) after its visibility timeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from orchestrator.queues.local import VISIBILITY_PER_JOB_TIME_LIMIT, LocalQueue
+from orchestrator.queues.stored import MemoryQueueStore
+
+
+def until(done: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+class Recorder:
+    def __init__(self, fail_times: int = 0) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self.fail_times = fail_times
+        self.release = threading.Event()
+        self.release.set()
+        self.started = threading.Event()
+
+    def __call__(self, body: str, context: Any, final: bool, sent_at: float) -> None:
+        self.calls.append((body, final))
+        self.started.set()
+        self.release.wait(10)
+        if len(self.calls) <= self.fail_times:
+            raise RuntimeError("try again")
+
+
+def test_a_failing_job_is_retried_then_dead_lettered_on_its_last_attempt() -> None:
+    handler = Recorder(fail_times=99)
+    queue = LocalQueue(handler, MemoryQueueStore(), workers=1, max_attempts=3, retry_delay_seconds=0.01)
+    queue.send("job")
+    queue.start()
+    try:
+        assert until(lambda: queue.dead_letters != [])  # retries wait their backoff: not "idle" work
+    finally:
+        queue.stop()
+    assert handler.calls == [("job", False), ("job", False), ("job", True)]
+    assert queue.dead_letters == ["job"] and queue.pending() == 0
+
+
+def test_stop_takes_nothing_new_waits_a_bounded_time_and_keeps_the_rest() -> None:
+    handler = Recorder()
+    handler.release.clear()  # the first job hangs
+    store = MemoryQueueStore()
+    queue = LocalQueue(handler, store, workers=1)
+    queue.send("first")
+    queue.send("second")
+    queue.start()
+    assert handler.started.wait(5)
+    assert queue.stop(0.2) is False, "the hung job did not end within the bound"
+    assert store.count() == 2, "neither is lost: the second was never taken, the first is still in flight"
+    handler.release.set()
+
+
+def test_a_message_whose_worker_never_finished_is_delivered_again_to_the_next_process() -> None:
+    store = MemoryQueueStore()  # what the state file is to two processes in turn
+    hung = Recorder()
+    hung.release.clear()
+    dead = LocalQueue(hung, store, workers=1, job_time_limit=0.2)
+    dead.send("job")
+    dead.start()
+    assert hung.started.wait(5)
+    dead.stop(0)  # the process is gone; its job never ended
+    assert 0.2 * VISIBILITY_PER_JOB_TIME_LIMIT < 1
+    handler = Recorder()
+    restarted = LocalQueue(handler, store, workers=1, job_time_limit=0.2)
+    restarted.start()
+    try:
+        assert until(lambda: store.count() == 0)
+    finally:
+        restarted.stop()
+        hung.release.set()  # the first delivery ends late: its receipt no longer deletes anything
+    assert handler.calls == [("job", False)] and store.count() == 0
