@@ -8,10 +8,15 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator.commands.loader import CommandsFileError, check_commands, check_prompt_folder
-from orchestrator.settings import DEFAULT_COMMANDS_FILE, SettingsError, load_settings
+from orchestrator.settings import DEFAULT_COMMANDS_FILE, Settings, SettingsError, load_settings
 from orchestrator.terminal import terminal_safe
+
+if TYPE_CHECKING:
+    from orchestrator.commands.model import CommandSet
+    from orchestrator.workflows.drift import Drift
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check the commands file, every prompt file and the settings")
     validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
     validate.add_argument("--no-settings", action="store_true", help="check only the commands and prompt files")
+    validate.add_argument(
+        "--remote",
+        action="store_true",
+        help="also read each command's workflow from GitHub at its ref and report where they disagree",
+    )
     register = commands.add_parser("register", help="put the command set on Discord (one bulk overwrite)")
     register.add_argument("--guild", metavar="ID", help="register in this server (at once) instead of globally")
     register.add_argument("--dry-run", action="store_true", help="show the diff and the exact body; send nothing")
@@ -43,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "validate":
-        return _validate(args.commands_file, check_settings=not args.no_settings)
+        if args.remote and args.no_settings:
+            parser.error("--remote reads the workflows with the GitHub settings: drop --no-settings")
+        return _validate(args.commands_file, check_settings=not args.no_settings, remote=args.remote)
     if args.command == "serve":
         return _serve(args.host, args.port, args.job_time_limit)
     if args.command == "register":
@@ -71,12 +83,14 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
-def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
+def _validate(commands_file: Path | None, *, check_settings: bool, remote: bool = False) -> int:
     problems: list[str] = []
     path = commands_file or Path(os.environ.get("COMMANDS_FILE") or DEFAULT_COMMANDS_FILE)
+    settings = None
     if check_settings:
         try:
-            problems.extend(f"settings: {p}" for p in load_settings().alert_problems())
+            settings = load_settings()
+            problems.extend(f"settings: {p}" for p in settings.alert_problems())
         except SettingsError as exc:
             problems.extend(f"settings: {p}" for p in exc.problems)
     command_set, command_problems = check_commands(path)
@@ -86,9 +100,26 @@ def _validate(commands_file: Path | None, *, check_settings: bool) -> int:
         print(terminal_safe(problem))
     if problems:
         return 1
+    if remote and settings is not None and command_set is not None:
+        found = _remote_drift(settings, command_set)
+        for drift in found:
+            print(terminal_safe(str(drift)))
+        if any(drift.error for drift in found):
+            return 1
     count = len(command_set.commands) if command_set else 0
     print(f"ok: {path} defines {count} command(s)" + ("" if check_settings else " (settings not checked)"))
     return 0
+
+
+def _remote_drift(settings: Settings, command_set: CommandSet) -> list[Drift]:
+    import httpx
+
+    from orchestrator.clients.github_api import GitHubClient
+    from orchestrator.workflows.remote import remote_drift
+
+    with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
+        github = GitHubClient(http, settings.github_api_url, settings.github_token_source(), settings.github_repository)
+        return remote_drift(command_set, github, settings.github_repository)
 
 
 def _serve(host: str, port: int, job_time_limit: float) -> int:

@@ -6,6 +6,7 @@ The client maps HTTP outcomes to typed errors; deciding what to do about them
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -239,6 +240,18 @@ class GitHubClient:
             return
         self._raise_for(response)
         raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
+
+    def workflow_file(self, workflow: str, ref: str) -> str:
+        """The text of `.github/workflows/<workflow>` at `ref` (needs "Contents: read").
+        A file missing there (or a ref that does not exist) is GitHubRejected(404)."""
+        path = quote(f".github/workflows/{workflow}", safe="/")
+        body = self._get_json(f"{self._api_url}/repos/{self._repository}/contents/{path}", params={"ref": ref})
+        if body.get("type") != "file" or body.get("encoding") != "base64" or not isinstance(body.get("content"), str):
+            raise GitHubOutcomeUnknown(f"{workflow} at {ref} is not a file GitHub returns inline (over 1 MB?)")
+        try:
+            return base64.b64decode(body["content"]).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GitHubOutcomeUnknown(f"{workflow} at {ref} is not UTF-8 text") from exc
 
     def _send(self, method: str, url: str, policy: RetryPolicy, **kwargs: Any) -> httpx.Response:
         """Send with retries; a request that never left is GitHubUnreachable, one that may have

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Self
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import httpx
 
@@ -172,6 +172,9 @@ class FakeGitHub(StandinServer):
         self.failure_output: dict[str, tuple[str, ...]] = {}
         # False: annotations answer 403, as for a fine-grained token without "Checks: read".
         self.checks_readable = True
+        # The text of .github/workflows/<file>, by file name; a workflow not here is written out
+        # from its FakeWorkflow (its inputs, its run-name).
+        self.workflow_files: dict[str, str] = {}
         self._reruns: list[tuple[int, bool]] = []
         owner, _, name = repository.partition("/")
         if not owner or not name or "/" in name:
@@ -221,6 +224,7 @@ class FakeGitHub(StandinServer):
             r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs/(?P<job_id>\d+)/annotations",
             self._on_annotations,
         )
+        self.add_route("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/contents/(?P<path>.+)", self._on_contents)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -620,6 +624,42 @@ class FakeGitHub(StandinServer):
             annotations.append(_annotation(".github", 1, "Process completed with exit code 1."))
             annotations.append(_annotation("tests/test_api.py", 12, output[0] if output else step["name"]))
         return Response(200, annotations)
+
+    def _on_contents(self, request: Request, params: dict[str, str]) -> Response:
+        """A file's content as GitHub's default media type gives it: base64, with its metadata."""
+        ref = request.query.get("ref") or "main"
+        path = unquote(params["path"])
+        folder, _, file = path.rpartition("/")
+        if not self._is_our_repo(params) or folder != ".github/workflows":
+            return _error(404, "Not Found")
+        if ref not in self.refs:
+            return _error(404, f"No commit found for the ref {ref}")
+        text = self.workflow_files.get(file)
+        if text is None and file in self.workflows:
+            text = workflow_yaml(self.workflows[file])
+        if text is None:
+            return _error(404, "Not Found")
+        data = text.encode()
+        api = f"{self.url}/repos/{self.repository}"
+        sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's blob id
+        html = f"https://github.com/{self.repository}/blob/{ref}/{path}"
+        return Response(
+            200,
+            {
+                "type": "file",
+                "encoding": "base64",
+                "size": len(data),
+                "name": file,
+                "path": path,
+                "content": base64.encodebytes(data).decode(),  # GitHub wraps it at 60 characters
+                "sha": sha,
+                "url": f"{api}/contents/{path}?ref={ref}",
+                "git_url": f"{api}/git/blobs/{sha}",
+                "html_url": html,
+                "download_url": f"https://raw.githubusercontent.com/{self.repository}/{ref}/{path}",
+                "_links": {"self": f"{api}/contents/{path}?ref={ref}", "git": f"{api}/git/blobs/{sha}", "html": html},
+            },
+        )
 
     def _job(self, params: Mapping[str, str]) -> dict[str, Any] | None:
         if not self._is_our_repo(params):
@@ -1104,3 +1144,18 @@ def _webhook_repository(base: str, full_name: str) -> dict[str, Any]:
         }
     )
     return repo
+
+
+def workflow_yaml(workflow: FakeWorkflow) -> str:
+    """The workflow file a FakeWorkflow stands for: its dispatch inputs (all strings) and run-name."""
+    lines = [f"name: {workflow.name}"]
+    if workflow.run_name_input:
+        lines.append(f'run-name: "{workflow.name} [${{{{ inputs.{workflow.run_name_input} }}}}]"')
+    if not workflow.dispatchable:
+        lines += ["on: push"]
+    else:
+        lines += ["on:", "  workflow_dispatch:", "    inputs:" if workflow.inputs else ""]
+        for name, required in workflow.inputs.items():
+            lines += [f"      {name}:", "        type: string", f"        required: {str(required).lower()}"]
+    lines += ["jobs:", "  run:", "    runs-on: ubuntu-latest", "    steps:", "      - run: echo ok"]
+    return "\n".join(line for line in lines if line) + "\n"

@@ -406,7 +406,8 @@ class _PathTemplate:
     segments: int
 
 
-def _compile_template(template: str) -> _PathTemplate:
+def _compile_template(template: str, multi_segment: frozenset[str] = frozenset()) -> _PathTemplate:
+    """`multi_segment`: parameters GitHub marks `x-multi-segment` (a file path: slashes allowed)."""
     parts = template.strip("/").split("/") if template.strip("/") else []
     regex_parts: list[str] = []
     rank: list[int] = []
@@ -414,7 +415,10 @@ def _compile_template(template: str) -> _PathTemplate:
         pieces = re.split(r"\{([^{}]+)\}", part)
         # re.split alternates literal text and parameter names.
         regex = "".join(
-            re.escape(piece) if i % 2 == 0 else f"(?P<{_group_name(piece)}>[^/]+)" for i, piece in enumerate(pieces)
+            re.escape(piece)
+            if i % 2 == 0
+            else f"(?P<{_group_name(piece)}>{'.+' if piece in multi_segment else '[^/]+'})"
+            for i, piece in enumerate(pieces)
         )
         regex_parts.append(regex)
         if len(pieces) == 1:
@@ -428,7 +432,17 @@ def _compile_template(template: str) -> _PathTemplate:
         pointer="/paths/" + _escape_pointer_token(template),
         regex=re.compile("^/" + "/".join(regex_parts) + "$"),
         rank=tuple(rank),
-        segments=len(parts),
+        segments=-1 if multi_segment else len(parts),  # -1: any number
+    )
+
+
+def _multi_segment_parameters(path_item: Mapping[str, Any]) -> frozenset[str]:
+    operations = [op for method, op in path_item.items() if method in _HTTP_METHODS and isinstance(op, dict)]
+    return frozenset(
+        parameter["name"]
+        for holder in (path_item, *operations)
+        for parameter in holder.get("parameters") or []
+        if isinstance(parameter, dict) and parameter.get("in") == "path" and parameter.get("x-multi-segment")
     )
 
 
@@ -498,7 +512,10 @@ class OpenApiContract:
         self._resolver = self._registry.resolver(base_uri=self._uri)
         self._validators: dict[str, Any] = {}
         self._templates = sorted(
-            (_compile_template(t) for t in self.document.get("paths", {})),
+            (
+                _compile_template(t, _multi_segment_parameters(item))
+                for t, item in self.document.get("paths", {}).items()
+            ),
             key=lambda t: t.rank,
         )
         self._by_operation_id: dict[str, tuple[str, str]] = {
@@ -554,15 +571,16 @@ class OpenApiContract:
     def find_operation(self, method: str, url_path: str) -> Operation:
         """Match a concrete request path (base prefix, query string optional) to an operation.
 
-        A template parameter matches exactly one path segment; when several templates
-        match, literal segments win over parameters, left to right.
+        A template parameter matches exactly one path segment (any number for one marked
+        `x-multi-segment`); when several templates match, literal segments win over
+        parameters, left to right.
         """
         path, _ = self._split_url(url_path)
         method_lc = method.lower()
         segments = len(path.strip("/").split("/")) if path.strip("/") else 0
         candidates: list[tuple[_PathTemplate, re.Match[str]]] = []
         for template in self._templates:  # sorted by rank: first match is most literal
-            if template.segments != segments:
+            if template.segments not in (segments, -1):
                 continue
             match = template.regex.match(path)
             if match:

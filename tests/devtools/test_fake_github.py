@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_github import FIRST_RUN_ID, Delivery, FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator.devtools.fake_github import FIRST_RUN_ID, Delivery, FakeGitHub, FakeJob, FakeWorkflow, workflow_yaml
 from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
 from tests.contract.openapi import github_contract
 
@@ -355,6 +356,12 @@ def test_answers_match_githubs_openapi_schemas(gh: FakeGitHub, client: httpx.Cli
     contract.validate_response("POST", DISPATCH, 200, details)
     contract.validate_response("GET", run_path, 200, run)
     contract.validate_response("GET", RUNS, 200, listed)
+    contents = f"/repos/{REPO}/contents/.github/workflows/diagnose.yml"
+    answer = client.get(contents, params={"ref": "main"})
+    contract.validate_request("GET", contents, body=None, query={"ref": "main"})
+    contract.validate_response("GET", contents, 200, answer.json())
+    assert base64.b64decode(answer.json()["content"]).decode() == workflow_yaml(gh.workflows["diagnose.yml"])
+    assert client.get(contents, params={"ref": "nope"}).status_code == 404
 
 
 # -- jobs -------------------------------------------------------------------------------------------

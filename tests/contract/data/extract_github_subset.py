@@ -30,6 +30,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"),
     ("get", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"),
     ("get", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"),
+    ("get", "/repos/{owner}/{repo}/contents/{path}"),
 )
 
 # Top-level keys copied verbatim: `servers` tells the helper the base path ("" for GitHub).
