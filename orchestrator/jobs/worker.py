@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -383,12 +384,15 @@ class JobWorker:
                 log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
                 raise
 
+        me = uuid.uuid4().hex
         first_to_settle = False
 
         def settle(current: JobRecord | None) -> JobRecord | None:
             nonlocal first_to_settle
             base = current or record
-            first_to_settle = not base.audited  # as of the write that lands: the store's update is atomic
+            # As of the write that lands (the store's update is atomic); our own write read back
+            # after a retried put still counts as ours.
+            first_to_settle = base.settled_by in (None, me)
             return replace(
                 base,
                 status=outcome.kind,
@@ -398,7 +402,7 @@ class JobWorker:
                 run_status="queued" if outcome.run_id else None,
                 updated_at=self._clock(),
                 render_pending=True,
-                audited=True,
+                settled_by=base.settled_by or me,
             )
 
         self._jobs.update(job.interaction_id, settle)

@@ -11,10 +11,11 @@ no new message, waits a bounded time for the jobs under way, and leaves the rest
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -28,8 +29,8 @@ Handler = Callable[[str, LambdaContext, bool, float], None]
 MAX_PENDING = 10_000
 # A job's deadline (what Powertools Idempotency's in-progress claim lasts): `serve --job-time-limit`.
 JOB_TIME_LIMIT_SECONDS = 60.0
-# A message stays hidden this many job time limits after it is received: a job still running
-# keeps it, and one whose process died gives it back.
+# A message stays hidden this many job time limits after it is received, renewed while its job
+# runs: one whose process died is delivered again that long after its last renewal.
 VISIBILITY_PER_JOB_TIME_LIMIT = 1.5
 # How long a stop waits for the jobs under way (SIGTERM); what is left runs at the next start.
 DRAIN_SECONDS = 10.0
@@ -84,8 +85,8 @@ class LocalQueue:
         return self._store.count()
 
     def send(self, body: str, *, delay_seconds: int = 0) -> None:
-        if self._stopping:
-            raise QueueUnavailable("local queue stopped")
+        # Also while stopping: a job finishing during the drain queues its next poll, which the
+        # store keeps for the next start.
         try:
             if self._store.count() >= self._max_pending:
                 raise QueueUnavailable("local queue full")
@@ -128,7 +129,10 @@ class LocalQueue:
         return True
 
     def _due(self) -> bool:
-        next_visible = self._store.next_visible_at()
+        try:
+            next_visible = self._store.next_visible_at()
+        except sqlite3.Error:
+            return True  # unknown: not idle
         return next_visible is not None and next_visible <= time.time()
 
     def _run(self) -> None:
@@ -153,12 +157,38 @@ class LocalQueue:
             if message is None:
                 self._idle()
 
+    @contextlib.contextmanager
+    def _kept_hidden(self, message: Received) -> Iterator[None]:
+        """While the job runs, however long, its message stays hidden (SQS's ChangeMessageVisibility
+        heartbeat): only a job whose process died is delivered again, never one still running."""
+        visibility = self._job_time_limit * VISIBILITY_PER_JOB_TIME_LIMIT
+        done = threading.Event()
+
+        def heartbeat() -> None:
+            while not done.wait(visibility / 3):
+                try:
+                    self._store.hide_until(message, time.time() + visibility)
+                except sqlite3.Error as exc:
+                    get_logger().warning("local queue unavailable", extra={"error": type(exc).__name__})
+
+        beating = threading.Thread(target=heartbeat, name="local-queue-heartbeat", daemon=True)
+        beating.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beating.join()
+
     def _idle(self) -> None:
         # Under the lock: a message sent after the look below notifies this wait, never before it.
         with self._cond:
             if self._stopping:
                 return
-            next_visible = self._store.next_visible_at()
+            try:
+                next_visible = self._store.next_visible_at()
+            except sqlite3.Error as exc:  # the file busy past its timeout: look again later
+                get_logger().warning("local queue unavailable", extra={"error": type(exc).__name__})
+                next_visible = None
             wait = _IDLE_LOOK_SECONDS if next_visible is None else next_visible - time.time()
             self._cond.wait(min(max(wait, 0.0), _IDLE_LOOK_SECONDS))
 
@@ -166,7 +196,8 @@ class LocalQueue:
         final = message.receives >= self._max_attempts
         context = LocalContext(time.monotonic() + self._job_time_limit)
         try:
-            self._handler(message.body, context, final, message.sent_at)
+            with self._kept_hidden(message):
+                self._handler(message.body, context, final, message.sent_at)
         except Exception as exc:  # noqa: BLE001 - any failure is a retry, as with SQS
             log = get_logger()
             if final or isinstance(exc, self._poison):
@@ -175,6 +206,6 @@ class LocalQueue:
                 return
             # At debug: the worker has already logged the failure with the job's trace id.
             log.debug("job failed, retrying", extra={"error": type(exc).__name__, "attempt": message.receives})
-            self._store.retry_at(message, time.time() + self._retry_delay * 2 ** (message.receives - 1))
+            self._store.hide_until(message, time.time() + self._retry_delay * 2 ** (message.receives - 1))
             return
         self._store.delete(message)

@@ -58,8 +58,9 @@ class QueueStore(Protocol):
     def delete(self, message: Received) -> None:
         """Done with: gone, unless another delivery has claimed it since."""
 
-    def retry_at(self, message: Received, visible_at: float) -> None:
-        """Failed: visible again at `visible_at`."""
+    def hide_until(self, message: Received, visible_at: float) -> None:
+        """Visible again at `visible_at` (a retry's backoff, or a job still running), unless
+        another delivery has claimed it since."""
 
     def dead_letter(self, message: Received) -> None: ...
 
@@ -110,7 +111,7 @@ class SqliteQueueStore:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM queue WHERE id = ? AND receipt = ?", (message.id, message.receipt))
 
-    def retry_at(self, message: Received, visible_at: float) -> None:
+    def hide_until(self, message: Received, visible_at: float) -> None:
         with self._db.transaction() as conn:
             conn.execute(
                 "UPDATE queue SET visible_at = ? WHERE id = ? AND receipt = ?",
@@ -178,7 +179,7 @@ class MemoryQueueStore:
         with self._lock:
             self._take(message)
 
-    def retry_at(self, message: Received, visible_at: float) -> None:
+    def hide_until(self, message: Received, visible_at: float) -> None:
         with self._lock:
             stored = self._messages.get(message.id)
             if stored is not None and stored.receipt == message.receipt:

@@ -3,7 +3,8 @@
 Checked by the interactions function before it queues anything, so a refused command is never
 dispatched. When the state store cannot answer (throttled, unreachable), the command is let
 through and a warning logged: a rate limit protects GitHub from floods, and it must not become
-the outage that stops every command.
+the outage that stops every command. A take that keeps colliding with other instances' takes is
+a flood, not an outage: that command is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from dataclasses import dataclass
 from orchestrator.commands.model import CommandSpec
 from orchestrator.observability.logging import get_logger
 from orchestrator.ratelimits.bucket import BucketRule
-from orchestrator.state.ratelimits import Bucket, RateLimitStore
+from orchestrator.state.ratelimits import Bucket, RateLimitConflict, RateLimitStore
+
+# A take that kept colliding with other instances' is refused: try again in a second.
+CONTENDED_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ class RateLimiter:
             return None
         try:
             refused = self._store.take([bucket for bucket, _ in buckets], self._clock())
+        except RateLimitConflict as exc:
+            # Not an outage: many takes at once on the same bucket, which is what a limit is for.
+            get_logger().warning("rate limit contended: command refused", extra={"buckets": exc.keys})
+            return Refusal(CONTENDED_RETRY_SECONDS, "bot" if "bot:dispatches" in exc.keys else "user")
         except Exception as exc:  # noqa: BLE001 - see the module docstring: fail open, loudly
             get_logger().warning("rate limit unavailable: command let through", extra={"error": type(exc).__name__})
             return None

@@ -71,9 +71,9 @@ class JobRecord:
     rerun_claimed: int | None = None  # the attempt a re-run was asked for: never asked twice
     failure: dict[str, Any] | None = None  # the FailureDigest of the current attempt, when it failed
     failure_log_public: bool = False  # the command's `failure_log: public`: the excerpt in the live message
-    # The dispatch's audit event is written: a second delivery of the job (its first ran past its
-    # deadline) writes none.
-    audited: bool = False
+    # Which delivery of the job settled its dispatch and writes its audit event: another delivery
+    # (the first ran past its deadline) writes none.
+    settled_by: str | None = None
     polls: int = 0
     version: int = 0  # maintained by the store
 

@@ -23,7 +23,11 @@ class Refused:
 
 
 class RateLimitConflict(Exception):
-    """Another instance kept updating the same bucket: the take could not be made atomically."""
+    """Other instances kept updating these buckets: the take could not be made atomically."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(keys))
+        self.keys = keys
 
 
 class RateLimitStore(Protocol):

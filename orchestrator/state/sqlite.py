@@ -121,10 +121,13 @@ class SqliteDatabase:
             self._connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self._connection
+                self._connection.execute("COMMIT")
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                # Also after a failed COMMIT (busy, disk full): a transaction left open would make
+                # every later BEGIN on this connection fail.
+                if self._connection.in_transaction:
+                    self._connection.execute("ROLLBACK")
                 raise
-            self._connection.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

@@ -3,6 +3,7 @@ whose worker never finished delivered again (to another process) after its visib
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,19 @@ def until(done: Callable[[], bool], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+class Severable:
+    """The store as one process sees it; severed, that process can no longer write (it is dead)."""
+
+    def __init__(self, store: MemoryQueueStore) -> None:
+        self.store = store
+        self.severed = False
+
+    def __getattr__(self, name: str) -> Any:
+        if self.severed:
+            raise sqlite3.OperationalError("the process is gone")
+        return getattr(self.store, name)
 
 
 class Recorder:
@@ -66,13 +80,15 @@ def test_stop_takes_nothing_new_waits_a_bounded_time_and_keeps_the_rest() -> Non
 
 def test_a_message_whose_worker_never_finished_is_delivered_again_to_the_next_process() -> None:
     store = MemoryQueueStore()  # what the state file is to two processes in turn
+    through_the_dead_process = Severable(store)
     hung = Recorder()
     hung.release.clear()
-    dead = LocalQueue(hung, store, workers=1, job_time_limit=0.2)
+    dead = LocalQueue(hung, through_the_dead_process, workers=1, job_time_limit=0.2)
     dead.send("job")
     dead.start()
     assert hung.started.wait(5)
-    dead.stop(0)  # the process is gone; its job never ended
+    through_the_dead_process.severed = True  # the process is gone: its job never ends, nor renews
+    dead.stop(0)
     assert 0.2 * VISIBILITY_PER_JOB_TIME_LIMIT < 1
     handler = Recorder()
     restarted = LocalQueue(handler, store, workers=1, job_time_limit=0.2)
@@ -83,3 +99,50 @@ def test_a_message_whose_worker_never_finished_is_delivered_again_to_the_next_pr
         restarted.stop()
         hung.release.set()  # the first delivery ends late: its receipt no longer deletes anything
     assert handler.calls == [("job", False)] and store.count() == 0
+
+
+def test_a_job_running_past_its_visibility_timeout_is_not_delivered_again() -> None:
+    handler = Recorder()
+    handler.release.clear()
+    store = MemoryQueueStore()
+    queue = LocalQueue(handler, store, workers=2, job_time_limit=0.2)  # hidden 0.3 s, renewed every 0.1 s
+    queue.send("slow job")
+    queue.start()
+    try:
+        assert handler.started.wait(5)
+        time.sleep(1.0)  # three visibility timeouts
+        handler.release.set()
+        assert until(lambda: store.count() == 0)
+    finally:
+        queue.stop()
+    assert handler.calls == [("slow job", False)]
+
+
+def test_a_job_ending_during_the_drain_can_still_queue_its_next_poll() -> None:
+    store = MemoryQueueStore()
+    queue = LocalQueue(Recorder(), store, workers=1)
+    queue.start()
+    queue.stop()
+    queue.send("next poll", delay_seconds=10)
+    assert store.count() == 1, "kept for the next start"
+
+
+def test_a_store_busy_past_its_timeout_does_not_stop_the_workers() -> None:
+    class BusyOnce(MemoryQueueStore):
+        busy = 3
+
+        def next_visible_at(self) -> float | None:
+            if self.busy:
+                self.busy -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return super().next_visible_at()
+
+    handler = Recorder()
+    queue = LocalQueue(handler, BusyOnce(), workers=1)
+    queue.start()
+    try:
+        time.sleep(0.1)  # the idle worker meets the busy store
+        queue.send("job")
+        assert until(lambda: handler.calls == [("job", False)])
+    finally:
+        queue.stop()

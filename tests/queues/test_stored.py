@@ -55,7 +55,7 @@ def test_a_failed_message_comes_back_when_asked_and_dead_letters_are_bounded(sto
     store.put("job", visible_at=NOW, sent_at=NOW)
     message = store.receive(NOW, visibility_timeout=30)
     assert message is not None
-    store.retry_at(message, NOW + 2)
+    store.hide_until(message, NOW + 2)
     assert store.receive(NOW + 1, visibility_timeout=30) is None
     retried = store.receive(NOW + 2, visibility_timeout=30)
     assert retried is not None and retried.receives == 2

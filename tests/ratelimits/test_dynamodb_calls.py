@@ -100,3 +100,58 @@ def test_a_bucket_written_by_the_previous_version_counts_as_full(
     item = dynamodb_client.get_item(TableName=TABLE, Key={"pk": {"S": "ratelimit#user:1"}, "sk": {"S": "bucket"}})
     assert float(item["Item"]["full_at"]["N"]) == NOW + 60
     assert int(item["Item"]["expiration"]["N"]) == int(NOW) + 121, "kept a minute after it is full again"
+
+
+class RetriedAfterLanding:
+    """botocore's retry of an UpdateItem whose first try landed but whose answer was lost."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+        self.exceptions = client.exceptions
+
+    def update_item(self, **request: Any) -> Any:
+        self._client.update_item(**request)  # landed
+        return self._client.update_item(**request)  # the retry: its condition now fails on our own write
+
+
+def test_a_retried_write_that_had_landed_takes_one_token_not_two(
+    dynamodb_client: DynamoDBClient, calls: list[str]
+) -> None:
+    retried = DynamoRateLimitStore(RetriedAfterLanding(dynamodb_client), TABLE)  # type: ignore[arg-type]
+    assert retried.take([USER], NOW) is None
+    other = store(dynamodb_client)
+    assert other.take([USER], NOW) is None, "the burst of 2 had one token left"
+    assert other.take([USER], NOW) is not None
+
+
+class ConflictOnce:
+    """A transaction cancelled by another one in flight on the same item: nothing learnt, nothing written."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+        self.exceptions = client.exceptions
+        self.conflicts = 1
+
+    def transact_write_items(self, **request: Any) -> Any:
+        if self.conflicts:
+            self.conflicts -= 1
+            reasons: Any = [{"Code": "TransactionConflict"}, {"Code": "None"}]
+            raise self.exceptions.TransactionCanceledException(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return self._client.transact_write_items(**request)
+
+
+def test_a_transaction_conflict_is_tried_again_not_counted_as_taken(
+    dynamodb_client: DynamoDBClient, calls: list[str]
+) -> None:
+    conflicted = ConflictOnce(dynamodb_client)
+    assert DynamoRateLimitStore(conflicted, TABLE).take([USER, BOT], NOW) is None  # type: ignore[arg-type]
+    assert conflicted.conflicts == 0
+    other = store(dynamodb_client)
+    assert other.take([USER], NOW) is None
+    assert other.take([USER], NOW) is not None, "the first take did land, once: one token of two was left"

@@ -18,7 +18,7 @@ from orchestrator.jobs.messages import TraceOnly, parse_message
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.state.memory import MemoryRateLimitStore
-from orchestrator.state.ratelimits import Bucket, RateLimitStore, Refused
+from orchestrator.state.ratelimits import Bucket, RateLimitConflict, RateLimitStore, Refused
 from orchestrator.web.http import HttpRequest
 from tests.conftest import COMMANDS_YAML, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
@@ -189,3 +189,14 @@ def test_the_bot_wide_bucket_holds_everyone_together(
     assert refusal.outcome == "rate_limited"
     clock.now += 30  # one token back
     assert run(endpoint, signer, "diagnose", users[2], target="staging")["type"] == 5
+
+
+def test_a_take_that_keeps_colliding_is_refused_not_let_through(limited_commands: CommandSet) -> None:
+    class Contended:
+        def take(self, buckets: Sequence[Bucket], now: float) -> Refused | None:
+            raise RateLimitConflict([bucket.key for bucket in buckets])
+
+    limiter = RateLimiter(Contended(), PER_USER, bot_wide=BucketRule(per_minute=60, burst=20))
+    spec = limited_commands.commands["diagnose"]
+    refusal = limiter.check("111111111111111111", spec)
+    assert refusal is not None and refusal.scope == "bot" and refusal.retry_after == 1.0
