@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from orchestrator.queues.base import QueueUnavailable
 from orchestrator.state.jobs import JobRecord, JobStore
 from tests.runs import payloads
 from tests.runs.conftest import IN_PROGRESS, QUEUED, REPO, RESULT, Live, LiveFactory, embed_of, stage_of
@@ -336,9 +337,15 @@ def test_an_oversized_delivery_is_a_413(live: Live) -> None:
     assert answer.status_code == 413
 
 
-def test_a_delivery_that_cannot_be_queued_is_a_503_so_github_can_redeliver_it(live: Live) -> None:
+def test_a_delivery_that_cannot_be_queued_is_a_503_so_github_can_redeliver_it(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
     payload, run_id = started(live)
-    live.runtime.queue.stop()  # the queue is down
+
+    def down(body: str, *, delay_seconds: int = 0) -> None:
+        raise QueueUnavailable("local queue unavailable: OperationalError")
+
+    monkeypatch.setattr(live.runtime.queue, "send", down)  # the queue is down
 
     answer = live.webhook(payloads.encode(payloads.completed(run_id, REPO)))
 
