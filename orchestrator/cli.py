@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.commands.loader import CommandsFileError, check_commands, check_prompt_folder
-from orchestrator.settings import DEFAULT_COMMANDS_FILE, Settings, SettingsError, load_settings
+from orchestrator.settings import DEFAULT_COMMANDS_FILE, Role, Settings, SettingsError, load_settings
 from orchestrator.terminal import terminal_safe
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument(
         "--remote",
         action="store_true",
-        help="also read each command's workflow from GitHub at its ref and report where they disagree",
+        help="also read each command's workflow from GitHub at its ref and report where they disagree "
+        "(with --no-settings, only GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL are read)",
     )
     register = commands.add_parser("register", help="put the command set on Discord (one bulk overwrite)")
     register.add_argument("--guild", metavar="ID", help="register in this server (at once) instead of globally")
@@ -53,8 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "validate":
-        if args.remote and args.no_settings:
-            parser.error("--remote reads the workflows with the GitHub settings: drop --no-settings")
         return _validate(args.commands_file, check_settings=not args.no_settings, remote=args.remote)
     if args.command == "serve":
         return _serve(args.host, args.port, args.job_time_limit)
@@ -100,7 +99,14 @@ def _validate(commands_file: Path | None, *, check_settings: bool, remote: bool 
         print(terminal_safe(problem))
     if problems:
         return 1
-    if remote and settings is not None and command_set is not None:
+    if remote and command_set is not None:
+        if settings is None:
+            try:
+                settings = load_settings(roles={Role.WORKFLOWS})
+            except SettingsError as exc:
+                for problem in exc.problems:
+                    print(terminal_safe(f"settings: {problem}"))
+                return 1
         found = _remote_drift(settings, command_set)
         for drift in found:
             print(terminal_safe(str(drift)))

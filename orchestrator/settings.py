@@ -98,6 +98,7 @@ class Role(Enum):
     INTERACTIONS = "interactions"
     WORKER = "worker"
     REGISTRATION = "registration"  # `orchestrator register`: an operator's step, not part of the running bot
+    WORKFLOWS = "workflows"  # `validate --remote --no-settings`: reads the workflow files, nothing else
 
 
 # What the running bot needs (what `validate` and `serve` check by default).
@@ -107,6 +108,7 @@ _REQUIRED_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.INTERACTIONS: ("DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID"),
     Role.WORKER: ("DISCORD_APPLICATION_ID", "GITHUB_TOKEN", "GITHUB_REPOSITORY"),
     Role.REGISTRATION: ("DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"),
+    Role.WORKFLOWS: ("GITHUB_TOKEN", "GITHUB_REPOSITORY"),
 }
 
 

@@ -120,3 +120,10 @@ def test_the_secret_scan_step_passes_on_this_tree(workflow: dict[Any, Any], tmp_
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_the_remote_drift_check_runs_only_where_configured(workflow: dict[Any, Any]) -> None:
+    [step] = [step for step in steps_of(workflow) if step.get("id") == "remote"]
+    assert "vars.ORCHESTRATOR_WORKFLOWS_REPOSITORY != ''" in step["if"]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ secrets.ORCHESTRATOR_WORKFLOWS_TOKEN }}"
+    assert step["run"].endswith("python -m orchestrator validate --no-settings --remote")

@@ -84,8 +84,14 @@ def test_a_file_that_is_not_a_workflow_or_a_token_that_cannot_read_is_named(
     assert all(TOKEN not in line for line in lines)
 
 
-def test_remote_needs_the_settings(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["validate", "--remote", "--no-settings"])
-    assert exited.value.code == 2
-    assert "--remote reads the workflows with the GitHub settings" in capsys.readouterr().err
+def test_with_no_settings_remote_reads_only_the_github_ones(
+    github: FakeGitHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID"):
+        monkeypatch.delenv(name)
+    for name in ("diagnose.yml", "deploy.yml"):
+        github.workflow_files[name] = (EXAMPLES / name).read_text(encoding="utf-8")
+    assert main(["validate", "--no-settings", "--remote"]) == 0
+    monkeypatch.delenv("GITHUB_TOKEN")
+    assert main(["validate", "--no-settings", "--remote"]) == 1
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "settings: GITHUB_TOKEN: required but not set"
