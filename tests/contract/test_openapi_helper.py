@@ -7,7 +7,6 @@ that sends them.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -333,13 +332,11 @@ def test_openapi30_nullable_enum_accepts_null_but_not_other_values() -> None:
 # -- speed ---------------------------------------------------------------------------------------
 
 
-def test_validation_is_fast_after_first_load() -> None:
+def test_a_validator_is_built_once_and_reused() -> None:
     contract = discord_contract()
     body = original_body()
     contract.validate_request("PATCH", ORIGINAL, body=body)  # builds and caches the validator
-    rounds = 20
-    start = time.perf_counter()
-    for _ in range(rounds):
+    built = dict(contract._validators)
+    for _ in range(20):
         contract.validate_request("PATCH", ORIGINAL, body=body)
-    per_call = (time.perf_counter() - start) / rounds
-    assert per_call < 0.05, f"{per_call * 1000:.1f} ms per PATCH @original validation"
+    assert contract._validators == built, "no validator was built again"

@@ -158,20 +158,18 @@ def test_the_same_interaction_twice_dispatches_once(stack: Stack) -> None:
 
 
 def test_concurrent_commands_are_each_dispatched_once(stack: Stack) -> None:
-    def one(i: int) -> tuple[dict[str, Any], float, int]:
-        started = time.perf_counter()
+    def one(i: int) -> tuple[dict[str, Any], int]:
         payload, response = stack.command("diagnose", {"target": "staging"}, user_id=str(10**17 + i))
-        return payload, time.perf_counter() - started, response.status_code
+        return payload, response.status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, range(24)))
-    assert all(status == 200 for _, _, status in results)
-    assert max(elapsed for _, elapsed, _ in results) < 3.0  # Discord's deadline
+    assert all(status == 200 for _, status in results)  # how fast: the benchmark's load rows, not a test
     assert stack.runtime.queue.wait_idle(timeout=60)
     assert len(stack.github.dispatches) == 24
     traces = {d["inputs"]["trace_id"] for d in stack.github.dispatches}
     assert len(traces) == 24
-    for payload, _, _ in results:
+    for payload, _ in results:
         message = stack.discord.message_for(payload["token"])
         assert message is not None and message.get("components")
 

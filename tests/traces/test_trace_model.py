@@ -153,7 +153,7 @@ def test_a_step_is_timed_and_ok_when_its_body_returns() -> None:
     [done] = trace.steps
     assert done.name == "dispatch" and done.status == "ok"
     assert before <= done.started_at <= time.time()
-    assert 20 <= done.duration_ms < 2000
+    assert 20 <= done.duration_ms <= (time.time() - before) * 1000 + 1  # at least the sleep, at most the test
     assert done.details == {"workflow": "diagnose.yml", "run_id": 42, "outcome": "dispatched"}
     assert trace.status == "running"  # a step does not decide for the trace
 
