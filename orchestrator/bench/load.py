@@ -233,7 +233,7 @@ def _check(
     log: str,
     secret: str,
 ) -> LoadReport:
-    # The stand-in names each run "<workflow> [<trace id>]", the README's run-name convention.
+    # The stand-in names each run "<workflow> [<trace id>]", the documented run-name convention.
     link_of = {run["display_title"].removeprefix(f"{WORKFLOW_NAME} ")[1:-1]: run["html_url"] for run in github.runs}
     runs: dict[str, list[str]] = {}
     for dispatch in github.dispatches:

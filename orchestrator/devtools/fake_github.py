@@ -839,7 +839,7 @@ class FakeGitHub(StandinServer):
         self._run_numbers[file] = number = self._run_numbers.get(file, 0) + 1
         title = workflow.name
         if workflow.run_name_input and inputs.get(workflow.run_name_input):
-            title = f"{workflow.name} [{inputs[workflow.run_name_input]}]"  # the README's run-name convention
+            title = f"{workflow.name} [{inputs[workflow.run_name_input]}]"  # the documented run-name convention
         now = self._tick()
         api = f"{self.url}/repos/{self.repository}"
         sha = secrets.token_hex(20)

@@ -1,6 +1,6 @@
 """CloudWatch Logs Insights queries over the bot's JSON log lines: the one definition of each.
 
-template.yaml saves them (AWS::Logs::QueryDefinition), the README writes them out, and an
+template.yaml saves them (AWS::Logs::QueryDefinition), docs/observability.md writes them out, and an
 alert's "Logs for this trace" link fills in the trace query; tests keep all three equal to
 these strings and check every field a query reads against real log lines.
 """
@@ -86,7 +86,7 @@ def trace_query(trace_id: str) -> str:
 
 
 def readme_section() -> str:
-    """The README's written-out queries, as Markdown."""
+    """The queries as docs/observability.md writes them out, in Markdown."""
     parts = []
     for query in SAVED_QUERIES:
         groups = ", ".join(query.functions)

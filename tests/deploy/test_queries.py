@@ -1,4 +1,4 @@
-"""The saved Logs Insights queries: one definition, equal in the template and the README, reading
+"""The saved Logs Insights queries: one definition, equal in the template and docs/observability.md, reading
 only fields that real log lines carry."""
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def test_the_template_saves_exactly_these_queries() -> None:
         assert groups == [LOG_GROUP_OF[function] for function in query.functions], query.name
 
 
-def test_the_readme_writes_out_exactly_these_queries() -> None:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_write_out_exactly_these_queries() -> None:
+    readme = (REPO_ROOT / "docs" / "observability.md").read_text(encoding="utf-8")
     start, end = "<!-- saved queries: start -->\n", "<!-- saved queries: end -->"
     assert readme[readme.index(start) + len(start) : readme.index(end)].strip() == readme_section().strip()
 
