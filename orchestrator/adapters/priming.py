@@ -51,11 +51,17 @@ def prime_state(client: BaseClient, table: str) -> None:
 def _prime(client: BaseClient, operation: str, params: Mapping[str, Any], answer: Mapping[str, Any]) -> None:
     event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
 
-    def answer_instead(request: Any, **_: Any) -> AWSResponse:
+    priming = True
+
+    def answer_instead(request: Any, **_: Any) -> AWSResponse | None:
+        if not priming:
+            return None  # from now on: send as usual
         headers = HTTPHeaders()
         headers["x-amzn-requestid"] = "priming"
         return AWSResponse(request.url, 200, headers, _Body(json.dumps(answer).encode()))
 
+    # Left registered, answering nothing once primed: unregistering would empty botocore's cache of
+    # which handlers each event has, and the first command would pay for filling it again.
     canned: Any = answer_instead  # botocore's stubs type handlers as returning None; before-send's may answer
     client.meta.events.register_first(event, canned)
     try:
@@ -63,7 +69,7 @@ def _prime(client: BaseClient, operation: str, params: Mapping[str, Any], answer
     except Exception as exc:  # noqa: BLE001 - priming is an optimisation: the first command then pays instead
         get_logger().warning("priming skipped", extra={"operation": operation, "error": type(exc).__name__})
     finally:
-        client.meta.events.unregister(event, canned)
+        priming = False
 
 
 class _Body:
