@@ -17,11 +17,10 @@ from orchestrator.devtools.fake_commands import command_form_errors, overwrite
 from orchestrator.devtools.form_errors import INVALID_FORM_BODY, FormErrors
 from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
 from orchestrator.devtools.signing import snowflake
+from orchestrator.discord.wire import EPHEMERAL, ButtonStyle
 
 API_PREFIX = "/api/v10"
-EPHEMERAL = 1 << 6
-LOADING = 1 << 7
-LINK_BUTTON = 5
+LOADING = 1 << 7  # message flag: the deferred "thinking…" state
 MESSAGE_DEFAULT, MESSAGE_REPLY, MESSAGE_CHAT_INPUT_COMMAND = 0, 19, 20
 
 MAX_CONTENT = 2000
@@ -135,7 +134,7 @@ def _check_button(
     label, custom_id = button.get("label"), button.get("custom_id")
     if isinstance(label, str) and len(label) > MAX_LABEL:
         errors.too_long((*path, "label"), MAX_LABEL)
-    if button.get("style") == LINK_BUTTON:
+    if button.get("style") == ButtonStyle.LINK:
         if not button.get("url"):
             errors.add((*path, "url"), "BUTTON_COMPONENT_URL_REQUIRED", "A url is required")
         if custom_id is not None:

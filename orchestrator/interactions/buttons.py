@@ -13,10 +13,11 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from orchestrator.discord.wire import MAX_CUSTOM_ID
+
 if TYPE_CHECKING:
     from orchestrator.settings import LazySecret
 
-MAX_CUSTOM_ID = 100
 _SIGNATURE_CHARS = 22
 
 

@@ -16,14 +16,10 @@ from typing import Any
 from orchestrator.audit.events import refusal_event
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
 from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec
+from orchestrator.discord.wire import CommandType, InteractionType
 from orchestrator.interactions import responses
 from orchestrator.interactions.options import check_options
 from orchestrator.interactions.payload import (
-    APPLICATION_COMMAND,
-    CHAT_INPUT,
-    MESSAGE_COMPONENT,
-    MODAL_SUBMIT,
-    PING,
     Caller,
     Interaction,
     InvokedOption,
@@ -105,15 +101,18 @@ class InteractionsEndpoint:
             reason = str(exc) if isinstance(exc, MalformedInteraction) else "body is not valid JSON"
             log.info("interaction rejected: malformed", extra={"reason": reason})
             return error_response(400, f"malformed interaction: {reason}")
-        if interaction.type == PING:
+        if interaction.type == InteractionType.PING:
             return json_response(200, responses.pong())
-        if interaction.type == MESSAGE_COMPONENT and interaction.caller is not None:
+        if interaction.type == InteractionType.MESSAGE_COMPONENT and interaction.caller is not None:
             refusal = self._press_refusal(interaction.caller)
             if refusal is not None:
                 return json_response(200, refusal)
-        new_command = interaction.type == APPLICATION_COMMAND or (
+        new_command = interaction.type == InteractionType.APPLICATION_COMMAND or (
             self._run_again is not None
-            and (interaction.type == MODAL_SUBMIT or (interaction.custom_id or "").startswith(f"{BUTTON_ACTION}:"))
+            and (
+                interaction.type == InteractionType.MODAL_SUBMIT
+                or (interaction.custom_id or "").startswith(f"{BUTTON_ACTION}:")
+            )
         )
         if new_command and interaction.caller is not None:
             trace = Trace(
@@ -131,11 +130,15 @@ class InteractionsEndpoint:
             ):
                 answer = (
                     self._command(interaction, interaction.caller, trace, started)
-                    if interaction.type == APPLICATION_COMMAND
+                    if interaction.type == InteractionType.APPLICATION_COMMAND
                     else self._again(interaction, interaction.caller, trace, started)
                 )
                 return json_response(200, answer)
-        if interaction.type == MESSAGE_COMPONENT and interaction.caller is not None and self._buttons is not None:
+        if (
+            interaction.type == InteractionType.MESSAGE_COMPONENT
+            and interaction.caller is not None
+            and self._buttons is not None
+        ):
             with log_context(correlation_id=interaction.id, user_id=interaction.caller.user_id):
                 return json_response(
                     200, self._buttons.press(interaction, interaction.caller, ephemeral_of=self._ephemeral)
@@ -147,7 +150,7 @@ class InteractionsEndpoint:
         """`origin` is the perf_counter reading at the trace's start, to place each step in time."""
         name = trace.command
         checking = time.perf_counter()
-        if interaction.command_type != CHAT_INPUT:
+        if interaction.command_type != CommandType.CHAT_INPUT:
             # Only slash commands are registered; a context-menu command of the same name is not one.
             return responses.ephemeral_message("This kind of command is not supported: use the slash command.")
         if name == DEBUG_COMMAND:
@@ -176,7 +179,7 @@ class InteractionsEndpoint:
         assert self._run_again is not None
         checking = time.perf_counter()
         try:
-            submitted = interaction.type == MODAL_SUBMIT
+            submitted = interaction.type == InteractionType.MODAL_SUBMIT
             original = self._run_again.submitted(interaction) if submitted else self._run_again.pressed(interaction)
         except (SecretUnavailable, OSError, RuntimeError) as exc:  # the signing secret or the state store
             get_logger().error("run again unavailable", extra={"error": type(exc).__name__})

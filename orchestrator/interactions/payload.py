@@ -10,19 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-PING = 1
-APPLICATION_COMMAND = 2
-MESSAGE_COMPONENT = 3
-AUTOCOMPLETE = 4
-MODAL_SUBMIT = 5
+from orchestrator.discord.wire import GUILD_CONTEXT, MAX_CUSTOM_ID, CommandType, InteractionType, OptionType
 
 MAX_SNOWFLAKE_DIGITS = 21
 MAX_TOKEN_LENGTH = 1000
-MAX_CUSTOM_ID = 100
 MAX_FORM_ROWS = 5  # a modal holds at most 5 rows of one text input each
-STRING_OPTION = 3
-CHAT_INPUT = 1
-GUILD_CONTEXT = 0
 
 
 class MalformedInteraction(ValueError):
@@ -54,9 +46,9 @@ class Interaction:
     caller: Caller | None
     command_name: str | None
     options: tuple[InvokedOption, ...]
-    custom_id: str | None = None  # the pressed button's (MESSAGE_COMPONENT) or the form's (MODAL_SUBMIT)
-    # A slash command's data.type: 1 (CHAT_INPUT); 2 and 3 are user and message context-menu commands.
-    command_type: int = CHAT_INPUT
+    custom_id: str | None = None  # the pressed button's (a component interaction) or the form's (a modal's)
+    # A slash command's data.type: CHAT_INPUT; 2 and 3 are user and message context-menu commands.
+    command_type: int = CommandType.CHAT_INPUT
     # Sent from a server the bot is in (context 0, a guild and a member), not a DM or a user install.
     in_server: bool = True
 
@@ -67,9 +59,9 @@ def parse_interaction(payload: object) -> Interaction:
     kind = payload.get("type")
     if not isinstance(kind, int) or isinstance(kind, bool):
         raise MalformedInteraction("type must be an integer")
-    if kind == PING:
+    if kind == InteractionType.PING:
         application_id = _optional_snowflake(payload, "application_id") or ""
-        return Interaction("", PING, application_id, "", None, None, None, None, ())
+        return Interaction("", InteractionType.PING, application_id, "", None, None, None, None, ())
     interaction_id = _snowflake(payload, "id")
     token = payload.get("token")
     if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
@@ -80,17 +72,17 @@ def parse_interaction(payload: object) -> Interaction:
     command_name: str | None = None
     options: tuple[InvokedOption, ...] = ()
     custom_id: str | None = None
-    command_type = CHAT_INPUT
-    if kind == APPLICATION_COMMAND:
+    command_type: int = CommandType.CHAT_INPUT
+    if kind == InteractionType.APPLICATION_COMMAND:
         command_name, options = _command_data(payload.get("data"))
-        given = payload["data"].get("type", CHAT_INPUT)
+        given = payload["data"].get("type", CommandType.CHAT_INPUT)
         command_type = given if isinstance(given, int) and not isinstance(given, bool) else -1
-    elif kind in (MESSAGE_COMPONENT, MODAL_SUBMIT):
+    elif kind in (InteractionType.MESSAGE_COMPONENT, InteractionType.MODAL_SUBMIT):
         data = payload.get("data")
         custom_id = data.get("custom_id") if isinstance(data, dict) else None
         if not isinstance(custom_id, str) or not 0 < len(custom_id) <= MAX_CUSTOM_ID:
             raise MalformedInteraction("data.custom_id must be 1-100 characters")
-        if kind == MODAL_SUBMIT and isinstance(data, dict):
+        if kind == InteractionType.MODAL_SUBMIT and isinstance(data, dict):
             options = _form_fields(data)
     guild_id = _optional_snowflake(payload, "guild_id")
     context = payload.get("context", GUILD_CONTEXT)
@@ -145,7 +137,7 @@ def _form_fields(data: dict[str, Any]) -> tuple[InvokedOption, ...]:
             value = field.get("value") if isinstance(field, dict) else None
             if not isinstance(name, str) or not 0 < len(name) <= MAX_CUSTOM_ID or not isinstance(value, str):
                 raise MalformedInteraction("each text input needs a custom_id and a string value")
-            fields.append(InvokedOption(name, STRING_OPTION, value))
+            fields.append(InvokedOption(name, OptionType.STRING, value))
     return tuple(fields)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from orchestrator.audit.events import job_event
 from orchestrator.commands.model import CommandSpec
+from orchestrator.discord.components import button
+from orchestrator.discord.wire import ButtonStyle
 from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import Caller, Interaction
@@ -25,7 +27,6 @@ from orchestrator.settings import SecretUnavailable
 from orchestrator.state.pending import CONFIRM_WINDOW_SECONDS, PendingStore
 from orchestrator.traces.model import TraceStep
 
-SUCCESS_BUTTON, SECONDARY_BUTTON = 3, 2
 _REJECTED = {
     "expired": "This button has expired. Run the command again.",
     "forged": "This button was not made by this bot (or the bot's signing secret changed). Run the command again.",
@@ -67,18 +68,8 @@ class ButtonHandler:
             f"{CONFIRM_WINDOW_SECONDS // 60} minutes."
         )
         buttons = [
-            {
-                "type": 2,
-                "style": SUCCESS_BUTTON,
-                "label": "Confirm",
-                "custom_id": signer.make("confirm", ref, expires_at=expires),
-            },
-            {
-                "type": 2,
-                "style": SECONDARY_BUTTON,
-                "label": "Cancel",
-                "custom_id": signer.make("abort", ref, expires_at=expires),
-            },
+            button("Confirm", signer.make("confirm", ref, expires_at=expires), ButtonStyle.SUCCESS),
+            button("Cancel", signer.make("abort", ref, expires_at=expires), ButtonStyle.SECONDARY),
         ]
         get_logger().info("confirmation asked", extra={"outcome": "confirmation_asked"})
         return responses.ephemeral_with_buttons(text, buttons)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec, OptionType, OptionValue
+from orchestrator.discord.components import action_row
+from orchestrator.discord.wire import ComponentType, ResponseType, TextInputStyle
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import MAX_FORM_ROWS, Interaction, InvokedOption
 from orchestrator.messages.limits import clip
@@ -22,8 +24,6 @@ from orchestrator.state.jobs import JobStore
 
 FORM_WINDOW_SECONDS = 15 * 60
 BUTTON_ACTION, FORM_ACTION = "again", "again-form"
-MODAL = 9  # the interaction response that opens a form
-TEXT_INPUT, SHORT, PARAGRAPH = 4, 1, 2
 MAX_LABEL = 45  # Discord's limit for a text input's label
 MAX_INPUT_VALUE = 4000
 _TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
@@ -67,19 +67,19 @@ class RunAgain:
         for option in spec.options:
             value = values.get(option.name)
             field: dict[str, Any] = {
-                "type": TEXT_INPUT,
+                "type": ComponentType.TEXT_INPUT,
                 "custom_id": option.name,
                 "label": clip(option.name, MAX_LABEL),
-                "style": SHORT if option.type != "string" else PARAGRAPH,
+                "style": TextInputStyle.SHORT if option.type != "string" else TextInputStyle.PARAGRAPH,
                 "required": option.required,
                 "placeholder": clip(_hint(option.type, option.choices), 100),
                 "max_length": MAX_INPUT_VALUE,
             }
             if value is not None:
                 field["value"] = _text(value)[:MAX_INPUT_VALUE]
-            rows.append({"type": 1, "components": [field]})
+            rows.append(action_row(field))
         return {
-            "type": MODAL,
+            "type": ResponseType.MODAL,
             "data": {"custom_id": custom_id, "title": clip(f"Run /{spec.name} again", MAX_LABEL), "components": rows},
         }
 

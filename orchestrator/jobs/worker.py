@@ -28,6 +28,7 @@ from orchestrator.clients.guarded import breaker_from_settings, guarded_client
 from orchestrator.clients.job_logs import JobLogDownloader
 from orchestrator.commands.builtin import DEBUG_COMMAND
 from orchestrator.commands.model import CommandSet
+from orchestrator.discord.wire import NO_MENTIONS
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.builder import DigestBuilder
@@ -462,7 +463,7 @@ class JobWorker:
         trace = self._traces.find(request.user_id, wanted) if wanted else self._traces.latest(request.user_id)
         text = debug_report(trace, requested=wanted)
         try:
-            self._discord.edit_original(request.interaction_token, {"content": text, "allowed_mentions": {"parse": []}})
+            self._discord.edit_original(request.interaction_token, {"content": text, "allowed_mentions": NO_MENTIONS})
         except (InteractionExpired, DiscordRejected) as exc:
             get_logger().warning("could not show /debug-last", extra={"error": type(exc).__name__})
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.commands.model import OptionValue
+from orchestrator.discord.components import action_row, link_button
+from orchestrator.discord.wire import NO_MENTIONS
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.messages import limits
 from orchestrator.messages.markdown import clip_escaped
@@ -14,7 +16,6 @@ from orchestrator.observability.trace_ids import trace_fingerprint
 BLURPLE = 0x5865F2
 RED = 0xED4245
 YELLOW = 0xFEE75C
-LINK_BUTTON = 5
 
 
 def outcome_message(
@@ -40,14 +41,12 @@ def outcome_message(
     fields = option_fields(options, embed)
     if fields:
         embed["fields"] = fields
-    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": {"parse": []}}
+    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": NO_MENTIONS}
     url = outcome.html_url
     if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
         embed["url"] = url
         label = f"View run #{outcome.run_id} on GitHub" if outcome.run_id else "View run on GitHub"
-        message["components"] = [
-            {"type": 1, "components": [{"type": 2, "style": LINK_BUTTON, "label": label, "url": url}]}
-        ]
+        message["components"] = [action_row(link_button(label, url))]
     return message
 
 

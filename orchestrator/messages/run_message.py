@@ -6,18 +6,19 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.discord.components import action_row, button, link_button
+from orchestrator.discord.wire import NO_MENTIONS, ButtonStyle
 from orchestrator.failures.digest import FailedJob, FailureDigest
 from orchestrator.messages import limits
 from orchestrator.messages.durations import duration_between
 from orchestrator.messages.failure_text import failed_step, log_block, summary_lines
-from orchestrator.messages.job_messages import BLURPLE, LINK_BUTTON, RED, YELLOW, option_fields
+from orchestrator.messages.job_messages import BLURPLE, RED, YELLOW, option_fields
 from orchestrator.observability.trace_ids import trace_fingerprint
 from orchestrator.runs.model import JobLine
 from orchestrator.state.jobs import JobRecord
 
 GREEN = 0x57F287
 GREY = 0x99AAB5
-PRIMARY_BUTTON, SECONDARY_BUTTON, DANGER_BUTTON = 1, 2, 4
 PUBLIC_LOG_CHARS = 1600  # the excerpt in the live message (failure_log: public), fences included
 # Room the job lines may take in the description, leaving space for the total and the fields.
 JOB_LINES_BUDGET = 3500
@@ -98,22 +99,18 @@ def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
     if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
         embed["url"] = url
         label = f"View run #{record.run_id} on GitHub" if record.run_id else "View run on GitHub"
-        row.append({"type": 2, "style": LINK_BUTTON, "label": label, "url": url})
+        row.append(link_button(label, url))
     if record.run_id:
         offered = (
-            (buttons.cancel if not finished else None, DANGER_BUTTON, "Cancel run"),
-            (buttons.show_log, SECONDARY_BUTTON, "Show log"),
-            (buttons.rerun, PRIMARY_BUTTON, "Re-run failed jobs"),
-            (buttons.rerun_debug, SECONDARY_BUTTON, "Re-run with debug logging"),
-            (buttons.run_again, SECONDARY_BUTTON, "Run again…"),
+            (buttons.cancel if not finished else None, ButtonStyle.DANGER, "Cancel run"),
+            (buttons.show_log, ButtonStyle.SECONDARY, "Show log"),
+            (buttons.rerun, ButtonStyle.PRIMARY, "Re-run failed jobs"),
+            (buttons.rerun_debug, ButtonStyle.SECONDARY, "Re-run with debug logging"),
+            (buttons.run_again, ButtonStyle.SECONDARY, "Run again…"),
         )
-        row += [
-            {"type": 2, "style": style, "label": label, "custom_id": custom_id}
-            for custom_id, style, label in offered
-            if custom_id
-        ]
-    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": {"parse": []}}
-    message["components"] = [{"type": 1, "components": row}] if row else []
+        row += [button(label, custom_id, style) for custom_id, style, label in offered if custom_id]
+    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": NO_MENTIONS}
+    message["components"] = [action_row(*row)] if row else []
     return message
 
 

@@ -24,14 +24,13 @@ from orchestrator.clients.github_api import (
     GitHubRejected,
 )
 from orchestrator.commands.model import CommandSet, CommandSpec
+from orchestrator.discord.components import action_row, button, link_button
+from orchestrator.discord.wire import NO_MENTIONS, ButtonStyle
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.interactions.responses import NO_MENTIONS
 from orchestrator.jobs.messages import RunAction
 from orchestrator.messages.failure_text import log_section
-from orchestrator.messages.job_messages import LINK_BUTTON
 from orchestrator.messages.limits import CONTENT, fit_lines
-from orchestrator.messages.run_message import PRIMARY_BUTTON
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.runs.model import FAILED_CONCLUSIONS
@@ -97,7 +96,7 @@ class RunActions:
             lines.append(f"⚠️ {digest.note}")
         first = digest.first
         url = first.html_url if first and first.html_url else record.html_url
-        buttons = [{"type": 2, "style": LINK_BUTTON, "label": "Open the job on GitHub", "url": url}] if url else []
+        buttons = [link_button("Open the job on GitHub", url)] if url else []
         self._answer(action, "\n".join(lines), buttons)
 
     def _rerun(self, action: RunAction, record: JobRecord, spec: CommandSpec) -> None:
@@ -208,7 +207,7 @@ class RunActions:
             action,
             f"/{record.command} asks for a confirmation: re-run the failed jobs of run #{record.run_id}"
             f"{' with debug logging' if debug else ''}? This expires in {RERUN_CONFIRM_SECONDS // 60} minutes.",
-            [{"type": 2, "style": PRIMARY_BUTTON, "label": label, "custom_id": custom_id}],
+            [button(label, custom_id, ButtonStyle.PRIMARY)],
         )
 
     def _audit_press(self, action: RunAction, record: JobRecord, outcome: str, detail: str) -> None:
@@ -229,7 +228,7 @@ class RunActions:
         body: dict[str, Any] = {
             "content": fit_lines(active_redactor().text(text), CONTENT - 1),
             "allowed_mentions": NO_MENTIONS,
-            "components": [{"type": 1, "components": buttons}] if buttons else [],
+            "components": [action_row(*buttons)] if buttons else [],
         }
         try:
             self._discord.edit_original(action.interaction_token, body)

@@ -14,6 +14,7 @@ from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRateLimited
 from orchestrator.commands.model import CommandSet
+from orchestrator.discord.wire import EPHEMERAL, NO_MENTIONS
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.jobs.messages import CancelRequest, PollRequest, RunEvent
 from orchestrator.observability import metrics
@@ -222,7 +223,7 @@ class RunFollower:
     def _tell_presser(self, request: CancelRequest, text: str) -> None:
         try:
             self._discord.create_followup(
-                request.interaction_token, {"content": text, "flags": 64, "allowed_mentions": {"parse": []}}
+                request.interaction_token, {"content": text, "flags": EPHEMERAL, "allowed_mentions": NO_MENTIONS}
             )
         except DiscordError as exc:
             get_logger().warning("could not answer the Cancel press", extra={"error": type(exc).__name__})

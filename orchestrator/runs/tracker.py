@@ -17,6 +17,7 @@ from typing import Any
 
 from orchestrator.clients.discord_api import DiscordClient, DiscordError, InteractionExpired
 from orchestrator.clients.github_api import GitHubClient
+from orchestrator.discord.wire import EPHEMERAL
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
@@ -28,7 +29,6 @@ from orchestrator.runs.model import FAILED_CONCLUSIONS, JobLine, RunSnapshot, is
 from orchestrator.serialization import dumps
 from orchestrator.state.jobs import JobRecord, JobStore
 
-EPHEMERAL = 1 << 6
 # An interaction token lives 15 minutes; past this age we stop trusting it and use the channel.
 TOKEN_SAFE_SECONDS = 14 * 60
 # Longer than the slowest delivery (4 tries of 10 s, with waits for Discord's 429s of up to 30 s),

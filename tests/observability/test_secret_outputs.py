@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.commands.model import OptionValue
 from orchestrator.devtools.signing import interaction_token
+from orchestrator.discord.wire import EPHEMERAL, ResponseType
 from orchestrator.interactions import responses
+from orchestrator.messages import limits
 from orchestrator.messages.debug_report import debug_report
 from orchestrator.messages.job_messages import option_fields
 from orchestrator.observability.logging import get_logger, log_context
@@ -193,9 +195,9 @@ def test_ephemeral_replies_never_carry_a_secret(kind: str, data: st.DataObject) 
     with redactor_installed(redactor_for(secret)):
         reply = responses.ephemeral_message(f"/deploy was not run: {text}. Please try again.")
         baseline = responses.ephemeral_message(f"/deploy was not run: {neutral(text, secret)}. Please try again.")
-    assert reply["type"] == responses.CHANNEL_MESSAGE_WITH_SOURCE
-    assert reply["data"]["flags"] == responses.EPHEMERAL
-    assert len(reply["data"]["content"]) <= responses.MAX_CONTENT
+    assert reply["type"] == ResponseType.CHANNEL_MESSAGE_WITH_SOURCE
+    assert reply["data"]["flags"] == EPHEMERAL
+    assert len(reply["data"]["content"]) <= limits.CONTENT
     assert_no_leak(json.dumps(reply), secret.needles, "ephemeral reply", baseline=json.dumps(baseline))
 
 
