@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.interactions.buttons import signer_from_secret
-from orchestrator.jobs.messages import BadJobMessage
+from orchestrator.jobs.envelopes import BadJobMessage
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.metrics import MemoryMetrics

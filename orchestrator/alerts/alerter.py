@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from orchestrator.alerts.message import alert_message, logs_insights_url
 from orchestrator.alerts.model import Alert
+from orchestrator.alerts.ops_post import alert_message, logs_insights_url
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger

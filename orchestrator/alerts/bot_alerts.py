@@ -6,7 +6,7 @@ from orchestrator.alerts.model import Alert
 from orchestrator.clients.breaker import BreakerOpened
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.digest import FailureDigest
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from orchestrator.messages.failure_text import code_span, failed_step
 from orchestrator.state.jobs import JobRecord
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from orchestrator.audit.model import AuditEvent
 from orchestrator.commands.model import OptionValue
 from orchestrator.interactions.payload import Caller, Interaction
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from orchestrator.messages.limits import clip
 from orchestrator.state.jobs import JobRecord
 

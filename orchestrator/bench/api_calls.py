@@ -21,7 +21,7 @@ from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.messages import Job, PollRequest, RunEvent, parse_message
+from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.queues.local import LocalContext

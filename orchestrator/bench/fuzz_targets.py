@@ -30,7 +30,7 @@ from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.interactions.endpoint import MAX_BODY_BYTES, InteractionsEndpoint
 from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import parse_message
+from orchestrator.jobs.envelopes import parse_message
 from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.serialization import loads
 from orchestrator.state.memory import MemoryPendingStore

@@ -34,7 +34,7 @@ from orchestrator.dispatch.explain import (
 )
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from orchestrator.observability.logging import get_logger
 from orchestrator.state.jobs import JobRecord, JobStore
 

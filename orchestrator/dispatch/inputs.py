@@ -6,7 +6,7 @@ import json
 import re
 
 from orchestrator.commands.model import CommandSpec, OptionValue
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_INPUTS_PAYLOAD = 65_535  # GitHub's limit for all inputs together

@@ -29,7 +29,7 @@ from orchestrator.interactions.payload import (
 from orchestrator.interactions.presses import ButtonHandler
 from orchestrator.interactions.run_again import BUTTON_ACTION, RunAgain, typed_options
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
+from orchestrator.jobs.envelopes import DebugRequest, Job, TraceOnly
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effort
 from orchestrator.ratelimits.bucket import whole_seconds

@@ -19,7 +19,7 @@ from orchestrator.discord.wire import ButtonStyle
 from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import Caller, Interaction
-from orchestrator.jobs.messages import RUN_ACTIONS, BadJobMessage, CancelRequest, Job, RunAction, TraceOnly
+from orchestrator.jobs.envelopes import RUN_ACTIONS, BadJobMessage, CancelRequest, Job, RunAction, TraceOnly
 from orchestrator.messages.markdown import clip_escaped
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effort

@@ -34,7 +34,7 @@ from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.deadline import job_deadline
-from orchestrator.jobs.messages import (
+from orchestrator.jobs.envelopes import (
     BadJobMessage,
     CancelRequest,
     DebugRequest,

@@ -28,7 +28,7 @@ from orchestrator.discord.components import action_row, button, link_button
 from orchestrator.discord.wire import NO_MENTIONS, ButtonStyle
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.messages import RunAction
+from orchestrator.jobs.envelopes import RunAction
 from orchestrator.messages.failure_text import log_section
 from orchestrator.messages.limits import CONTENT, fit_lines
 from orchestrator.observability.logging import get_logger, log_context

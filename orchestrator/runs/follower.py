@@ -16,7 +16,7 @@ from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRat
 from orchestrator.commands.model import CommandSet
 from orchestrator.discord.wire import EPHEMERAL, NO_MENTIONS
 from orchestrator.failures.digest import FailureDigest
-from orchestrator.jobs.messages import CancelRequest, PollRequest, RunEvent
+from orchestrator.jobs.envelopes import CancelRequest, PollRequest, RunEvent
 from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue, QueueUnavailable

@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from orchestrator.jobs.messages import RunEvent
+from orchestrator.jobs.envelopes import RunEvent
 from orchestrator.observability.logging import get_logger
 from orchestrator.queues.base import JobQueue, QueueUnavailable
 from orchestrator.runs.model import BadRunData, RunSnapshot

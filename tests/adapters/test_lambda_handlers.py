@@ -19,7 +19,7 @@ from moto import mock_aws
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.signing import InteractionSigner
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from tests.conftest import REPO_ROOT
 
 REGION = "us-east-1"

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.alerts.alerter import THROTTLED
-from orchestrator.alerts.message import alert_message
 from orchestrator.alerts.model import Alert
+from orchestrator.alerts.ops_post import alert_message
 from orchestrator.devtools.fake_discord import form_errors
 from orchestrator.observability import redaction
 from orchestrator.observability.redaction import Redactor

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from orchestrator.alerts.message import logs_insights_url
 from orchestrator.alerts.model import Alert
+from orchestrator.alerts.ops_post import logs_insights_url
 from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.http_standin import Fault

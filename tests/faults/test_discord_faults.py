@@ -15,7 +15,7 @@ import pytest
 from orchestrator.clients.discord_api import EDIT_POLICY
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.http_standin import Fault
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from tests.faults.conftest import (
     MAX_RECEIVES,
     SLOW,

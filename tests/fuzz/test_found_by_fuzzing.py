@@ -20,7 +20,7 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import Job, RunEvent
+from orchestrator.jobs.envelopes import Job, RunEvent
 from orchestrator.runs.model import RunSnapshot
 from orchestrator.web.http import HttpRequest
 from tests.conftest import RecordingQueue

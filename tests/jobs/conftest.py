@@ -29,7 +29,7 @@ from orchestrator.devtools.http_standin import Request
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.observability.metrics import MemoryMetrics

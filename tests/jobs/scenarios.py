@@ -8,7 +8,7 @@ import httpx
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from tests.jobs.conftest import Harness, HarnessFactory, http_client, link_button
 
 

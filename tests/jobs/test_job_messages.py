@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.jobs.messages import SCHEMA_VERSION, BadJobMessage, Job
+from orchestrator.jobs.envelopes import SCHEMA_VERSION, BadJobMessage, Job
 from tests.jobs.conftest import Harness, context, new_job
 
 

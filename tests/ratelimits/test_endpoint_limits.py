@@ -14,7 +14,7 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import TraceOnly, parse_message
+from orchestrator.jobs.envelopes import TraceOnly, parse_message
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.state.memory import MemoryRateLimitStore

@@ -45,7 +45,7 @@ from orchestrator.devtools.http_standin import Request, Response, StandinServer
 from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.messages import Job, PollRequest, RunEvent, parse_message
+from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import MemoryMetrics

@@ -17,7 +17,7 @@ from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.messages import Job
+from orchestrator.jobs.envelopes import Job
 from orchestrator.runs.model import RunSnapshot
 from orchestrator.runs.tracker import RENDER_LEASE_SECONDS, RunTracker
 from tests.runs.conftest import (

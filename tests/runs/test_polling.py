@@ -10,7 +10,7 @@ import pytest
 
 from orchestrator.clients.discord_api import EDIT_POLICY, DiscordError
 from orchestrator.devtools.http_standin import Fault
-from orchestrator.jobs.messages import PollRequest
+from orchestrator.jobs.envelopes import PollRequest
 from orchestrator.runs.polling import WATCHDOG_DELAY_SECONDS
 from tests.runs.conftest import IN_PROGRESS, QUEUED, RESULT, Rig, RigFactory, http_client, log_lines, stage_of
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from orchestrator.jobs.messages import CancelRequest
+from orchestrator.jobs.envelopes import CancelRequest
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.store import StateStore, open_state_store
 from tests.runs.conftest import ALICE, CAROL, REPO, Rig, RigFactory, close_store

@@ -10,7 +10,7 @@ from typing import Any
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.devtools.signing import interaction_token, snowflake
-from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly
+from orchestrator.jobs.envelopes import DebugRequest, Job, TraceOnly
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.metrics import MemoryMetrics, Observation
 from orchestrator.state.store import StateStore

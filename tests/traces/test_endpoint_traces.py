@@ -14,7 +14,7 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import DebugRequest, Job, TraceOnly, parse_message
+from orchestrator.jobs.envelopes import DebugRequest, Job, TraceOnly, parse_message
 from orchestrator.web.http import HttpRequest
 from tests.conftest import ADMIN_ROLE, RecordingQueue
 

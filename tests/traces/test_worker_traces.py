@@ -17,7 +17,7 @@ from orchestrator.devtools.http_standin import Fault
 from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import DebugRequest
+from orchestrator.jobs.envelopes import DebugRequest
 from orchestrator.messages.debug_report import debug_report
 from orchestrator.observability.metrics import Observation
 from orchestrator.observability.redaction import Redactor

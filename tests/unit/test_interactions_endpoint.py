@@ -14,7 +14,7 @@ from orchestrator.commands.model import CommandSet
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import MAX_BODY_BYTES, InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.messages import Job, TraceOnly, parse_message
+from orchestrator.jobs.envelopes import Job, TraceOnly, parse_message
 from orchestrator.observability.trace_ids import is_trace_id
 from orchestrator.web.http import HttpRequest, HttpResponse
 from tests.conftest import ADMIN_ROLE, ADMIN_USER, RecordingQueue

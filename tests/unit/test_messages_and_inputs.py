@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
-from orchestrator.jobs.messages import BadJobMessage, Job
+from orchestrator.jobs.envelopes import BadJobMessage, Job
 from orchestrator.messages import limits
 from orchestrator.messages.job_messages import outcome_message
 from tests.contract.openapi import discord_contract
