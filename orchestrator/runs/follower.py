@@ -86,12 +86,12 @@ class RunFollower:
             return current
 
         record = self._jobs.update(record.interaction_id, take_turn)
-        if record is None or not took:
+        if record is None or not took or record.run_id is None:
             return
         with log_context(trace_id=record.trace_id, user_id=record.user_id, cmd=record.command):
             wait = 0.0
             try:
-                snapshot = RunSnapshot.from_api(self._github.get_run(record.run_id))  # type: ignore[arg-type]
+                snapshot = RunSnapshot.from_api(self._github.get_run(record.run_id))
                 record = self._observe(record, snapshot)
             except (GitHubError, BadRunData, DiscordError) as exc:
                 # GitHub down, rate limited or odd, or Discord down (the record still says a render
