@@ -12,6 +12,7 @@ Every message is `{"v": 1, "kind": ..., fields...}`; anything else is a BadJobMe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,6 +23,11 @@ from orchestrator.traces.model import Trace, TraceStep
 
 SCHEMA_VERSION = 1
 _NONE = type(None)
+
+
+def _envelope(kind: str, fields: Mapping[str, Any]) -> str:
+    """A queue message: the schema version, its kind, its fields."""
+    return dumps_text({"v": SCHEMA_VERSION, "kind": kind, **fields})
 
 
 class BadJobMessage(ValueError):
@@ -59,8 +65,7 @@ class Job:
 
     def to_message(self) -> str:
         # Field by field, not asdict(): asdict deep-copies everything, and this is the ACK's hot path.
-        fields = {**vars(self), "steps": [step.to_dict() for step in self.steps]}
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **fields})
+        return _envelope(self.KIND, {**vars(self), "steps": [step.to_dict() for step in self.steps]})
 
     @classmethod
     def from_message(cls, body: str) -> Job:
@@ -84,7 +89,7 @@ class TraceOnly:
         fields: dict[str, Any] = {"trace": self.trace.to_dict(), "outcome": self.outcome}
         if self.audit is not None:
             fields["audit"] = self.audit.to_dict()
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **fields})
+        return _envelope(self.KIND, fields)
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class DebugRequest:
     interaction_token: str = field(repr=False)
 
     def to_message(self) -> str:
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+        return _envelope(self.KIND, vars(self))
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class PollRequest:
     attempt: int
 
     def to_message(self) -> str:
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+        return _envelope(self.KIND, vars(self))
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ class RunEvent:
     run: dict[str, Any]
 
     def to_message(self) -> str:
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+        return _envelope(self.KIND, vars(self))
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ class CancelRequest:
     pressed_at: float | None = None  # when, for the audit trail
 
     def to_message(self) -> str:
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+        return _envelope(self.KIND, vars(self))
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ class RunAction:
     pressed_at: float | None = None
 
     def to_message(self) -> str:
-        return dumps_text({"v": SCHEMA_VERSION, "kind": self.KIND, **vars(self)})
+        return _envelope(self.KIND, vars(self))
 
 
 # Show the log; re-run failed jobs (with debug logging); the same once confirmed (`confirm: true`).
