@@ -54,11 +54,7 @@ def _prime(client: BaseClient, operation: str, params: Mapping[str, Any], answer
     priming = True
 
     def answer_instead(request: Any, **_: Any) -> AWSResponse | None:
-        if not priming:
-            return None  # from now on: send as usual
-        headers = HTTPHeaders()
-        headers["x-amzn-requestid"] = "priming"
-        return AWSResponse(request.url, 200, headers, _Body(json.dumps(answer).encode()))
+        return canned_response(request, answer) if priming else None  # once primed: send as usual
 
     # Left registered, answering nothing once primed: unregistering would empty botocore's cache of
     # which handlers each event has, and the first command would pay for filling it again.
@@ -70,6 +66,14 @@ def _prime(client: BaseClient, operation: str, params: Mapping[str, Any], answer
         get_logger().warning("priming skipped", extra={"operation": operation, "error": type(exc).__name__})
     finally:
         priming = False
+
+
+def canned_response(request: Any, answer: Mapping[str, Any]) -> AWSResponse:
+    """A 200 with `answer` as its JSON body, for a `before-send` handler to return instead of
+    sending `request`: botocore parses it as the service's own."""
+    headers = HTTPHeaders()
+    headers["x-amzn-requestid"] = "canned"
+    return AWSResponse(request.url, 200, headers, _Body(json.dumps(answer).encode()))
 
 
 class _Body:

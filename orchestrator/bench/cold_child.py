@@ -32,29 +32,17 @@ class _Context(LambdaContext):
 
 
 def _sent(request: Any, **_: Any) -> Any:
+    from orchestrator.adapters.priming import canned_response
+
     body = json.loads(request.body)["MessageBody"]
-    return _answer(request, {"MessageId": "bench", "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()})  # noqa: S324
+    return canned_response(request, {"MessageId": "bench", "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()})  # noqa: S324
 
 
 def _stored(request: Any, **_: Any) -> Any:
     """Every write succeeds (the bucket had a token)."""
-    return _answer(request, {})
+    from orchestrator.adapters.priming import canned_response
 
-
-def _answer(request: Any, answer: dict[str, Any]) -> Any:
-    from botocore.awsrequest import AWSResponse, HTTPHeaders
-
-    headers = HTTPHeaders()
-    headers["x-amzn-requestid"] = "bench"
-    return AWSResponse(request.url, 200, headers, _Raw(json.dumps(answer).encode()))
-
-
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Any:
-        yield self._data
+    return canned_response(request, {})
 
 
 def peak_rss_kb() -> int:

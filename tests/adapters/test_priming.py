@@ -11,8 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.httpsession import URLLib3Session
 
-from orchestrator.adapters.priming import prime_queue, prime_state
-from orchestrator.bench.cold_child import _answer
+from orchestrator.adapters.priming import canned_response, prime_queue, prime_state
 
 
 @pytest.fixture
@@ -30,7 +29,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def send(self: URLLib3Session, request: Any) -> Any:
         sent.append(request.url)
-        return _answer(request, {})
+        return canned_response(request, {})
 
     monkeypatch.setattr(URLLib3Session, "send", send)
     return sent
