@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from orchestrator.devtools.http_standin import Fault
 from orchestrator.devtools.serve_process import ServeProcess, serve_environment, serve_running
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.state.store import open_state_store
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, wait_for
 from tests.e2e.test_serve import GITHUB_TOKEN, WORKFLOWS
 
 # A job whose process died is delivered again 1.5 s after it began.
@@ -63,13 +62,6 @@ class Crash:
         return [e.outcome for e in store.audit.query(since=0) if e.interaction_id == payload["id"]]
 
 
-def until(done: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def kill(serve: ServeProcess) -> None:
     serve.process.send_signal(signal.SIGKILL)
     serve.process.wait(10)
@@ -96,7 +88,7 @@ def crash(tmp_path: Path, signer: InteractionSigner) -> Iterator[Crash]:
 def ends_once_linked(crash: Crash, payload: dict[str, Any]) -> None:
     """Started again on the same state file: the command ends, linked to its one run."""
     with crash.serve():
-        until(lambda: crash.linked(payload))
+        wait_for(lambda: crash.linked(payload), "the run linked")
     assert len(crash.github.runs) == 1
     assert crash.outcomes(payload) == ["accepted"]
 
@@ -123,9 +115,9 @@ def test_a_kill_at_each_step_ends_the_command_exactly_once(crash: Crash, step: s
     with crash.serve() as serve:
         payload = crash.command(serve)
         if reached == "run":
-            until(lambda: len(crash.github.runs) == 1)
+            wait_for(lambda: len(crash.github.runs) == 1, "the run started")
         else:
-            until(lambda: any(fault.matches(r) for r in server.requests))
+            wait_for(lambda: any(fault.matches(r) for r in server.requests), "the held request")
         kill(serve)
     server.clear_faults()
     ends_once_linked(crash, payload)
@@ -134,7 +126,7 @@ def test_a_kill_at_each_step_ends_the_command_exactly_once(crash: Crash, step: s
 def test_a_kill_between_polls_resumes_them_after_the_restart(crash: Crash) -> None:
     with crash.serve() as serve:
         payload = crash.command(serve)
-        until(lambda: crash.linked(payload))
+        wait_for(lambda: crash.linked(payload), "the run linked")
         kill(serve)  # the next poll is queued, 10 s away (and the job itself, if it had not returned yet)
     [run] = crash.github.runs
     crash.github.set_run_status(run["id"], "completed", "success")
@@ -142,7 +134,7 @@ def test_a_kill_between_polls_resumes_them_after_the_restart(crash: Crash) -> No
     with sqlite3.connect(crash.workdir / "state.db") as db:
         assert db.execute("UPDATE queue SET visible_at = 0").rowcount >= 1
     with crash.serve():
-        until(lambda: "✅" in str(crash.discord.message_for(payload["token"])))
+        wait_for(lambda: "✅" in str(crash.discord.message_for(payload["token"])), "the final message")
     assert len(crash.github.runs) == 1
 
 
@@ -150,7 +142,7 @@ def test_sigterm_stops_taking_commands_and_finishes_the_job_under_way(crash: Cra
     crash.github.inject(Fault("POST", DISPATCH, delay=1.0))  # a slow dispatch, done when answered
     with crash.serve() as serve:
         payload = crash.command(serve)
-        until(lambda: any(r.method == "POST" for r in crash.github.requests))
+        wait_for(lambda: any(r.method == "POST" for r in crash.github.requests), "the dispatch")
         serve.process.send_signal(signal.SIGTERM)
         assert serve.process.wait(15) == 0
         [stopped] = [line for line in serve.log_lines() if line.get("msg") == "stopped"]

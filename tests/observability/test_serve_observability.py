@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from orchestrator.devtools.fake_github import DISPATCH_DOCS_URL, FakeGitHub, Fak
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.settings import load_settings
+from tests.conftest import wait_for
 from tests.observability.support import assert_no_leak, capture_logs, leaks, parse_lines
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -95,14 +95,6 @@ class Stack:
         self.answers.append(response)
         self.tokens.append(payload["token"])
         return payload
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    """Poll for a state the worker reaches; not queue.wait_idle, which also waits for delayed run polls."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def edited(discord: FakeDiscord, token: str) -> bool:

@@ -6,20 +6,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from orchestrator.queues.local import VISIBILITY_PER_JOB_TIME_LIMIT, LocalQueue
 from orchestrator.queues.stored import MemoryQueueStore
-
-
-def until(done: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+from tests.conftest import wait_for
 
 
 class Severable:
@@ -57,7 +48,9 @@ def test_a_failing_job_is_retried_then_dead_lettered_on_its_last_attempt() -> No
     queue.send("job")
     queue.start()
     try:
-        assert until(lambda: queue.dead_letters != [])  # retries wait their backoff: not "idle" work
+        wait_for(
+            lambda: queue.dead_letters != [], "the dead letter", timeout=10
+        )  # retries wait their backoff: not "idle" work
     finally:
         queue.stop()
     assert handler.calls == [("job", False), ("job", False), ("job", True)]
@@ -94,7 +87,7 @@ def test_a_message_whose_worker_never_finished_is_delivered_again_to_the_next_pr
     restarted = LocalQueue(handler, store, workers=1, job_time_limit=0.2)
     restarted.start()
     try:
-        assert until(lambda: store.count() == 0)
+        wait_for(lambda: store.count() == 0, "the queue emptied", timeout=10)
     finally:
         restarted.stop()
         hung.release.set()  # the first delivery ends late: its receipt no longer deletes anything
@@ -112,7 +105,7 @@ def test_a_job_running_past_its_visibility_timeout_is_not_delivered_again() -> N
         assert handler.started.wait(5)
         time.sleep(1.0)  # three visibility timeouts
         handler.release.set()
-        assert until(lambda: store.count() == 0)
+        wait_for(lambda: store.count() == 0, "the queue emptied", timeout=10)
     finally:
         queue.stop()
     assert handler.calls == [("slow job", False)]
@@ -143,6 +136,6 @@ def test_a_store_busy_past_its_timeout_does_not_stop_the_workers() -> None:
     try:
         time.sleep(0.1)  # the idle worker meets the busy store
         queue.send("job")
-        assert until(lambda: handler.calls == [("job", False)])
+        wait_for(lambda: handler.calls == [("job", False)], "the job run", timeout=10)
     finally:
         queue.stop()
