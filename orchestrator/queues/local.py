@@ -87,13 +87,13 @@ class LocalQueue:
     def send(self, body: str, *, delay_seconds: int = 0) -> None:
         # Also while stopping: a job finishing during the drain queues its next poll, which the
         # store keeps for the next start.
+        now = time.time()
         try:
-            if self._store.count() >= self._max_pending:
-                raise QueueUnavailable("local queue full")
-            now = time.time()
-            self._store.put(body, visible_at=now + delay_seconds, sent_at=now)
+            kept = self._store.put(body, visible_at=now + delay_seconds, sent_at=now, limit=self._max_pending)
         except sqlite3.Error as exc:
             raise QueueUnavailable(f"local queue unavailable: {type(exc).__name__}") from exc
+        if not kept:
+            raise QueueUnavailable("local queue full")
         with self._cond:
             self._cond.notify()
 

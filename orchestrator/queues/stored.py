@@ -50,7 +50,8 @@ class Received:
 
 
 class QueueStore(Protocol):
-    def put(self, body: str, *, visible_at: float, sent_at: float) -> None: ...
+    def put(self, body: str, *, visible_at: float, sent_at: float, limit: int | None = None) -> bool:
+        """Keep the message; False, keeping nothing, when `limit` messages are already queued."""
 
     def receive(self, now: float, *, visibility_timeout: float) -> Received | None:
         """The oldest visible message, now invisible for `visibility_timeout` seconds."""
@@ -88,9 +89,12 @@ class SqliteQueueStore:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
 
-    def put(self, body: str, *, visible_at: float, sent_at: float) -> None:
+    def put(self, body: str, *, visible_at: float, sent_at: float, limit: int | None = None) -> bool:
         with self._db.transaction() as conn:
+            if limit is not None and conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0] >= limit:
+                return False
             conn.execute("INSERT INTO queue (body, visible_at, sent_at) VALUES (?, ?, ?)", (body, visible_at, sent_at))
+            return True
 
     def receive(self, now: float, *, visibility_timeout: float) -> Received | None:
         with self._db.transaction() as conn:
@@ -158,9 +162,12 @@ class MemoryQueueStore:
         self._ids: Callable[[], int] = itertools.count(1).__next__
         self._dead: list[str] = []
 
-    def put(self, body: str, *, visible_at: float, sent_at: float) -> None:
+    def put(self, body: str, *, visible_at: float, sent_at: float, limit: int | None = None) -> bool:
         with self._lock:
+            if limit is not None and len(self._messages) >= limit:
+                return False
             self._messages[self._ids()] = _Stored(body, visible_at, sent_at)
+            return True
 
     def receive(self, now: float, *, visibility_timeout: float) -> Received | None:
         with self._lock:

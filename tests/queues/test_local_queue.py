@@ -8,6 +8,9 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
+from orchestrator.queues.base import QueueUnavailable
 from orchestrator.queues.local import VISIBILITY_PER_JOB_TIME_LIMIT, LocalQueue
 from orchestrator.queues.stored import MemoryQueueStore
 from tests.conftest import wait_for
@@ -139,3 +142,11 @@ def test_a_store_busy_past_its_timeout_does_not_stop_the_workers() -> None:
         wait_for(lambda: handler.calls == [("job", False)], "the job run", timeout=10)
     finally:
         queue.stop()
+
+
+def test_a_full_queue_refuses_what_it_cannot_keep() -> None:
+    queue = LocalQueue(Recorder(), MemoryQueueStore(), max_pending=1)
+    queue.send("first")
+    with pytest.raises(QueueUnavailable, match="local queue full"):
+        queue.send("second")
+    assert queue.pending() == 1

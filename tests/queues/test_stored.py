@@ -94,3 +94,9 @@ def test_memory_urls_keep_the_queue_in_memory_and_dynamodb_beside_the_checkout(
     monkeypatch.chdir(tmp_path)
     assert isinstance(open_queue_store("dynamodb://orchestrator-state"), SqliteQueueStore)
     assert (tmp_path / ".orchestrator" / "queue.db").exists()
+
+
+def test_a_full_queue_keeps_nothing_more(store: QueueStore) -> None:
+    assert store.put("first", visible_at=NOW, sent_at=NOW, limit=1)
+    assert not store.put("second", visible_at=NOW, sent_at=NOW, limit=1)
+    assert store.count() == 1
