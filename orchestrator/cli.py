@@ -8,15 +8,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from orchestrator.commands.loader import CommandsFileError, check_commands, check_prompt_folder
-from orchestrator.settings import DEFAULT_COMMANDS_FILE, Role, Settings, SettingsError, load_settings
+from orchestrator.settings import DEFAULT_COMMANDS_FILE, Role, SettingsError, load_settings
 from orchestrator.terminal import terminal_safe
-
-if TYPE_CHECKING:
-    from orchestrator.commands.model import CommandSet
-    from orchestrator.workflows.drift import Drift
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +102,9 @@ def _validate(commands_file: Path | None, *, check_settings: bool, remote: bool 
                 for problem in exc.problems:
                     print(terminal_safe(f"settings: {problem}"))
                 return 1
-        found = _remote_drift(settings, command_set)
+        from orchestrator.workflows.remote import checked_with_settings
+
+        found = checked_with_settings(settings, command_set)[1]
         for drift in found:
             print(terminal_safe(str(drift)))
         if any(drift.error for drift in found):
@@ -115,17 +112,6 @@ def _validate(commands_file: Path | None, *, check_settings: bool, remote: bool 
     count = len(command_set.commands) if command_set else 0
     print(f"ok: {path} defines {count} command(s)" + ("" if check_settings else " (settings not checked)"))
     return 0
-
-
-def _remote_drift(settings: Settings, command_set: CommandSet) -> list[Drift]:
-    import httpx
-
-    from orchestrator.clients.github_api import GitHubClient
-    from orchestrator.workflows.remote import remote_drift
-
-    with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
-        github = GitHubClient(http, settings.github_api_url, settings.github_token_source(), settings.github_repository)
-        return remote_drift(command_set, github, settings.github_repository)
 
 
 def _serve(host: str, port: int, job_time_limit: float) -> int:

@@ -17,12 +17,20 @@ _GITHUB_REFUSALS = {
     "github_422": "GitHub refused the dispatch",
 }
 
+# Found by the worker's check before the dispatch (workflows/preflight.py): nothing was sent.
+_WORKFLOW_PROBLEMS = {
+    "drift": "The command and its workflow disagree",
+    "workflow": "The command's workflow cannot be read",
+}
+
 
 def dispatch_alert(job: Job, outcome: DispatchOutcome, workflow: str | None) -> Alert | None:
     """An alert for a dispatch that failed for a reason only an operator can fix, else None."""
     if outcome.reason in _GITHUB_REFUSALS:
         title = f"{_GITHUB_REFUSALS[outcome.reason]} ({outcome.reason[-3:]})"
         severity = "error"
+    elif outcome.reason in _WORKFLOW_PROBLEMS:
+        title, severity = _WORKFLOW_PROBLEMS[outcome.reason], "error"
     elif outcome.reason == "unreachable":
         title, severity = "GitHub unreachable after retries", "critical"
     elif outcome.kind == "unknown":

@@ -3,7 +3,7 @@
 The handler module is imported exactly as Lambda imports it (settings, commands file, the real SQS
 and DynamoDB clients). Only the network sends are stubbed, through botocore's own `before-send`
 hook (the HTTP layer), so building, serialising and signing the SendMessage and the rate limit's
-UpdateItem / TransactWriteItems calls still happen.
+UpdateItem / TransactWriteItems calls (and autocomplete's GetItem of the cache) still happen.
 
 Prints one JSON line: the statuses, the first command's wall time, the warm commands' median wall
 time and mean CPU time, a bare PyNaCl verify's CPU time in the same process, and the peak RSS.
@@ -45,6 +45,19 @@ def _stored(request: Any, **_: Any) -> Any:
     return canned_response(request, {})
 
 
+def _cached(request: Any, **_: Any) -> Any:
+    """The state store's cache as the worker leaves it (BENCH_CACHE: entry body by key prefix)."""
+    from orchestrator.adapters.priming import canned_response
+
+    key = json.loads(request.body)["Key"]["pk"]["S"]
+    bodies: dict[str, str] = json.loads(os.environ.get("BENCH_CACHE", "{}"))
+    body = next((text for prefix, text in bodies.items() if key.startswith(prefix)), None)
+    if body is None:
+        return canned_response(request, {})
+    item = {"pk": {"S": key}, "sk": {"S": "cache"}, "body": {"S": body}, "fetched_at": {"N": str(time.time())}}
+    return canned_response(request, {"Item": item})
+
+
 def peak_rss_kb() -> int:
     """VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited across exec)."""
     with open("/proc/self/status", encoding="ascii") as status:
@@ -60,6 +73,7 @@ def main() -> int:
     boto3.DEFAULT_SESSION.events.register("before-send.sqs.SendMessage", _sent)
     for operation in ("UpdateItem", "TransactWriteItems", "PutItem"):
         boto3.DEFAULT_SESSION.events.register(f"before-send.dynamodb.{operation}", _stored)
+    boto3.DEFAULT_SESSION.events.register("before-send.dynamodb.GetItem", _cached)
     import orchestrator.adapters.lambda_interactions as function
 
     event = json.loads(os.environ["BENCH_EVENT"])

@@ -7,10 +7,12 @@ The client maps HTTP outcomes to typed errors; deciding what to do about them
 from __future__ import annotations
 
 import base64
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -31,12 +33,31 @@ RUNS_PER_PAGE = 100  # GitHub's largest page
 ANNOTATIONS_PER_PAGE = 50
 MAX_RUN_PAGES = 10  # one look reads at most 1,000 runs (where GitHub's filtered lists end)
 MAX_LOG_URL = 8192  # signed log URLs are long (~1 KB), but not this long
+NAMES_PER_PAGE = 100  # GitHub's largest page for branches, tags and environments
+MAX_NAME_CHARS = 100  # a Discord choice holds at most 100 characters
+
+ListKind = Literal["branches", "tags", "environments"]
 
 
 @dataclass(frozen=True)
 class RunRef:
     run_id: int
     html_url: str
+
+
+@dataclass(frozen=True)
+class WorkflowFile:
+    text: str | None  # None: unchanged since the ETag passed in (GitHub answered 304 Not Modified)
+    etag: str | None  # GitHub's ETag header of this answer, to pass back next time
+
+
+@dataclass(frozen=True)
+class NameList:
+    # Branches and tags in GitHub's order, environments most recently updated first (ties by name);
+    # no duplicates, each 1..MAX_NAME_CHARS characters (longer names are skipped).
+    names: tuple[str, ...]
+    complete: bool  # False: the budget ran out (pages or time) before GitHub's last page
+    calls: int  # requests made
 
 
 class GitHubError(Exception):
@@ -241,17 +262,69 @@ class GitHubClient:
         self._raise_for(response)
         raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
 
-    def workflow_file(self, workflow: str, ref: str) -> str:
-        """The text of `.github/workflows/<workflow>` at `ref` (needs "Contents: read").
-        A file missing there (or a ref that does not exist) is GitHubRejected(404)."""
+    def workflow_file(self, workflow: str, ref: str, *, etag: str | None = None) -> WorkflowFile:
+        """The text of `.github/workflows/<workflow>` at `ref` (needs "Contents: read"), with its ETag.
+        With `etag` (from an earlier answer) GitHub answers 304 when the file is unchanged: text is
+        then None, and the request did not count against the rate limit. A file missing there (or a
+        ref that does not exist) is GitHubRejected(404)."""
         path = quote(f".github/workflows/{workflow}", safe="/")
-        body = self._get_json(f"{self._api_url}/repos/{self._repository}/contents/{path}", params={"ref": ref})
+        response = self._get(
+            f"{self._api_url}/repos/{self._repository}/contents/{path}",
+            params={"ref": ref},
+            headers=None if etag is None else {"If-None-Match": etag},
+            expected=(200, 304),
+        )
+        if response.status_code == 304:
+            if etag is None:
+                raise GitHubOutcomeUnknown(f"{workflow} at {ref}: 304 Not Modified to a read without an ETag")
+            return WorkflowFile(None, etag)
+        body = json_object(response)
         if body.get("type") != "file" or body.get("encoding") != "base64" or not isinstance(body.get("content"), str):
             raise GitHubOutcomeUnknown(f"{workflow} at {ref} is not a file GitHub returns inline (over 1 MB?)")
         try:
-            return base64.b64decode(body["content"]).decode("utf-8")
+            text = base64.b64decode(body["content"]).decode("utf-8")
         except (ValueError, UnicodeDecodeError) as exc:
             raise GitHubOutcomeUnknown(f"{workflow} at {ref} is not UTF-8 text") from exc
+        return WorkflowFile(text, response.headers.get("etag"))
+
+    def list_names(
+        self,
+        kind: ListKind,
+        *,
+        max_pages: int,
+        time_budget: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> NameList:
+        """The repository's branch, tag or environment names (needs "Metadata: read"; environments
+        need "Actions: read" or "Environments: read" on private repositories).
+
+        Pages of 100 are read while a page is full and GitHub links a next one, at most `max_pages`
+        of them, and no request is started once `time_budget` seconds (by `clock`) have passed:
+        stopping early for either gives complete=False. Items without a string name are skipped.
+        """
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        url = f"{self._api_url}/repos/{self._repository}/{kind}"
+        start = clock()
+        found: list[tuple[str, str | None]] = []  # (name, updated_at) in GitHub's order
+        calls = 0
+        complete = False
+        while calls < max_pages and clock() - start < time_budget:
+            calls += 1
+            response = self._get(url, params={"per_page": str(NAMES_PER_PAGE), "page": str(calls)})
+            items = _page_items(kind, _json_body(response))
+            found += [
+                (item["name"], item.get("updated_at") if isinstance(item.get("updated_at"), str) else None)
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get("name"), str)
+            ]
+            if len(items) < NAMES_PER_PAGE or "next" not in response.links:
+                complete = True
+                break
+        if kind == "environments":
+            found.sort(key=lambda entry: (-_epoch(entry[1]), entry[0]))
+        names = dict.fromkeys(name for name, _ in found if 1 <= len(name) <= MAX_NAME_CHARS)
+        return NameList(tuple(names), complete, calls)
 
     def _send(self, method: str, url: str, policy: RetryPolicy, **kwargs: Any) -> httpx.Response:
         """Send with retries; a request that never left is GitHubUnreachable, one that may have
@@ -265,12 +338,23 @@ class GitHubClient:
         except httpx.TransportError as exc:
             raise GitHubOutcomeUnknown(type(exc).__name__) from exc
 
-    def _get_json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        response = self._send("GET", url, READ_POLICY, params=params)
-        if response.status_code != 200:
+    def _get(
+        self,
+        url: str,
+        params: dict[str, str] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        expected: tuple[int, ...] = (200,),
+    ) -> httpx.Response:
+        """A read (retried as READ_POLICY says); any status but `expected` is raised as its error."""
+        response = self._send("GET", url, READ_POLICY, params=params, headers=headers)
+        if response.status_code not in expected:
             self._raise_for(response)
             raise GitHubOutcomeUnknown(f"unexpected status {response.status_code}")
-        return json_object(response)
+        return response
+
+    def _get_json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        return json_object(self._get(url, params))
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:
@@ -280,6 +364,33 @@ class GitHubClient:
             raise GitHubRejected(response.status_code, _message(response))
         if response.status_code >= 500:
             raise GitHubOutcomeUnknown(f"GitHub answered {response.status_code}")
+
+
+def _json_body(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise GitHubOutcomeUnknown("the answer is not JSON") from exc
+
+
+def _page_items(kind: ListKind, body: Any) -> list[Any]:
+    """The items of one page: branches and tags are a JSON array, environments an object holding one."""
+    if kind == "environments":
+        body = body.get("environments") if isinstance(body, dict) else None
+    if not isinstance(body, list):
+        raise GitHubOutcomeUnknown(f"the {kind} page is not shaped as GitHub documents it")
+    return body
+
+
+def _epoch(timestamp: str | None) -> float:
+    """Seconds since the epoch of an ISO-8601 time; -inf (oldest) for a missing or malformed one."""
+    try:
+        moment = datetime.fromisoformat(timestamp) if timestamp is not None else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        return float("-inf")
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _message(response: httpx.Response) -> str:

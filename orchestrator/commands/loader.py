@@ -16,9 +16,12 @@ import yaml
 from orchestrator.commands.builtin import RESERVED_NAMES
 from orchestrator.commands.model import (
     CONTEXT_PLACEHOLDERS,
+    LISTED_SOURCES,
     AllowList,
+    AutocompleteSource,
     CommandSet,
     CommandSpec,
+    OptionOverride,
     OptionSpec,
     OptionType,
     OptionValue,
@@ -62,8 +65,9 @@ _COMMAND_KEYS = {
     "alert_on_failure",
     "failure_log",
     "rate_limit",
+    "options_from_workflow",
 }
-_OPTION_KEYS = {"name", "type", "description", "required", "choices"}
+_OPTION_KEYS = {"name", "type", "description", "required", "choices", "autocomplete"}
 _OPTION_TYPES: dict[str, Callable[[object], bool]] = {
     "string": lambda v: isinstance(v, str),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -230,7 +234,18 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     ephemeral = _boolean(raw, "ephemeral", where, problems)
     confirm = _boolean(raw, "confirm", where, problems)
     alert_on_failure = _boolean(raw, "alert_on_failure", where, problems)
-    options = _parse_options(raw.get("options", []), f"{where}.options", problems)
+    from_workflow = _boolean(raw, "options_from_workflow", where, problems)
+    options: tuple[OptionSpec, ...] = ()
+    overrides: tuple[OptionOverride, ...] = ()
+    if not from_workflow:
+        options = _parse_options(raw.get("options", []), f"{where}.options", problems)
+    else:
+        if isinstance(workflow, str) and workflow.isdigit():
+            problems.append(
+                f"{where}.workflow: options_from_workflow reads the workflow's file: name it (deploy.yml), "
+                "not its numeric id"
+            )
+        overrides = _parse_overrides(raw.get("options", []), f"{where}.options", problems)
     prompt_text = _read_prompt(raw.get("prompt"), base_dir, f"{where}.prompt", problems)
     inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
     allow = _parse_allow(raw.get("allow"), f"{where}.allow", problems)
@@ -260,6 +275,8 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         alert_on_failure=alert_on_failure,
         failure_log_public=failure_log == "public",
         rate_limit=rate_limit,
+        options_from_workflow=from_workflow,
+        overrides=overrides,
     )
 
 
@@ -305,6 +322,7 @@ def _parse_option(raw: object, where: str, problems: list[str]) -> OptionSpec | 
     description = _description(raw.get("description"), f"{where}.description", problems)
     required = _boolean(raw, "required", where, problems)
     choices = _parse_choices(raw.get("choices", []), cast(OptionType, option_type), f"{where}.choices", problems)
+    autocomplete = _parse_autocomplete(raw, cast(OptionType, option_type), bool(choices), where, problems)
     if len(problems) > before:
         return None
     return OptionSpec(
@@ -313,7 +331,66 @@ def _parse_option(raw: object, where: str, problems: list[str]) -> OptionSpec | 
         description=description,
         required=required,
         choices=choices,
+        autocomplete=autocomplete,
     )
+
+
+def _parse_autocomplete(
+    raw: dict[Any, Any], option_type: OptionType, has_choices: bool, where: str, problems: list[str]
+) -> AutocompleteSource | None:
+    source = raw.get("autocomplete")
+    if source is None:
+        return None
+    if source not in LISTED_SOURCES:
+        problems.append(f"{where}.autocomplete: expected one of {', '.join(LISTED_SOURCES)}")
+        return None
+    if option_type != "string":
+        problems.append(f"{where}.autocomplete: only string options can suggest {source}")
+    if has_choices:
+        problems.append(f"{where}.autocomplete: Discord does not allow choices and autocomplete together: keep one")
+    return cast(AutocompleteSource, source)
+
+
+def _parse_overrides(raw: object, where: str, problems: list[str]) -> tuple[OptionOverride, ...]:
+    """With options_from_workflow, each `options:` entry changes how one workflow input is offered."""
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list")
+        return ()
+    overrides: list[OptionOverride] = []
+    for index, item in enumerate(raw):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            problems.append(f"{at}: expected a mapping")
+            continue
+        before = len(problems)
+        _unknown_keys(item, _OPTION_KEYS, at, problems)
+        name = item.get("name")
+        if not isinstance(name, str) or not _INPUT_NAME.match(name):
+            problems.append(f"{at}.name: expected the name of one of the workflow's inputs")
+        elif name in {o.name for o in overrides}:
+            problems.append(f"{at}.name: {name!r} is overridden twice")
+        option_type = item.get("type")
+        if option_type is not None and option_type not in _OPTION_TYPES:
+            problems.append(f"{at}.type: {option_type!r} is not one of {', '.join(_OPTION_TYPES)}")
+            option_type = None
+        given = item.get("description")
+        description = None if given is None else _description(given, f"{at}.description", problems)
+        required = _boolean(item, "required", at, problems) if "required" in item else None
+        kind = cast(OptionType, option_type or "string")
+        choices = _parse_choices(item["choices"], kind, f"{at}.choices", problems) if "choices" in item else None
+        autocomplete = _parse_autocomplete(item, kind, bool(choices), at, problems)
+        if len(problems) == before:
+            overrides.append(
+                OptionOverride(
+                    name=cast(str, name),
+                    type=cast(OptionType | None, option_type),
+                    description=description,
+                    required=required,
+                    choices=choices,
+                    autocomplete=autocomplete,
+                )
+            )
+    return tuple(overrides)
 
 
 def _parse_choices(raw: object, option_type: OptionType, where: str, problems: list[str]) -> tuple[OptionValue, ...]:

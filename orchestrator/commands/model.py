@@ -11,6 +11,11 @@ from orchestrator.ratelimits.bucket import BucketRule
 
 OptionType = Literal["string", "integer", "number", "boolean"]
 OptionValue = str | int | float | bool
+# Where an option's suggestions come from as the user types: the repository's lists (read by the
+# worker, answered from the state store's cache), or the option's own choices when Discord's 25 are
+# too few to list them.
+AutocompleteSource = Literal["refs", "branches", "tags", "environments", "choices"]
+LISTED_SOURCES: tuple[AutocompleteSource, ...] = ("refs", "branches", "tags", "environments")
 
 # Discord's numeric application-command option types.
 DISCORD_OPTION_TYPES: dict[OptionType, int] = {"string": 3, "integer": 4, "boolean": 5, "number": 10}
@@ -26,6 +31,20 @@ class OptionSpec:
     description: str
     required: bool = False
     choices: tuple[OptionValue, ...] = ()
+    autocomplete: AutocompleteSource | None = None
+
+
+@dataclass(frozen=True)
+class OptionOverride:
+    """An `options:` entry of a command whose options come from its workflow: how one input is
+    presented, each field None where the workflow's own declaration stands."""
+
+    name: str  # the workflow input's name
+    type: OptionType | None = None
+    description: str | None = None
+    required: bool | None = None
+    choices: tuple[OptionValue, ...] | None = None
+    autocomplete: AutocompleteSource | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,11 @@ class CommandSpec:
     failure_log_public: bool = False
     # This command's own bucket per user (`rate_limit: {per_minute, burst}`), on top of the user's.
     rate_limit: BucketRule | None = None
+    # Options derived from the workflow's `workflow_dispatch` inputs (workflows/derive.py), read at
+    # `ref`; `options` and `inputs` then hold only what the worker derives them into, and these
+    # presentation overrides.
+    options_from_workflow: bool = False
+    overrides: tuple[OptionOverride, ...] = ()
 
     def option(self, name: str) -> OptionSpec | None:
         return next((o for o in self.options if o.name == name), None)

@@ -20,6 +20,7 @@ import httpx
 
 from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.audit.report import format_event
+from orchestrator.devtools.demo_workflows import release_from_its_workflow, stock_repository
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.fake_job_logs import FakeLogStorage
@@ -97,10 +98,11 @@ def run_demo() -> int:
             },
             in_lambda=False,
         )
+        stock_repository(github, settings.commands_file)
         runtime = LocalRuntime(settings, port=port)
         runtime.start()
         try:
-            ok = Demo(runtime, signer, discord, github).play()
+            ok = Demo(runtime, signer, discord, github).play(github_token, settings.commands_file)
         finally:
             runtime.stop()
             log_stream.flush()
@@ -118,7 +120,7 @@ class Demo:
         self.github = github
         self.client = httpx.Client(base_url=runtime.url, timeout=10)
 
-    def play(self) -> bool:
+    def play(self, github_token: str, commands_file: Path) -> bool:
         print(
             f"Local server on {self.runtime.url}; stand-in Discord on {self.discord.url}, GitHub on {self.github.url}"
         )
@@ -201,6 +203,8 @@ class Demo:
         for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
             print(f"  │ {line}")
 
+        released = release_from_its_workflow(self, github_token, commands_file)
+
         _step("An operator reads the audit trail (`python -m orchestrator audit`)")
         trail = self.runtime.state.audit.query(since=0)  # newest first, as `audit` prints it
         for event in trail:
@@ -214,8 +218,8 @@ class Demo:
             and outcomes.count("failed") == 2
             and {"run_cancelled", "confirmed", "rerun"} <= set(outcomes)
         )
-        dispatched_once = len(self.github.dispatches) == 3
-        return finished and recovered and cancelled and dispatched_once and len(alerts) == 1 and audited
+        dispatched_once = len(self.github.dispatches) == 4
+        return finished and recovered and cancelled and released and dispatched_once and len(alerts) == 1 and audited
 
     def failing_run(self) -> bool:
         """Carol's run fails: the message says where and why, Show log and /debug-last say more,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Self
-from urllib.parse import unquote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
@@ -172,6 +172,8 @@ class FakeGitHub(StandinServer):
         self.failure_output: dict[str, tuple[str, ...]] = {}
         # False: annotations answer 403, as for a fine-grained token without "Checks: read".
         self.checks_readable = True
+        # False: file contents answer 403, as for a fine-grained token without "Contents: read".
+        self.contents_readable = True
         # The text of .github/workflows/<file>, by file name; a workflow not here is written out
         # from its FakeWorkflow (its inputs, its run-name).
         self.workflow_files: dict[str, str] = {}
@@ -182,7 +184,13 @@ class FakeGitHub(StandinServer):
         self.token = token
         self.repository = repository
         self.workflows = dict(workflows)
+        # Refs that exist besides the branches and tags below (a dispatch or a contents read may name any).
         self.refs = set(refs)
+        # What the branches, tags and environments routes list, in the order they list them; a
+        # branch or tag is a ref that exists. Environments are (name, updated_at as ...Z).
+        self.branches: list[str] = list(dict.fromkeys(refs))
+        self.tags: list[str] = []
+        self.environments: list[tuple[str, str]] = []
         self.supports_return_run_details = supports_return_run_details
         self._state = threading.Lock()
         self._runs: dict[int, dict[str, Any]] = {}
@@ -224,7 +232,11 @@ class FakeGitHub(StandinServer):
             r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/check-runs/(?P<job_id>\d+)/annotations",
             self._on_annotations,
         )
-        self.add_route("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/contents/(?P<path>.+)", self._on_contents)
+        repo = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+        self.add_route("GET", repo + r"/contents/(?P<path>.+)", self._on_contents)
+        self.add_route("GET", repo + "/branches", self._on_branches)
+        self.add_route("GET", repo + "/tags", self._on_tags)
+        self.add_route("GET", repo + "/environments", self._on_environments)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -444,7 +456,8 @@ class FakeGitHub(StandinServer):
 
     def common_headers(self, request: Request, status: int) -> dict[str, str]:
         with self._state:
-            self._used += 1
+            if status != 304:  # a conditional request answered "Not Modified" is not counted
+                self._used += 1
             used = self._used
         parts = [secrets.token_hex(n).upper() for n in (2, 3, 4, 3, 4)]
         headers = {
@@ -508,7 +521,7 @@ class FakeGitHub(StandinServer):
         if not isinstance(body.get("return_run_details", False), bool):
             shown = json.dumps(body["return_run_details"])
             return _invalid(f"For 'properties/return_run_details', {shown} is not a boolean.")
-        if _short_ref(ref) not in self.refs:
+        if not self._has_ref(_short_ref(ref)):
             return _error(422, f"No ref found for: {ref}", DISPATCH_DOCS_URL)
         if not workflow.dispatchable:
             return _error(422, "Workflow does not have 'workflow_dispatch' trigger", DISPATCH_DOCS_URL)
@@ -632,7 +645,9 @@ class FakeGitHub(StandinServer):
         folder, _, file = path.rpartition("/")
         if not self._is_our_repo(params) or folder != ".github/workflows":
             return _error(404, "Not Found")
-        if ref not in self.refs:
+        if not self.contents_readable:
+            return _error(403, "Resource not accessible by personal access token")
+        if not self._has_ref(ref):
             return _error(404, f"No commit found for the ref {ref}")
         text = self.workflow_files.get(file)
         if text is None and file in self.workflows:
@@ -643,23 +658,84 @@ class FakeGitHub(StandinServer):
         api = f"{self.url}/repos/{self.repository}"
         sha = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's blob id
         html = f"https://github.com/{self.repository}/blob/{ref}/{path}"
-        return Response(
-            200,
-            {
-                "type": "file",
-                "encoding": "base64",
-                "size": len(data),
-                "name": file,
-                "path": path,
-                "content": base64.encodebytes(data).decode(),  # GitHub wraps it at 60 characters
-                "sha": sha,
-                "url": f"{api}/contents/{path}?ref={ref}",
-                "git_url": f"{api}/git/blobs/{sha}",
-                "html_url": html,
-                "download_url": f"https://raw.githubusercontent.com/{self.repository}/{ref}/{path}",
-                "_links": {"self": f"{api}/contents/{path}?ref={ref}", "git": f"{api}/git/blobs/{sha}", "html": html},
-            },
-        )
+        body = {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": file,
+            "path": path,
+            "content": base64.encodebytes(data).decode(),  # GitHub wraps it at 60 characters
+            "sha": sha,
+            "url": f"{api}/contents/{path}?ref={ref}",
+            "git_url": f"{api}/git/blobs/{sha}",
+            "html_url": html,
+            "download_url": f"https://raw.githubusercontent.com/{self.repository}/{ref}/{path}",
+            "_links": {"self": f"{api}/contents/{path}?ref={ref}", "git": f"{api}/git/blobs/{sha}", "html": html},
+        }
+        # GitHub's ETag is a weak validator of the answer; one that matches If-None-Match gets 304, no body.
+        etag = 'W/"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() + '"'
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(304, None, {"ETag": etag})
+        return Response(200, body, {"ETag": etag})
+
+    def _on_branches(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._is_our_repo(params):
+            return _error(404, "Not Found")
+        api = f"{self.url}/repos/{self.repository}"
+        branches = [
+            {"name": name, "commit": {"sha": sha, "url": f"{api}/commits/{sha}"}, "protected": False}
+            for name, sha in ((name, _ref_sha("heads", name)) for name in self.branches)
+        ]
+        return self._paged(request, branches)
+
+    def _on_tags(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._is_our_repo(params):
+            return _error(404, "Not Found")
+        api = f"{self.url}/repos/{self.repository}"
+        tags = []
+        for name in self.tags:
+            sha, quoted = _ref_sha("tags", name), quote(name, safe="")
+            tags.append(
+                {
+                    "name": name,
+                    "commit": {"sha": sha, "url": f"{api}/commits/{sha}"},
+                    "zipball_url": f"{api}/zipball/refs/tags/{quoted}",
+                    "tarball_url": f"{api}/tarball/refs/tags/{quoted}",
+                    "node_id": "REF_" + base64.b64encode(f"tags/{name}".encode()).decode().rstrip("="),
+                }
+            )
+        return self._paged(request, tags)
+
+    def _on_environments(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._is_our_repo(params):
+            return _error(404, "Not Found")
+        api = f"{self.url}/repos/{self.repository}"
+        environments = []
+        for number, (name, updated_at) in enumerate(self.environments):
+            environment_id = 161_088_068 + number
+            quoted = quote(name, safe="")
+            environments.append(
+                {
+                    "id": environment_id,
+                    "node_id": "EN_" + base64.b64encode(f"Environment{environment_id}".encode()).decode(),
+                    "name": name,
+                    "url": f"{api}/environments/{quoted}",
+                    "html_url": f"https://github.com/{self.repository}/deployments/activity_log?environments_filter={quoted}",
+                    "created_at": updated_at,
+                    "updated_at": updated_at,
+                    "protection_rules": [],
+                    "deployment_branch_policy": None,
+                }
+            )
+        page = self._paged(request, environments)
+        return Response(200, {"total_count": len(environments), "environments": page.body}, page.headers)
+
+    def _paged(self, request: Request, items: list[dict[str, Any]]) -> Response:
+        """One page of `items` as GitHub pages a list (`per_page` 30 by default, at most 100), with its Link."""
+        per_page = min(max(_int(request.query.get("per_page"), 30), 1), 100)
+        page = max(_int(request.query.get("page"), 1), 1)
+        link = _link_header(f"{self.url}{request.path}", request.query, page, per_page, len(items))
+        return Response(200, items[(page - 1) * per_page : page * per_page], {"Link": link} if link else {})
 
     def _job(self, params: Mapping[str, str]) -> dict[str, Any] | None:
         if not self._is_our_repo(params):
@@ -673,6 +749,9 @@ class FakeGitHub(StandinServer):
         return None
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _has_ref(self, ref: str) -> bool:
+        return ref in self.refs or ref in self.branches or ref in self.tags
 
     def _is_our_repo(self, params: Mapping[str, str]) -> bool:
         # GitHub resolves owner and repository names case-insensitively.
@@ -975,6 +1054,19 @@ def _link_header(url: str, query: Mapping[str, str], page: int, per_page: int, t
         target = urlencode({**query, "per_page": str(per_page), "page": str(number)})
         links.append(f'<{url}?{target}>; rel="{rel}"')
     return ", ".join(links)
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match's weak comparison (RFC 9110 §13.1.2): any listed tag, W/ or not, or `*`."""
+    if if_none_match is None:
+        return False
+    listed = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in listed or etag.removeprefix("W/") in listed
+
+
+def _ref_sha(kind: str, name: str) -> str:
+    """A commit id for a branch or tag: made up, but the same for the same name."""
+    return hashlib.sha1(f"refs/{kind}/{name}".encode()).hexdigest()  # noqa: S324 - not security
 
 
 def _annotation(path: str, line: int, message: str) -> dict[str, Any]:

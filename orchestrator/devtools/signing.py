@@ -15,7 +15,7 @@ from nacl.signing import SigningKey
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 INTERACTION_TOKEN_PREFIX = "aW50ZXJhY3Rpb246"  # noqa: S105 - base64 of "interaction:", no secret
-PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 1, 2, 3, 5
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, APPLICATION_COMMAND_AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 OPTION_STRING, OPTION_INTEGER, OPTION_BOOLEAN, OPTION_NUMBER = 3, 4, 5, 10
 _TOKEN_CHARS = 180
 # Permissions strings as Discord sends them for an ordinary member and for the app.
@@ -163,8 +163,11 @@ class InteractionSigner:
         roles: Sequence[str] = (),
         locale: str = "en-US",
         interaction_id: str | None = None,
+        focused: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """A slash command (CHAT_INPUT) interaction; `guild_id=None` makes it a DM."""
+        """A slash command (CHAT_INPUT) interaction; `guild_id=None` makes it a DM. With `focused`
+        (an option's name, what is typed in it), the autocomplete interaction Discord sends as the
+        user types, the other options as filled so far."""
         interaction_id = interaction_id or snowflake()
         user = {
             "id": user_id,
@@ -183,10 +186,15 @@ class InteractionSigner:
         if options:
             # Discord leaves `options` out entirely when none were given.
             data["options"] = [_option(key, value) for key, value in options.items()]
+        if focused is not None:
+            # Autocomplete: what is typed so far in the focused option (a string whatever its type).
+            data.setdefault("options", []).append(
+                {"name": focused[0], "type": OPTION_STRING, "value": focused[1], "focused": True}
+            )
         payload: dict[str, Any] = {
             "id": interaction_id,
             "application_id": self.application_id,
-            "type": APPLICATION_COMMAND,
+            "type": APPLICATION_COMMAND if focused is None else APPLICATION_COMMAND_AUTOCOMPLETE,
             "token": interaction_token(interaction_id),
             "version": 1,
             "channel_id": channel_id,

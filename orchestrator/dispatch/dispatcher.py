@@ -66,7 +66,7 @@ class Dispatcher:
     ) -> None:
         self._github = github
         self._jobs = jobs
-        self._repository = repository
+        self.repository = repository
         self._clock = clock
         self._sleep = sleep
         self._find_attempts = find_attempts
@@ -85,14 +85,14 @@ class Dispatcher:
             # An earlier attempt reached GitHub: only a later look can tell whether its run exists.
             if not final_attempt:
                 raise RetryLater(type(exc).__name__) from exc
-            return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+            return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
         except (GitHubUnreachable, RunLookupFailed) as exc:
             if not final_attempt:
                 raise RetryLater(type(exc).__name__) from exc
             get_logger().error("GitHub unreachable on the last attempt", extra={"reason": type(exc).__name__})
             if record.dispatch_attempted_at is not None:
                 # An earlier attempt did reach GitHub: its run may exist, so "nothing started" would be a lie.
-                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+                return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
             return DispatchOutcome("rejected", detail=UNREACHABLE, reason="unreachable")
 
     def _dispatch(self, job: Job, spec: CommandSpec, record: JobRecord) -> DispatchOutcome:
@@ -105,7 +105,7 @@ class Dispatcher:
             # An earlier attempt died after sending (or while): its run may exist.
             get_logger().warning("earlier dispatch attempt found, looking for its run first")
             if correlation is None:
-                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+                return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
             found = self._find(spec, correlation, record.dispatch_attempted_at)
             if found is not None:
                 return _dispatched(found)
@@ -118,7 +118,7 @@ class Dispatcher:
         except GitHubOutcomeUnknown as exc:
             get_logger().warning("dispatch outcome unknown", extra={"reason": str(exc)})
             if correlation is None:
-                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+                return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
             found = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
             if found is not None:
                 return _dispatched(found)
@@ -126,7 +126,7 @@ class Dispatcher:
             try:
                 return self._send_and_locate(spec, inputs, correlation, record)
             except GitHubOutcomeUnknown:
-                return DispatchOutcome("unknown", detail=explain_unknown(self._repository))
+                return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
         except GitHubUnreachable:
             if first_attempt:
                 self._mark_attempt(record, None)  # this attempt never reached GitHub
@@ -144,7 +144,7 @@ class Dispatcher:
         except GitHubRejected as exc:
             get_logger().warning("dispatch rejected", extra={"status": exc.status, "reason": exc.message})
             return DispatchOutcome(
-                "rejected", detail=explain_rejection(exc, spec, self._repository), reason=f"github_{exc.status}"
+                "rejected", detail=explain_rejection(exc, spec, self.repository), reason=f"github_{exc.status}"
             )
         except GitHubRateLimited as exc:
             get_logger().warning("dispatch rate limited", extra={"retry_after": exc.retry_after_seconds})

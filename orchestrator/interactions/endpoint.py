@@ -15,14 +15,14 @@ from typing import Any
 
 from orchestrator.audit.events import refusal_event
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
-from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec
+from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.discord.wire import CommandType, InteractionType
-from orchestrator.interactions import responses
-from orchestrator.interactions.options import check_options
+from orchestrator.interactions import autocomplete, responses
+from orchestrator.interactions.autocomplete import Suggestions
+from orchestrator.interactions.options import check_options, invoked_options
 from orchestrator.interactions.payload import (
     Caller,
     Interaction,
-    InvokedOption,
     MalformedInteraction,
     parse_interaction,
 )
@@ -56,6 +56,7 @@ class InteractionsEndpoint:
         buttons: ButtonHandler | None = None,
         rate_limiter: RateLimiter | None = None,
         run_again: RunAgain | None = None,
+        suggestions: Suggestions | None = None,
     ) -> None:
         self._verifier = verifier
         self._commands = commands
@@ -65,6 +66,7 @@ class InteractionsEndpoint:
         self._buttons = buttons
         self._rate_limiter = rate_limiter
         self._run_again = run_again
+        self._suggestions = suggestions
 
     @classmethod
     def from_settings(
@@ -103,6 +105,12 @@ class InteractionsEndpoint:
             return error_response(400, f"malformed interaction: {reason}")
         if interaction.type == InteractionType.PING:
             return json_response(200, responses.pong())
+        if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE and interaction.caller is not None:
+            # Every keystroke: no rate limit, no trace, no queue but a rare refresh; never deferred.
+            if self._suggestions is None or not interaction.in_server:
+                return json_response(200, autocomplete.suggestions([]))
+            spec = self._commands.get(interaction.command_name or "")
+            return json_response(200, self._suggestions.answer(interaction, interaction.caller, spec))
         if interaction.type == InteractionType.MESSAGE_COMPONENT and interaction.caller is not None:
             refusal = self._press_refusal(interaction.caller)
             if refusal is not None:
@@ -199,12 +207,9 @@ class InteractionsEndpoint:
             if form is not None:
                 return form
         # The same values behind a Confirm step (or the usual refusal, for someone not allowed).
-        options = tuple(
-            InvokedOption(option.name, DISCORD_OPTION_TYPES[option.type], values[option.name])
-            for option in spec.options
-            if option.name in values
-        )
-        same = replace(interaction, command_name=spec.name, options=options)
+        # An option since removed from the command is left out (a derived command's are all checked by the worker).
+        kept = {name: value for name, value in values.items() if spec.options_from_workflow or spec.option(name)}
+        same = replace(interaction, command_name=spec.name, options=invoked_options(spec, kept))
         return self._checked(same, caller, trace, origin, checking, spec, confirm=True)
 
     def _checked(

@@ -33,6 +33,7 @@ class InvokedOption:
     name: str
     type: int
     value: object
+    focused: bool = False  # an autocomplete interaction's: the option the user is typing in
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def parse_interaction(payload: object) -> Interaction:
     options: tuple[InvokedOption, ...] = ()
     custom_id: str | None = None
     command_type: int = CommandType.CHAT_INPUT
-    if kind == InteractionType.APPLICATION_COMMAND:
+    if kind in (InteractionType.APPLICATION_COMMAND, InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE):
         command_name, options = _command_data(payload.get("data"))
         given = payload["data"].get("type", CommandType.CHAT_INPUT)
         command_type = given if isinstance(given, int) and not isinstance(given, bool) else -1
@@ -118,7 +119,7 @@ def _command_data(data: object) -> tuple[str, tuple[InvokedOption, ...]]:
         option_name, option_type = raw.get("name"), raw.get("type")
         if not isinstance(option_name, str) or not isinstance(option_type, int) or isinstance(option_type, bool):
             raise MalformedInteraction("each option needs a string name and an integer type")
-        options.append(InvokedOption(option_name, option_type, raw.get("value")))
+        options.append(InvokedOption(option_name, option_type, raw.get("value"), raw.get("focused") is True))
     return name, tuple(options)
 
 

@@ -5,7 +5,8 @@
   the worker to store, so the ACK path never touches the state store;
 - `debug` (DebugRequest): /debug-last, answered by the worker from the trace store;
 - `poll`, `run_event`, `cancel`: following a run, and its Cancel button;
-- `run_action` (RunAction): a failed run's Show log and Re-run buttons.
+- `run_action` (RunAction): a failed run's Show log and Re-run buttons;
+- `refresh` (RefreshCache): read a list (or a workflow) autocomplete suggests from into the cache.
 
 Every message is `{"v": 1, "kind": ..., fields...}`; anything else is a BadJobMessage.
 """
@@ -164,11 +165,26 @@ class RunAction:
         return _envelope(self.KIND, vars(self))
 
 
+@dataclass(frozen=True)
+class RefreshCache:
+    """Someone was suggested from a list (or a derived command's workflow) older than a minute."""
+
+    KIND: ClassVar[str] = "refresh"
+    source: str  # one of REFRESH_SOURCES
+    workflow: str | None = None  # source "workflow": which file, at which ref
+    ref: str | None = None
+
+    def to_message(self) -> str:
+        return _envelope(self.KIND, vars(self))
+
+
+REFRESH_SOURCES = frozenset({"refs", "branches", "tags", "environments", "workflow"})
+
 # Show the log; re-run failed jobs (with debug logging); the same once confirmed (`confirm: true`).
 RUN_ACTIONS = frozenset({"log", "rerun", "rerun-debug", "rerun-ok", "rerun-debug-ok"})
 
-Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest | RunAction
-_OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit", "pressed_at"})
+Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest | RunAction | RefreshCache
+_OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit", "pressed_at", "workflow", "ref"})
 
 _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     Job.KIND: {
@@ -216,6 +232,7 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "interaction_token": str,
         "pressed_at": (int, float, _NONE),
     },
+    RefreshCache.KIND: {"source": str, "workflow": (str, _NONE), "ref": (str, _NONE)},
 }
 
 
@@ -261,6 +278,10 @@ def parse_message(body: str) -> Message:
             if raw["action"] not in RUN_ACTIONS:
                 raise BadJobMessage("unknown run action")
             return RunAction(**raw)
+        if kind == RefreshCache.KIND:
+            if raw["source"] not in REFRESH_SOURCES or (raw["source"] == "workflow") != bool(raw.get("workflow")):
+                raise BadJobMessage("unknown refresh source")
+            return RefreshCache(**raw)
         if not all(isinstance(role, str) for role in raw.get("roles", ())):
             raise BadJobMessage("roles must be Discord ids")
         steps = tuple(TraceStep.from_dict(step) for step in raw["steps"])

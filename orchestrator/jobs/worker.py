@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,11 +23,11 @@ from orchestrator.alerts.model import Alert
 from orchestrator.audit.events import job_event
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
-from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.github_api import GitHubClient, GitHubError
 from orchestrator.clients.guarded import breaker_from_settings, guarded_client
 from orchestrator.clients.job_logs import JobLogDownloader
 from orchestrator.commands.builtin import DEBUG_COMMAND
-from orchestrator.commands.model import CommandSet
+from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.discord.wire import NO_MENTIONS
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
@@ -40,6 +40,7 @@ from orchestrator.jobs.envelopes import (
     DebugRequest,
     Job,
     PollRequest,
+    RefreshCache,
     RunAction,
     RunEvent,
     TraceOnly,
@@ -60,6 +61,9 @@ from orchestrator.state.jobs import JobRecord, JobStore
 from orchestrator.state.store import StateStore
 from orchestrator.state.traces import TraceStore
 from orchestrator.traces.model import Trace, TraceStep, step
+from orchestrator.workflows.cache import ListSource
+from orchestrator.workflows.catalog import WorkflowCatalog, WorkflowUnavailable
+from orchestrator.workflows.preflight import Preflight, Refused
 
 # Outlives any redelivery: SQS keeps a message at most 14 days, and a DLQ redrive can come later still.
 IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600
@@ -91,9 +95,12 @@ class JobWorker:
         metrics_sink: metrics.MetricsSink,
         audit: AuditTrail | None = None,
         alerter: Alerter | None = None,
+        catalog: WorkflowCatalog,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._commands = commands
+        self._catalog = catalog
+        self._preflight = Preflight(catalog, dispatcher.repository)
         self._audit = audit or AuditTrail(state.audit, clock=clock)
         self._command_names = frozenset(commands.commands)
         self._jobs: JobStore = state.jobs
@@ -257,6 +264,7 @@ class JobWorker:
             metrics_sink=metrics_sink,
             audit=audit,
             alerter=alerter,
+            catalog=WorkflowCatalog(github, state.caches, dispatcher.repository, clock=clock),
             clock=clock,
         )
 
@@ -291,6 +299,8 @@ class JobWorker:
         elif isinstance(message, RunAction):
             with log_context(correlation_id=message.interaction_id, user_id=message.user_id):
                 self._run_action_once(message)
+        elif isinstance(message, RefreshCache):
+            self._refresh(message)
         else:
             with log_context(
                 trace_id=message.trace_id,
@@ -307,6 +317,16 @@ class JobWorker:
                     if final_attempt:
                         self._alert(last_attempt_alert(message, exc))
                     raise
+
+    def _refresh(self, message: RefreshCache) -> None:
+        """Best effort: the next suggestion asks again if this one fails (never retried by the queue)."""
+        try:
+            if message.source == "workflow" and message.workflow:
+                self._catalog.trigger(message.workflow, message.ref or "main")
+            elif message.source != "workflow":
+                self._catalog.refresh(cast(ListSource, message.source))
+        except (GitHubError, WorkflowUnavailable) as exc:
+            get_logger().warning("cache not refreshed", extra={"source": message.source, "error": type(exc).__name__})
 
     def _apply_event(self, message: RunEvent) -> dict[str, Any]:
         return self._follower.apply_event(message)
@@ -379,11 +399,19 @@ class JobWorker:
                 "rejected", detail=f"/{job.command} was removed from the bot's commands. Nothing was started."
             )
         else:
-            try:
-                outcome = self._dispatcher.dispatch(job, spec, record, final_attempt=final_attempt)
-            except RetryLater as exc:
-                log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
-                raise
+            checked = self._preflight.check(spec, job.options, final_attempt=final_attempt)
+            if isinstance(checked, Refused) and record.dispatch_attempted_at is None:
+                outcome = DispatchOutcome("rejected", detail=checked.detail, reason=checked.reason)
+            else:
+                # An earlier attempt reached GitHub: its run may exist, so the dispatcher looks for it
+                # (with the command as derived now, or as the file says when it no longer derives).
+                try:
+                    outcome = self._dispatcher.dispatch(
+                        job, checked if isinstance(checked, CommandSpec) else spec, record, final_attempt=final_attempt
+                    )
+                except RetryLater as exc:
+                    log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
+                    raise
 
         me = uuid.uuid4().hex
         first_to_settle = False

@@ -65,7 +65,10 @@ def _option(option: OptionSpec) -> dict[str, Any]:
         "description": option.description,
         "required": option.required,
     }
-    if option.choices:
+    if option.autocomplete is not None:
+        # Suggested as the user types (interactions/autocomplete.py); Discord allows no choices beside it.
+        built["autocomplete"] = True
+    elif option.choices:
         # The file lists values; Discord shows each choice by its name, here the value itself.
         built["choices"] = [{"name": str(value), "value": value} for value in option.choices]
     return built

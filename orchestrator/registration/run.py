@@ -1,8 +1,10 @@
 """`orchestrator register`: settings and commands file in, the diff and (dry run) the exact body out.
 
 Needs only DISCORD_APPLICATION_ID and DISCORD_BOT_TOKEN (plus DISCORD_API_URL,
-COMMANDS_FILE, ENABLE_DEBUG_CMD when set): no GitHub settings. Every problem ends
-the run with a non-zero status and a line on stderr that never holds the token.
+COMMANDS_FILE, ENABLE_DEBUG_CMD when set); GITHUB_TOKEN and GITHUB_REPOSITORY too
+when a command takes its options from its workflow (`options_from_workflow`), which
+is read from GitHub to register them. Every problem ends the run with a non-zero
+status and a line on stderr that never holds a token.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from orchestrator.terminal import terminal_safe
 
 CONFIGURATION_PROBLEM = 2  # like a usage error: nothing was asked of Discord
 DISCORD_PROBLEM = 1
+GITHUB_PROBLEM = 1  # a workflow the derived options come from could not be read
 
 
 def run_register(
@@ -52,6 +55,20 @@ def run_register(
     redactor = install_redactor(settings, commands)
     # Log lines (a 429 being waited out) go to stderr, beside the problems, never into the body on stdout.
     configure_logging("register", level=os.environ.get("LOG_LEVEL", "INFO"), stream=err)
+    if any(spec.options_from_workflow for spec in commands.commands.values()):
+        try:
+            settings = load_settings(roles={Role.REGISTRATION, Role.WORKFLOWS})
+        except SettingsError as exc:
+            lines = [f"settings: {problem} (a command takes its options from its workflow)" for problem in exc.problems]
+            return _fail(err, lines, CONFIGURATION_PROBLEM)
+        from orchestrator.workflows.remote import checked_with_settings
+
+        derived, found = checked_with_settings(settings, commands)
+        unresolved = [drift for drift in found if drift.error and drift.command not in derived.commands]
+        if unresolved:
+            lines = [redactor.text(str(drift)) for drift in unresolved] + ["nothing was sent to Discord"]
+            return _fail(err, lines, GITHUB_PROBLEM)
+        commands = derived
 
     body = build_commands(commands, debug_enabled=settings.enable_debug_cmd, global_scope=guild_id is None)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:

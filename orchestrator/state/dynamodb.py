@@ -18,6 +18,7 @@ from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
 from orchestrator.state.audit import MAX_AUDIT_READ, MAX_AUDIT_RETENTION_DAYS
 from orchestrator.state.bounded import BoundedMap
+from orchestrator.state.caches import CACHE_RETENTION_SECONDS, Cached
 from orchestrator.state.jobs import (
     JOB_RETENTION_SECONDS,
     MAX_UPDATE_ATTEMPTS,
@@ -191,6 +192,62 @@ class DynamoPendingStore:
         if not old or int(old[TTL_ATTRIBUTE]["N"]) < time.time():
             return None
         return old["body"]["S"]
+
+
+class DynamoCacheStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def get(self, key: str) -> Cached | None:
+        # Eventually consistent (half the read's cost): a list a second old suggests as well.
+        item = self._client.get_item(TableName=self._table, Key=_cache_key(key)).get("Item")
+        if not item or "body" not in item:
+            return None
+        etag = item.get("etag", {}).get("S")
+        return Cached(item["body"]["S"], float(item["fetched_at"]["N"]), etag)
+
+    def put(self, key: str, entry: Cached) -> None:
+        values: dict[str, Any] = {
+            ":body": {"S": entry.body},
+            ":at": {"N": str(entry.fetched_at)},
+            ":expires": {"N": str(int(entry.fetched_at) + CACHE_RETENTION_SECONDS)},
+        }
+        update = "SET body = :body, fetched_at = :at, #ttl = :expires"
+        if entry.etag is not None:
+            update += ", etag = :etag"
+            values[":etag"] = {"S": entry.etag}
+        else:
+            update += " REMOVE etag"
+        self._client.update_item(
+            TableName=self._table,
+            Key=_cache_key(key),
+            UpdateExpression=update,
+            ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues=values,
+        )
+
+    def claim_refresh(self, key: str, *, now: float, interval: float) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_cache_key(key),
+                UpdateExpression="SET claimed_at = :now, #ttl = if_not_exists(#ttl, :expires)",
+                ConditionExpression="attribute_not_exists(claimed_at) OR claimed_at <= :before",
+                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":before": {"N": str(now - interval)},
+                    ":expires": {"N": str(int(now) + CACHE_RETENTION_SECONDS)},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+def _cache_key(key: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": f"cache#{key}"}, SORT_KEY: {"S": "cache"}}
 
 
 # Between tries of a take another instance's write got in the way of: at most 20 tries, ~0.2 s.

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from orchestrator.audit.model import AuditEvent
 from orchestrator.state.alerts import Claim
 from orchestrator.state.bounded import BoundedMap
+from orchestrator.state.caches import Cached
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import Change, JobRecord, apply_change
 from orchestrator.state.ratelimits import Bucket, Refused, decide
@@ -150,6 +151,29 @@ class MemoryPendingStore:
             item = self._items.get(ref)
             self._items.pop(ref)
         return item[0] if item and item[1] >= time.time() else None
+
+
+class MemoryCacheStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: BoundedMap[Cached] = BoundedMap("cached GitHub reads")
+        self._claims: BoundedMap[float] = BoundedMap("cache refresh claims")
+
+    def get(self, key: str) -> Cached | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: str, entry: Cached) -> None:
+        with self._lock:
+            self._entries.set(key, entry)
+
+    def claim_refresh(self, key: str, *, now: float, interval: float) -> bool:
+        with self._lock:
+            claimed = self._claims.get(key)
+            if claimed is not None and claimed > now - interval:
+                return False
+            self._claims.set(key, now)
+            return True
 
 
 class MemoryAlertStore:

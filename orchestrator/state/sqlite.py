@@ -22,6 +22,7 @@ from orchestrator.ratelimits.bucket import KEPT_AFTER_FULL_SECONDS
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
 from orchestrator.state.audit import MAX_AUDIT_READ
+from orchestrator.state.caches import Cached
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, TOKEN_LIFETIME_SECONDS, Change, JobRecord, apply_change
 from orchestrator.state.ratelimits import Bucket, Refused, decide
@@ -81,6 +82,13 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, at);
+CREATE TABLE IF NOT EXISTS caches (
+    key TEXT PRIMARY KEY,
+    body TEXT,
+    fetched_at REAL,
+    etag TEXT,
+    claimed_at REAL
+);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -271,6 +279,33 @@ class SqlitePendingStore:
             row = conn.execute("SELECT body, expires_at FROM pending WHERE ref = ?", (ref,)).fetchone()
             conn.execute("DELETE FROM pending WHERE ref = ?", (ref,))
         return row[0] if row and row[1] >= time.time() else None
+
+
+class SqliteCacheStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def get(self, key: str) -> Cached | None:
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT body, fetched_at, etag FROM caches WHERE key = ?", (key,)).fetchone()
+        return Cached(row[0], row[1], row[2]) if row and row[0] is not None else None
+
+    def put(self, key: str, entry: Cached) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO caches (key, body, fetched_at, etag) VALUES (?, ?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at, etag = excluded.etag",
+                (key, entry.body, entry.fetched_at, entry.etag),
+            )
+
+    def claim_refresh(self, key: str, *, now: float, interval: float) -> bool:
+        with self._db.transaction() as conn:
+            changed = conn.execute(
+                "INSERT INTO caches (key, claimed_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "claimed_at = excluded.claimed_at WHERE claimed_at IS NULL OR claimed_at <= ?",
+                (key, now, now - interval),
+            ).rowcount
+        return changed == 1
 
 
 class SqliteAlertStore:

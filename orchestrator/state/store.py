@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # types only: each backend's modules are imported when it is 
 
     from orchestrator.state.alerts import AlertStateStore
     from orchestrator.state.audit import AuditStore
+    from orchestrator.state.caches import CacheStore
     from orchestrator.state.jobs import JobStore
     from orchestrator.state.pending import PendingStore
     from orchestrator.state.ratelimits import RateLimitStore
@@ -28,6 +29,7 @@ class StateStore:
     alerts: AlertStateStore
     rate_limits: RateLimitStore
     audit: AuditStore
+    caches: CacheStore
 
 
 def open_state_store(url: str) -> StateStore:
@@ -43,6 +45,7 @@ def open_state_store(url: str) -> StateStore:
             memory.MemoryAlertStore(),
             memory.MemoryRateLimitStore(),
             memory.MemoryAuditStore(),
+            memory.MemoryCacheStore(),
         )
     if parsed.kind == "sqlite":
         from orchestrator.state import sqlite
@@ -57,6 +60,7 @@ def open_state_store(url: str) -> StateStore:
             sqlite.SqliteAlertStore(db),
             sqlite.SqliteRateLimitStore(db),
             sqlite.SqliteAuditStore(db),
+            sqlite.SqliteCacheStore(db),
         )
     import boto3
 
@@ -76,4 +80,5 @@ def dynamodb_state_store(client: DynamoDBClient, table: str) -> StateStore:
         dynamodb.DynamoAlertStore(client, table),
         dynamodb.DynamoRateLimitStore(client, table),
         dynamodb.DynamoAuditStore(client, table),
+        dynamodb.DynamoCacheStore(client, table),
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator import __version__
 from orchestrator.commands.model import CommandSet
+from orchestrator.interactions.autocomplete import Suggestions
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.presses import ButtonHandler
@@ -42,9 +43,16 @@ class WebApp:
         limited = per_user or bot_wide or commands.rate_limited()
         rate_limiter = RateLimiter(state.rate_limits, per_user, bot_wide=bot_wide) if limited else None
         webhook_secret = settings.github_webhook_secret
+        suggestions = Suggestions(state.caches, queue, settings.github_repository)
         return cls(
             InteractionsEndpoint.from_settings(
-                settings, commands, queue, buttons=buttons, rate_limiter=rate_limiter, run_again=run_again
+                settings,
+                commands,
+                queue,
+                buttons=buttons,
+                rate_limiter=rate_limiter,
+                run_again=run_again,
+                suggestions=suggestions,
             ),
             GitHubWebhookEndpoint(webhook_secret.get if webhook_secret else None, queue, settings.github_repository),
         )

@@ -8,7 +8,7 @@ described as such, never a crash.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import yaml
@@ -27,6 +27,10 @@ class DispatchInput:
     required: bool = False
     has_default: bool = False
     options: tuple[str, ...] = ()  # a choice input's
+    description: str = ""
+    # The default as GitHub would send it ("true", "3", "staging"); None when there is none, or it
+    # is an expression (`${{ … }}`) only GitHub can evaluate.
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,19 @@ class DispatchTrigger:
     dispatchable: bool  # has `on: workflow_dispatch`
     inputs: dict[str, DispatchInput]
     run_name: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dispatchable": self.dispatchable,
+            "run_name": self.run_name,
+            "inputs": [{**asdict(i), "options": list(i.options)} for i in self.inputs.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DispatchTrigger:
+        """Read back what to_json wrote (the state store's cache); a KeyError or TypeError on anything else."""
+        inputs = [DispatchInput(**{**item, "options": tuple(item["options"])}) for item in data["inputs"]]
+        return cls(bool(data["dispatchable"]), {i.name: i for i in inputs}, data["run_name"])
 
 
 def read_dispatch_trigger(text: str) -> DispatchTrigger:
@@ -67,13 +84,30 @@ def _input(name: str, spec: Any) -> DispatchInput:
     if kind not in INPUT_TYPES:
         raise WorkflowFileError(f"input {name!r}: type {kind!r} is not one of {', '.join(sorted(INPUT_TYPES))}")
     options = spec.get("options") if kind == "choice" else None
+    if kind == "choice" and (not isinstance(options, list) or not options):
+        raise WorkflowFileError(f"input {name!r}: a choice input needs a list of options")
+    description = spec.get("description")
     return DispatchInput(
         name=name,
         type=kind,
         required=spec.get("required") is True,
-        has_default="default" in spec,
-        options=tuple(str(option) for option in options) if isinstance(options, list) else (),
+        has_default="default" in spec and spec["default"] is not None,
+        options=tuple(_as_input(option) for option in options) if isinstance(options, list) else (),
+        description=" ".join(description.split()) if isinstance(description, str) else "",
+        default=_default(spec.get("default")),
     )
+
+
+def _default(value: Any) -> str | None:
+    if value is None or isinstance(value, Mapping | list):
+        return None
+    text = _as_input(value)
+    return None if "${{" in text else text
+
+
+def _as_input(value: Any) -> str:
+    """A YAML scalar as GitHub sends it to the workflow: booleans as true/false."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _first_line(exc: yaml.YAMLError) -> str:

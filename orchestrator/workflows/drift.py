@@ -11,7 +11,7 @@ from orchestrator.commands.model import CommandSpec
 from orchestrator.workflows.dispatch_inputs import DispatchTrigger
 
 _TRACE_ID_IN_BRACKETS = re.compile(r"\[\$\{\{\s*(?:inputs|github\.event\.inputs)\.trace_id\s*\}\}\]")
-_OPTION_ONLY = re.compile(r"^\{(\w+)\}$")
+_OPTION_ONLY = re.compile(r"^\{([^{}]+)\}$")
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,10 @@ def alert_posts(discord: FakeDiscord) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("command", "phrase"),
-    [("ghost", "GitHub cannot find the workflow (404): missing.yml"), ("nightly", "(422): nightly.yml")],
+    [
+        ("ghost", "GitHub cannot find the workflow (404): missing.yml"),
+        ("nightly", "The command and its workflow disagree: nightly.yml"),
+    ],
 )
 def test_refused_dispatch_raises_one_alert_with_the_trace(
     make_harness: AlertHarnessFactory, command: str, phrase: str

@@ -364,6 +364,110 @@ def test_answers_match_githubs_openapi_schemas(gh: FakeGitHub, client: httpx.Cli
     assert client.get(contents, params={"ref": "nope"}).status_code == 404
 
 
+def test_contents_answers_304_to_a_matching_if_none_match_and_does_not_count_it(
+    gh: FakeGitHub, client: httpx.Client
+) -> None:
+    contents = f"/repos/{REPO}/contents/.github/workflows/diagnose.yml"
+    contract = github_contract()
+    first = client.get(contents, params={"ref": "main"})
+    etag = first.headers["etag"]
+    assert re.fullmatch(r'W/"[0-9a-f]{64}"', etag)
+
+    same = client.get(contents, params={"ref": "main"}, headers={"If-None-Match": etag})
+    contract.validate_response("GET", contents, 304, None)
+    assert same.status_code == 304
+    assert same.content == b""
+    assert "content-length" not in same.headers
+    assert same.headers["etag"] == etag
+    assert same.headers["x-ratelimit-used"] == first.headers["x-ratelimit-used"]
+    # Weak comparison, and any tag of a list, as RFC 9110 says.
+    strong = etag.removeprefix("W/")
+    assert client.get(contents, params={"ref": "main"}, headers={"If-None-Match": f'"x", {strong}'}).status_code == 304
+
+    other_ref = client.get(contents, params={"ref": "v1.2.0"}, headers={"If-None-Match": etag})
+    assert other_ref.status_code == 200
+    assert other_ref.headers["etag"] != etag
+    gh.workflow_files["diagnose.yml"] = "name: Diagnose\non: push\n"
+    changed = client.get(contents, params={"ref": "main"}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert base64.b64decode(changed.json()["content"]).decode() == "name: Diagnose\non: push\n"
+    assert (
+        int(changed.headers["x-ratelimit-used"]) == int(first.headers["x-ratelimit-used"]) + 2
+    )  # the two 304s are not counted
+
+
+def test_branches_and_tags_exist_as_refs(gh: FakeGitHub, client: httpx.Client) -> None:
+    contents = f"/repos/{REPO}/contents/.github/workflows/deploy.yml"
+    gh.branches.append("feature/x")
+    gh.tags.append("v2.0.0")
+
+    assert client.get(contents, params={"ref": "feature/x"}).status_code == 200
+    assert client.get(contents, params={"ref": "v2.0.0"}).status_code == 200
+    assert (
+        dispatch(
+            client, {"ref": "refs/tags/v2.0.0"}, f"/repos/{REPO}/actions/workflows/deploy.yml/dispatches"
+        ).status_code
+        == 204
+    )
+    assert client.get(contents, params={"ref": "v3"}).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["branches", "tags", "environments"])
+def test_the_list_routes_page_like_github_and_match_its_openapi_schemas(
+    gh: FakeGitHub, client: httpx.Client, kind: str
+) -> None:
+    gh.branches = ["main", "feature/x", "release"]
+    gh.tags = ["v1.0.0", "v1.1.0", "v2.0.0"]
+    gh.environments = [
+        ("staging", "2026-01-02T10:00:00Z"),
+        ("production", "2026-01-03T10:00:00Z"),
+        ("qa", "2025-12-31T23:59:59Z"),
+    ]
+    path = f"/repos/{REPO}/{kind}"
+    contract = github_contract()
+    first = client.get(path, params={"per_page": 2})
+    second = client.get(path, params={"per_page": 2, "page": 2})
+    beyond = client.get(path, params={"per_page": 2, "page": 3})
+    everything = client.get(path)
+
+    for query, response in (({"per_page": "2"}, first), ({"per_page": "2", "page": "2"}, second)):
+        contract.validate_request("GET", path, body=None, query=query)
+        contract.validate_response("GET", path, 200, response.json())
+    contract.validate_response("GET", path, 200, everything.json())
+
+    def names(response: httpx.Response) -> list[str]:
+        body = response.json()
+        items = body["environments"] if kind == "environments" else body
+        return [item["name"] for item in items]
+
+    expected = {
+        "branches": gh.branches,
+        "tags": gh.tags,
+        "environments": [name for name, _ in gh.environments],
+    }[kind]
+    assert names(first) + names(second) == names(everything) == expected
+    assert names(beyond) == []
+    url = f"{gh.url}{path}"
+    assert first.headers["link"] == f'<{url}?per_page=2&page=2>; rel="next", <{url}?per_page=2&page=2>; rel="last"'
+    assert 'rel="next"' not in second.headers["link"]
+    assert "link" not in everything.headers
+    if kind == "environments":
+        assert first.json()["total_count"] == everything.json()["total_count"] == 3
+        assert everything.json()["environments"][1]["updated_at"] == "2026-01-03T10:00:00Z"
+    assert client.get(f"/repos/acme/other/{kind}").status_code == 404
+
+
+def test_the_list_routes_give_at_most_100_a_page(gh: FakeGitHub, client: httpx.Client) -> None:
+    gh.branches = [f"b{n}" for n in range(150)]
+
+    assert len(client.get(f"/repos/{REPO}/branches", params={"per_page": 500}).json()) == 100
+    assert len(client.get(f"/repos/{REPO}/branches").json()) == 30
+    assert [b["name"] for b in client.get(f"/repos/{REPO}/branches", params={"per_page": 100, "page": 2}).json()] == [
+        f"b{n}" for n in range(100, 150)
+    ]
+
+
 # -- jobs -------------------------------------------------------------------------------------------
 
 BUILD = FakeJob("build")

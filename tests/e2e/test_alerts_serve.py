@@ -54,6 +54,7 @@ def test_the_same_failure_many_times_at_once_alerts_once(
     stack: tuple[LocalRuntime, FakeGitHub, FakeDiscord], signer: InteractionSigner
 ) -> None:
     runtime, github, discord = stack
+    github.contents_readable = False  # GitHub's own 422, not the worker's check before it
 
     def command(i: int) -> int:
         payload = signer.application_command("diagnose", {"target": "staging"}, user_id=str(10**17 + i))

@@ -55,6 +55,7 @@ def test_happy_path_and_duplicate_delivery(harness: Harness) -> None:
         "traces",
         f"run#{run_id}",
         f"audit#{audit_day}",
+        "cache#workflow#acme/ops#diagnose.yml#main",  # its inputs, read before the dispatch
     }
 
 

@@ -81,6 +81,8 @@ def test_404_unknown_workflow(harness: Harness) -> None:
     ],
 )
 def test_422_explained(harness: Harness, command: str, phrases: tuple[str, ...]) -> None:
+    # A token without Contents: read: the worker cannot compare the command with its workflow first.
+    harness.github.contents_readable = False
     job = harness.job(command, {})
 
     harness.process(job)
@@ -89,6 +91,29 @@ def test_422_explained(harness: Harness, command: str, phrases: tuple[str, ...])
     record = harness.record(job)
     assert record.status == "rejected"
     assert record.detail == harness.embed(job)["description"]
+
+
+@pytest.mark.parametrize(
+    ("command", "phrases"),
+    [
+        ("nightly", ("`nightly.yml` (at main) has no workflow_dispatch trigger", "on: workflow_dispatch")),
+        ("colourful", ("sends input 'colour', which", "does not declare", "declare it")),
+        ("strict", ("never sends 'approver', which `strict.yml` (at main) requires", "give the input a default")),
+    ],
+)
+def test_drift_is_caught_before_github_refuses(harness: Harness, command: str, phrases: tuple[str, ...]) -> None:
+    job = harness.job(command, {})
+
+    harness.process(job)
+
+    assert harness.dispatch_posts() == []  # the workflow was read first: nothing sent for GitHub to refuse
+    [patch] = harness.patches()
+    description = patch.json["embeds"][0]["description"]
+    assert f"/{command} and its workflow disagree" in description
+    assert "Nothing was started." in description and "validate --remote" in description
+    for phrase in phrases:
+        assert phrase.replace("`", "") in description
+    assert harness.record(job).status == "rejected"
 
 
 def test_422_with_a_message_we_do_not_know_still_explains(harness: Harness) -> None:

@@ -23,8 +23,10 @@ GIVE_UP_AT = 3600
 
 @dataclass(frozen=True)
 class Calls:
-    github: int  # every request the stand-in GitHub received for this command
+    github: int  # every request the stand-in GitHub received for this command but the workflow's file
     by_kind: dict[str, int]  # dispatch / run / jobs / other
+    # The workflow's file, read before the dispatch: once per 5 minutes for every command running it.
+    workflow_reads: int
     discord_edits: int  # message bodies sent to Discord
     polls: int  # poll messages the worker scheduled
     finished_at: float  # simulated second at which the record first knew the result
@@ -32,6 +34,8 @@ class Calls:
 
 
 def _kind(path: str) -> str:
+    if "/contents/" in path:
+        return "workflow"
     if path.endswith("/dispatches"):
         return "dispatch"
     if path.endswith("/jobs"):
@@ -65,10 +69,12 @@ def follow_one_run(rig: Rig) -> Calls:
         if finished_at < 0 and rig.record(job).conclusion is not None:
             finished_at = rig.clock() - start
     assert rig.github.run(run_id)["status"] == "completed", "the timeline must complete the run"
-    paths = [request.path for request in rig.github.requests]
+    kinds = Counter(_kind(request.path) for request in rig.github.requests)
+    workflow_reads = kinds.pop("workflow", 0)
     return Calls(
-        github=len(paths),
-        by_kind=dict(Counter(_kind(path) for path in paths)),
+        github=kinds.total(),
+        by_kind=dict(kinds),
+        workflow_reads=workflow_reads,
         discord_edits=len(rig.discord.requests),
         polls=len(rig.queue.polls()),
         finished_at=finished_at,

@@ -17,6 +17,7 @@ def test_webhook_path_costs_at_most_three_github_calls(rig_factory: RigFactory) 
     assert calls.github <= WEBHOOK_PATH_LIMIT, calls
     # The dispatch, then the jobs when the run starts and when it ends: no run reads at all.
     assert calls.by_kind == {"dispatch": 1, "jobs": 2}, calls
+    assert calls.workflow_reads == 1  # the first command in 5 minutes reads the workflow before dispatching
     assert calls.finished_at == RUN_SECONDS  # the result shows as soon as GitHub says so
     assert calls.result_shown
     assert calls.polls == 1  # only the 5-minute safety poll, which found the run finished

@@ -190,7 +190,7 @@ def test_validate_cli_prints_one_line_per_problem(tmp_path: Path, capsys: pytest
 
 def test_validate_cli_accepts_the_shipped_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--no-settings", "--commands-file", str(REPO_ROOT / "commands.yaml")]) == 0
-    assert "defines 2 command(s)" in capsys.readouterr().out
+    assert "defines 3 command(s)" in capsys.readouterr().out
 
 
 def test_validate_cli_checks_settings(

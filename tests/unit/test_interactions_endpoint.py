@@ -100,7 +100,7 @@ def test_malformed_payloads_are_400(endpoint: InteractionsEndpoint, signer: Inte
     assert b"malformed interaction" in response.body
 
 
-@pytest.mark.parametrize("kind", [3, 4, 5, 99, -1])
+@pytest.mark.parametrize("kind", [3, 5, 99, -1])
 def test_unsupported_interaction_types_are_400(
     endpoint: InteractionsEndpoint, signer: InteractionSigner, kind: int
 ) -> None:

@@ -41,9 +41,9 @@ def validate(capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
 def test_the_shipped_commands_against_the_example_workflows_agree(
     github: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("diagnose.yml", "deploy.yml"):
-        github.workflow_files[name] = (EXAMPLES / name).read_text(encoding="utf-8")
-    assert validate(capsys) == (0, [f"ok: {REPO_ROOT / 'commands.yaml'} defines 2 command(s)"])
+    for path in EXAMPLES.glob("*.yml"):
+        github.workflow_files[path.name] = path.read_text(encoding="utf-8")
+    assert validate(capsys) == (0, [f"ok: {REPO_ROOT / 'commands.yaml'} defines 3 command(s)"])
     for request in github.requests:
         assert request.path.startswith("/repos/acme/delivery/contents/.github/workflows/")
         assert request.query == {"ref": "main"}
@@ -54,11 +54,12 @@ def test_drift_and_missing_files_are_one_line_each_and_fail(
     github: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     github.workflows["diagnose.yml"] = FakeWorkflow(1, "Diagnose", {"target": True, "trace_id": False})
+    github.workflow_files["release.yml"] = (EXAMPLES / "release.yml").read_text(encoding="utf-8")
     status, lines = validate(capsys)
     assert status == 1
     assert lines == [
-        "error: /deploy: deploy.yml at main in acme/delivery was not found (no such file on that ref, or no such "
-        "ref): check `workflow:` and `ref:`",
+        "error: /deploy: deploy.yml at main in acme/delivery was not found (no such file on that branch or tag): "
+        "an operator should check the command's `workflow:` and `ref:`",
         *(
             f"error: /diagnose: sends input {name!r}, which diagnose.yml (at main) does not declare (GitHub answers "
             "422): declare it under on.workflow_dispatch.inputs, or remove it from the command's inputs"
@@ -73,14 +74,17 @@ def test_drift_and_missing_files_are_one_line_each_and_fail(
 def test_a_file_that_is_not_a_workflow_or_a_token_that_cannot_read_is_named(
     github: FakeGitHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for path in EXAMPLES.glob("*.yml"):
+        github.workflow_files[path.name] = path.read_text(encoding="utf-8")
     github.workflow_files["diagnose.yml"] = "on: [unclosed"
-    github.workflow_files["deploy.yml"] = (EXAMPLES / "deploy.yml").read_text(encoding="utf-8")
     status, lines = validate(capsys)
     assert status == 1 and len(lines) == 1
-    assert lines[0].startswith("error: /diagnose: diagnose.yml at main in acme/delivery: not valid YAML")
+    assert lines[0].startswith(
+        "error: /diagnose: diagnose.yml at main in acme/delivery cannot be read as a workflow: not valid YAML"
+    )
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "wrong" * 7)
     status, lines = validate(capsys)
-    assert status == 1 and all("GitHub would not let the token read" in line and "(401)" in line for line in lines)
+    assert status == 1 and all("GitHub would not let the bot read" in line and "(401)" in line for line in lines)
     assert all(TOKEN not in line for line in lines)
 
 
@@ -89,8 +93,8 @@ def test_with_no_settings_remote_reads_only_the_github_ones(
 ) -> None:
     for name in ("DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID"):
         monkeypatch.delenv(name)
-    for name in ("diagnose.yml", "deploy.yml"):
-        github.workflow_files[name] = (EXAMPLES / name).read_text(encoding="utf-8")
+    for path in EXAMPLES.glob("*.yml"):
+        github.workflow_files[path.name] = path.read_text(encoding="utf-8")
     assert main(["validate", "--no-settings", "--remote"]) == 0
     monkeypatch.delenv("GITHUB_TOKEN")
     assert main(["validate", "--no-settings", "--remote"]) == 1

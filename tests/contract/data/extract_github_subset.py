@@ -31,6 +31,9 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"),
     ("get", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"),
     ("get", "/repos/{owner}/{repo}/contents/{path}"),
+    ("get", "/repos/{owner}/{repo}/branches"),
+    ("get", "/repos/{owner}/{repo}/tags"),
+    ("get", "/repos/{owner}/{repo}/environments"),
 )
 
 # Top-level keys copied verbatim: `servers` tells the helper the base path ("" for GitHub).
