@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="a job's deadline; a job whose process died is run again 1.5 times this after it began (default: 60)",
     )
+    gateway = commands.add_parser(
+        "gateway", help="the same bot over Discord's gateway (no public URL needed); needs orchestrator[gateway]"
+    )
+    gateway.add_argument(
+        "--health-port", type=int, metavar="N", help="serve GET /healthz on 127.0.0.1:N (200 while connected)"
+    )
     commands.add_parser("demo", help="play the whole flow locally against stand-in Discord and GitHub APIs")
     validate = commands.add_parser("validate", help="check the commands file, every prompt file and the settings")
     validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
@@ -52,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return _validate(args.commands_file, check_settings=not args.no_settings, remote=args.remote)
     if args.command == "serve":
         return _serve(args.host, args.port, args.job_time_limit)
+    if args.command == "gateway":
+        return _gateway(args.health_port)
     if args.command == "register":
         from orchestrator.registration.run import run_register
 
@@ -112,6 +120,20 @@ def _validate(commands_file: Path | None, *, check_settings: bool, remote: bool 
     count = len(command_set.commands) if command_set else 0
     print(f"ok: {path} defines {count} command(s)" + ("" if check_settings else " (settings not checked)"))
     return 0
+
+
+def _gateway(health_port: int | None) -> int:
+    from orchestrator.observability.logging import configure_logging
+
+    configure_logging("gateway", level=os.environ.get("LOG_LEVEL", "INFO"))
+    try:
+        from orchestrator.gateway.run import run_gateway
+    except ImportError as exc:  # discord.py is an extra: the Lambda functions never need it
+        print(
+            f"`gateway` needs discord.py: pip install 'orchestrator[gateway]' ({exc.name} is missing)", file=sys.stderr
+        )
+        return 2
+    return run_gateway(health_port=health_port)
 
 
 def _serve(host: str, port: int, job_time_limit: float) -> int:

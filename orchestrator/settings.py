@@ -99,6 +99,7 @@ class Role(Enum):
     WORKER = "worker"
     REGISTRATION = "registration"  # `orchestrator register`: an operator's step, not part of the running bot
     WORKFLOWS = "workflows"  # `validate --remote --no-settings`: reads the workflow files, nothing else
+    GATEWAY = "gateway"  # `orchestrator gateway`: Discord's websocket instead of a signed endpoint
 
 
 # What the running bot needs (what `validate` and `serve` check by default).
@@ -109,6 +110,8 @@ _REQUIRED_BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.WORKER: ("DISCORD_APPLICATION_ID", "GITHUB_TOKEN", "GITHUB_REPOSITORY"),
     Role.REGISTRATION: ("DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"),
     Role.WORKFLOWS: ("GITHUB_TOKEN", "GITHUB_REPOSITORY"),
+    # No DISCORD_PUBLIC_KEY: nothing arrives signed over the gateway (the bot token authenticates it).
+    Role.GATEWAY: ("DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"),
 }
 
 
@@ -164,6 +167,8 @@ class Settings:
     worker_max_receives: int = 5
     # GITHUB_TOKEN and DISCORD_BOT_TOKEN when they come from SSM: read again on use (see LazySecret).
     rotating: Mapping[str, LazySecret] = field(default_factory=dict, repr=False)
+    # `gateway` connects here (stand-ins, tests); None: discord.py's default, Discord's own.
+    discord_gateway_url: str | None = None
 
     def github_token_source(self) -> Callable[[], str]:
         return self._secret_source("GITHUB_TOKEN", self.github_token) or (lambda: "")
@@ -274,6 +279,9 @@ def load_settings(
 
     discord_api_url = _url(env, "DISCORD_API_URL", DEFAULT_DISCORD_API_URL, problems)
     github_api_url = _url(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL, problems)
+    gateway_url = env.get("DISCORD_GATEWAY_URL", "").strip() or None
+    if gateway_url is not None:
+        gateway_url = _url(env, "DISCORD_GATEWAY_URL", gateway_url, problems, schemes=("wss://", "ws://"))
 
     commands_file = Path(env.get("COMMANDS_FILE", "").strip() or DEFAULT_COMMANDS_FILE)
     if not commands_file.is_file():
@@ -371,6 +379,7 @@ def load_settings(
         log_level=level or "INFO",
         worker_max_receives=worker_max_receives,
         rotating=rotating,
+        discord_gateway_url=gateway_url,
     )
 
 
@@ -387,10 +396,17 @@ def _positive_int(
     return int(raw)
 
 
-def _url(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:
+def _url(
+    env: Mapping[str, str],
+    name: str,
+    default: str,
+    problems: list[str],
+    *,
+    schemes: tuple[str, ...] = ("https://", "http://"),
+) -> str:
     value = (env.get(name, "").strip() or default).rstrip("/")
-    if not value.startswith(("https://", "http://")):
-        problems.append(f"{name}: expected an http(s) URL")
+    if not value.startswith(schemes):
+        problems.append(f"{name}: expected a URL starting {' or '.join(schemes)}")
     elif "@" in value.split("/", 3)[2]:
         # Credentials in a base URL would end up in logs and error messages.
         problems.append(f"{name}: must not contain credentials (user:password@host)")

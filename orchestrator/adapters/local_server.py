@@ -174,7 +174,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalRuntime:
-    """The HTTP server, the in-process queue and the worker, started and stopped together."""
+    """The HTTP server, the in-process queue and the worker, started and stopped together.
+    `http=False` (the gateway mode): the queue and the worker only; interactions come to `app`."""
 
     def __init__(
         self,
@@ -184,6 +185,7 @@ class LocalRuntime:
         port: int = 8787,
         workers: int = 2,
         job_time_limit: float = JOB_TIME_LIMIT_SECONDS,
+        http: bool = True,
     ) -> None:
         commands = load_commands(settings.commands_file)
         install_redactor(settings, commands)
@@ -198,12 +200,14 @@ class LocalRuntime:
             job_time_limit=job_time_limit,
         )
         self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
-        app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=self.state)
-        self._server = _Server((host, port), app)
+        self.app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=self.state)
+        self._server = _Server((host, port), self.app) if http else None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
+        if self._server is None:
+            return ""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
@@ -212,16 +216,18 @@ class LocalRuntime:
 
     def start(self) -> None:
         self.queue.start()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
-        self._thread.start()
-        get_logger().info("serving", extra={"url": self.url})
+        if self._server is not None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+            self._thread.start()
+            get_logger().info("serving", extra={"url": self.url})
 
     def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
         """Stop answering first (no new command is taken), then let the jobs under way end, within
         `drain_seconds`; every message not done stays queued for the next start."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_connections()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server.close_connections()
         if self._thread is not None:
             self._thread.join(5)
         drained = self.queue.stop(drain_seconds)

@@ -19,6 +19,9 @@ EDIT_POLICY = RetryPolicy(idempotent=True)
 CREATE_POLICY = RetryPolicy(idempotent=False)
 # Listing commands is a read, and a bulk overwrite sent twice leaves the same set: both are retried.
 COMMANDS_POLICY = RetryPolicy(idempotent=True)
+# The answer to a gateway interaction: due within Discord's 3 seconds, so short waits; a second
+# copy of an answer that did arrive is refused by Discord (40060 "already acknowledged"), harmless.
+CALLBACK_POLICY = RetryPolicy(max_attempts=3, max_wait_seconds=1.0, base_backoff_seconds=0.1)
 
 
 class DiscordError(Exception):
@@ -93,6 +96,26 @@ class DiscordClient:
     def edit_in_channel(self, channel_id: str, message_id: str, message: dict[str, Any]) -> None:
         url = f"{self._api_url}/channels/{channel_id}/messages/{message_id}"
         self._call("PATCH", url, message, EDIT_POLICY, bot=True)
+
+    def interaction_callback(self, interaction_id: str, interaction_token: str, answer: dict[str, Any]) -> None:
+        """Answer an interaction that came over the gateway (an HTTP one is answered in the response)."""
+        url = f"{self._api_url}/interactions/{interaction_id}/{quote(interaction_token, safe='')}/callback"
+        response = self._send("POST", url, active_redactor().value(answer), CALLBACK_POLICY, bot=False)
+        if response.status_code == 404:
+            raise InteractionExpired("Discord answered 404 (the interaction is over its 3 seconds, or unknown)")
+        if response.status_code == 429 or response.status_code >= 500:
+            raise DiscordUnavailable(f"Discord answered {response.status_code}")
+        if response.status_code >= 400:
+            body = json_object(response)
+            raise DiscordRejected(response.status_code, body.get("code"), str(body.get("message") or "")[:200])
+
+    def current_application(self) -> dict[str, Any]:
+        """The application as Discord has it (bot token): its `interactions_endpoint_url`, for one."""
+        response = self._send("GET", f"{self._api_url}/applications/@me", None, COMMANDS_POLICY, bot=True)
+        if response.status_code >= 400:
+            body = json_object(response)
+            raise DiscordRejected(response.status_code, body.get("code"), str(body.get("message") or "")[:200])
+        return json_object(response)
 
     def list_application_commands(self, guild_id: str | None = None) -> list[dict[str, Any]]:
         """The commands registered now: in one guild, or global ones when `guild_id` is None."""

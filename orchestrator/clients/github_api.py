@@ -300,7 +300,8 @@ class GitHubClient:
 
         Pages of 100 are read while a page is full and GitHub links a next one, at most `max_pages`
         of them, and no request is started once `time_budget` seconds (by `clock`) have passed:
-        stopping early for either gives complete=False. Items without a string name are skipped.
+        stopping early for either gives complete=False. Items without a string name are skipped;
+        names over 100 characters (no Discord choice can hold them) too, and then complete=False.
         """
         if max_pages < 1:
             raise ValueError("max_pages must be at least 1")
@@ -324,6 +325,8 @@ class GitHubClient:
         if kind == "environments":
             found.sort(key=lambda entry: (-_epoch(entry[1]), entry[0]))
         names = dict.fromkeys(name for name, _ in found if 1 <= len(name) <= MAX_NAME_CHARS)
+        # A name left out (too long to offer) still exists: the list no longer says what does not.
+        complete = complete and all(len(name) <= MAX_NAME_CHARS for name, _ in found)
         return NameList(tuple(names), complete, calls)
 
     def _send(self, method: str, url: str, policy: RetryPolicy, **kwargs: Any) -> httpx.Response:

@@ -45,6 +45,29 @@ _UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
 _MISSING_ACCESS = {"message": "Missing Access", "code": 50001}
 _EMPTY_MESSAGE = {"message": "Cannot send an empty message", "code": 50006}
 _INVALID_JSON = {"message": "The request body contains invalid JSON.", "code": 50109}
+_ALREADY_ACKNOWLEDGED = {"message": "Interaction has already been acknowledged.", "code": 40060}
+
+# Interaction callback types (POST /interactions/{id}/{token}/callback).
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
+AUTOCOMPLETE_RESULT, MODAL = 8, 9
+CALLBACK_TYPES: tuple[int, ...] = (
+    PONG,
+    CHANNEL_MESSAGE,
+    DEFERRED_CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
+    UPDATE_MESSAGE,
+    AUTOCOMPLETE_RESULT,
+    MODAL,
+)
+DEFAULT_CHANNEL = "0"  # where a callback's message goes when the test did not say (expect_interaction)
+APPLICATION_COMMAND = 2  # interaction type, echoed in a callback's `with_response` answer
+
+
+@dataclass(frozen=True)
+class _Expected:
+    token: str
+    channel_id: str
+    interaction_type: int
 
 
 @dataclass
@@ -173,14 +196,22 @@ class FakeDiscord(StandinServer):
         *,
         bot_username: str = "Orchestrator",
         guilds: Iterable[str] = (),
+        interactions_endpoint_url: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        """`guilds`: the servers the bot was added to with the applications.commands scope."""
+        """`guilds`: the servers the bot was added to with the applications.commands scope.
+
+        `interactions_endpoint_url`: the application's setting as /applications/@me reports it; while
+        it is set, real Discord sends interactions over HTTP only, never as gateway events.
+        """
         super().__init__(host=host, port=port)
         self.application_id = application_id
         self.bot_token = bot_token
         self.guilds = frozenset(guilds)
+        self.interactions_endpoint_url = interactions_endpoint_url
+        self.verify_key = secrets.token_hex(32)  # the application's Ed25519 public key, as hex
+        self._owner_id = snowflake()
         self._author = {
             "id": application_id,
             "username": bot_username,
@@ -196,6 +227,9 @@ class FakeDiscord(StandinServer):
         self._interactions: dict[str, _Interaction] = {}
         self._channels: dict[str, list[dict[str, Any]]] = {}
         self._commands: dict[str | None, list[dict[str, Any]]] = {}  # by guild id, None: global
+        self._expected: dict[str, _Expected] = {}  # by interaction id
+        self._acknowledged: set[str] = set()  # interaction ids that got a callback
+        self._callbacks: list[tuple[str, str, Any]] = []
 
         webhook = API_PREFIX + r"/webhooks/(?P<application_id>[^/]+)/(?P<token>[^/]+)"
         self.add_route("PATCH", webhook + "/messages/@original", self._on_edit_original)
@@ -211,6 +245,14 @@ class FakeDiscord(StandinServer):
         for scope in ("", r"/guilds/(?P<guild_id>[0-9]+)"):
             self.add_route("GET", commands + scope + "/commands", self._on_list_commands)
             self.add_route("PUT", commands + scope + "/commands", self._on_overwrite_commands)
+        self.add_route("GET", API_PREFIX + "/users/@me", self._on_get_me)
+        for path in ("/oauth2/applications/@me", "/applications/@me"):
+            self.add_route("GET", API_PREFIX + path, self._on_get_application)
+        self.add_route(
+            "POST",
+            API_PREFIX + r"/interactions/(?P<interaction_id>[^/]+)/(?P<token>[^/]+)/callback",
+            self._on_interaction_callback,
+        )
 
     @property
     def api_url(self) -> str:
@@ -221,12 +263,22 @@ class FakeDiscord(StandinServer):
 
     def open_interaction(self, token: str, *, channel_id: str, ephemeral: bool) -> None:
         """Register a token whose deferred "thinking…" message exists (the bot's type 5 answer)."""
-        interaction = _Interaction(channel_id=channel_id)
-        flags = LOADING | (EPHEMERAL if ephemeral else 0)
-        deferred = self._message(channel_id, MESSAGE_CHAT_INPUT_COMMAND, {"content": ""}, flags, webhook=True)
-        interaction.history.append(deferred)
+        interaction = self._opened(channel_id, {"content": ""}, LOADING | (EPHEMERAL if ephemeral else 0))
         with self._state:
             self._interactions[token] = interaction
+
+    def expect_interaction(
+        self, interaction_id: str, token: str, channel_id: str, *, interaction_type: int = APPLICATION_COMMAND
+    ) -> None:
+        """Say where an interaction happened (call it when dispatching one), for its callback's message."""
+        with self._state:
+            self._expected[interaction_id] = _Expected(token, channel_id, interaction_type)
+
+    @property
+    def callbacks(self) -> list[tuple[str, str, Any]]:
+        """Every interaction callback received, refused ones too: (interaction id, token, JSON body)."""
+        with self._state:
+            return copy.deepcopy(self._callbacks)
 
     def expire_interaction(self, token: str) -> None:
         """From now on the token answers 404, as after its 15 minutes."""
@@ -374,6 +426,112 @@ class FakeDiscord(StandinServer):
             self._channels.setdefault(channel_id, []).append(message)
         return Response(200, copy.deepcopy(message))
 
+    def _identity_authorized(self, request: Request) -> bool:
+        """/users/@me and /applications/@me: the bot token when the fake has one, anything otherwise."""
+        return self.bot_token is None or self._bot_authorized(request)
+
+    def _on_get_me(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._identity_authorized(request):
+            return Response(401, _UNAUTHORIZED)
+        me = {
+            **self._author,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "collectibles": None,
+            "mfa_enabled": False,
+            "locale": "en-US",
+            "premium_type": 0,
+            "email": None,
+            "verified": True,
+        }
+        return Response(200, me)
+
+    def _on_get_application(self, request: Request, params: dict[str, str]) -> Response:
+        if not self._identity_authorized(request):
+            return Response(401, _UNAUTHORIZED)
+        owner = {**self._author, "id": self._owner_id, "username": "owner", "discriminator": "0", "bot": False}
+        application: dict[str, Any] = {
+            "id": self.application_id,
+            "name": self._author["username"],
+            "icon": None,
+            "description": "",
+            "summary": "",
+            "type": None,
+            "hook": True,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": self.verify_key,
+            "flags": 0,
+            "flags_new": "0",
+            "bot": dict(self._author),
+            "owner": owner,
+            "team": None,
+            "redirect_uris": [],
+            "rpc_origins": [],
+            "tags": [],
+            "interactions_endpoint_url": self.interactions_endpoint_url,
+            "role_connections_verification_url": None,
+            "event_webhooks_url": None,
+            "event_webhooks_status": 1,
+            "event_webhooks_types": [],
+            "approximate_guild_count": len(self.guilds),
+            "approximate_user_install_count": 0,
+            "approximate_user_authorization_count": 0,
+            "explicit_content_filter": 0,
+            "eligible_oauth2_scopes": [],
+            "integration_types_config": {"0": {}},
+        }
+        return Response(200, application)
+
+    def _on_interaction_callback(self, request: Request, params: dict[str, str]) -> Response:
+        """The bot's answer to an interaction: 204, or 200 with what it created under `?with_response=true`."""
+        interaction_id, token, body = params["interaction_id"], params["token"], request.json
+        with self._state:
+            self._callbacks.append((interaction_id, token, copy.deepcopy(body)))
+            if not isinstance(body, dict):
+                return Response(400, _INVALID_JSON)
+            kind = body.get("type")
+            if isinstance(kind, bool) or kind not in CALLBACK_TYPES:
+                errors = FormErrors()
+                choices = ", ".join(str(t) for t in CALLBACK_TYPES)
+                errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of ({choices}).")
+                return Response(400, {**INVALID_FORM_BODY, "errors": errors.tree})
+            raw_data = body.get("data")
+            data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+            if kind == CHANNEL_MESSAGE:
+                problem = _message_problem(data, new_message=True)
+                if problem is not None:
+                    return problem
+            if interaction_id in self._acknowledged:
+                return Response(400, _ALREADY_ACKNOWLEDGED)
+            self._acknowledged.add(interaction_id)
+            expected = self._expected.get(interaction_id, _Expected(token, DEFAULT_CHANNEL, APPLICATION_COMMAND))
+            ephemeral = _int_flags(data) & EPHEMERAL
+            opened = None
+            if kind == DEFERRED_CHANNEL_MESSAGE:
+                opened = self._opened(expected.channel_id, {"content": ""}, LOADING | ephemeral)
+            elif kind == CHANNEL_MESSAGE:
+                opened = self._opened(expected.channel_id, data, ephemeral)
+            if opened is not None:
+                self._interactions[token] = opened
+        if request.query.get("with_response", "").lower() not in ("1", "true"):
+            return Response(204)
+        answer: dict[str, Any] = {"id": interaction_id, "type": expected.interaction_type}
+        if expected.channel_id != DEFAULT_CHANNEL:
+            answer["channel_id"] = expected.channel_id
+        if opened is not None:
+            message = opened.history[-1]
+            answer.update(
+                response_message_id=message["id"],
+                response_message_loading=kind == DEFERRED_CHANNEL_MESSAGE,
+                response_message_ephemeral=bool(ephemeral),
+            )
+        result: dict[str, Any] = {"interaction": answer}
+        if kind == CHANNEL_MESSAGE and opened is not None:
+            result["resource"] = {"type": CHANNEL_MESSAGE, "message": copy.deepcopy(opened.history[-1])}
+        return Response(200, result)
+
     def _on_list_commands(self, request: Request, params: dict[str, str]) -> Response:
         refused = self._commands_refused(request, params)
         if refused is not None:
@@ -410,6 +568,13 @@ class FakeDiscord(StandinServer):
         interaction = self._interactions.get(params["token"])
         if params["application_id"] != self.application_id or interaction is None or interaction.expired:
             return None
+        return interaction
+
+    def _opened(self, channel_id: str, body: Mapping[str, Any], flags: int) -> _Interaction:
+        """An interaction whose original message (`body`, with `flags`) now exists."""
+        interaction = _Interaction(channel_id=channel_id)
+        original = self._message(channel_id, MESSAGE_CHAT_INPUT_COMMAND, body, flags, webhook=True)
+        interaction.history.append(original)
         return interaction
 
     def _message(
@@ -467,12 +632,16 @@ def _replace_by_id(messages: list[dict[str, Any]], message_id: str, body: Mappin
 
 def _body_problem(request: Request, *, new_message: bool = False) -> Response | None:
     """The 400 Discord would answer for this message body, if any."""
-    if not isinstance(request.json, dict):
+    return _message_problem(request.json, new_message=new_message)
+
+
+def _message_problem(body: Any, *, new_message: bool = False) -> Response | None:
+    if not isinstance(body, dict):
         return Response(400, _INVALID_JSON)
-    errors = form_errors(request.json)
+    errors = form_errors(body)
     if errors:
         return Response(400, {**INVALID_FORM_BODY, "errors": errors})
-    if new_message and _is_empty(request.json):
+    if new_message and _is_empty(body):
         return Response(400, _EMPTY_MESSAGE)
     return None
 

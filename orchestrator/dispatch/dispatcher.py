@@ -106,7 +106,7 @@ class Dispatcher:
             get_logger().warning("earlier dispatch attempt found, looking for its run first")
             if correlation is None:
                 return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
-            found = self._find(spec, correlation, record.dispatch_attempted_at)
+            found = self._find(spec.workflow, correlation, record.dispatch_attempted_at)
             if found is not None:
                 return _dispatched(found)
         first_attempt = record.dispatch_attempted_at is None
@@ -119,7 +119,7 @@ class Dispatcher:
             get_logger().warning("dispatch outcome unknown", extra={"reason": str(exc)})
             if correlation is None:
                 return DispatchOutcome("unknown", detail=explain_unknown(self.repository))
-            found = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
+            found = self._find(spec.workflow, correlation, record.dispatch_attempted_at or self._clock())
             if found is not None:
                 return _dispatched(found)
             # We looked and no run carries our id: sending again is no longer blind.
@@ -151,12 +151,23 @@ class Dispatcher:
             return DispatchOutcome("rejected", detail=explain_rate_limit(exc), reason="rate_limited")
         if run is None and correlation is not None:
             try:
-                run = self._find(spec, correlation, record.dispatch_attempted_at or self._clock())
+                run = self._find(spec.workflow, correlation, record.dispatch_attempted_at or self._clock())
             except RunLookupFailed:
                 run = None  # the dispatch itself was accepted: report it without a link
         return _dispatched(run) if run is not None else DispatchOutcome("dispatched", detail=NO_LINK)
 
-    def _find(self, spec: CommandSpec, correlation: str, since: float) -> RunRef | None:
+    def find_earlier(self, job: Job, record: JobRecord, workflow: str, *, final_attempt: bool) -> DispatchOutcome:
+        """An earlier attempt reached GitHub, and the command may not be sent again: its run when one
+        carries the trace id, else "unknown" (it may have started). RetryLater while nothing can tell."""
+        try:
+            found = self._find(workflow, job.trace_id, record.dispatch_attempted_at or self._clock())
+        except RunLookupFailed as exc:
+            if not final_attempt:
+                raise RetryLater(type(exc).__name__) from exc
+            found = None
+        return _dispatched(found) if found else DispatchOutcome("unknown", detail=explain_unknown(self.repository))
+
+    def _find(self, workflow: str, correlation: str, since: float) -> RunRef | None:
         """The run carrying `correlation`, None when GitHub listed runs and none was ours, or
         RunLookupFailed when no listing succeeded (which proves nothing either way)."""
         created_since = datetime.fromtimestamp(since, UTC) - CLOCK_SKEW
@@ -165,7 +176,7 @@ class Dispatcher:
             if attempt:
                 self._sleep(self._find_interval)
             try:
-                run = self._github.find_dispatched_run(spec.workflow, correlation, created_since)
+                run = self._github.find_dispatched_run(workflow, correlation, created_since)
             except GitHubCircuitOpen as exc:
                 raise RunLookupFailed("GitHub calls paused") from exc  # waiting here is what the breaker prevents
             except AmbiguousRun as exc:

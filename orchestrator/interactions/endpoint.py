@@ -95,6 +95,16 @@ class InteractionsEndpoint:
         if not signed:
             log.info("interaction rejected: bad or missing signature")
             return error_response(401, "invalid request signature")
+        return self.handle_authenticated(request, "verify signature", received_at, started)
+
+    def handle_authenticated(
+        self, request: HttpRequest, how: str, received_at: float | None = None, started: float | None = None
+    ) -> HttpResponse:
+        """An interaction known to come from Discord (`how`: its signature verified, or the gateway's
+        connection the bot token opened), from its JSON body to the answer Discord gets."""
+        log = get_logger()
+        received_at = self._clock() if received_at is None else received_at
+        started = time.perf_counter() if started is None else started
         verified = time.perf_counter()
         try:
             interaction = parse_interaction(loads(request.body))
@@ -128,7 +138,7 @@ class InteractionsEndpoint:
                 interaction.caller.user_id,
                 interaction.command_name or "",
                 received_at,
-                [_timed("verify signature", received_at, started, started, verified)],
+                [_timed(how, received_at, started, started, verified)],
             )
             with log_context(
                 trace_id=trace.trace_id,

@@ -23,11 +23,11 @@ from orchestrator.alerts.model import Alert
 from orchestrator.audit.events import job_event
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
-from orchestrator.clients.github_api import GitHubClient, GitHubError
+from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.guarded import breaker_from_settings, guarded_client
 from orchestrator.clients.job_logs import JobLogDownloader
 from orchestrator.commands.builtin import DEBUG_COMMAND
-from orchestrator.commands.model import CommandSet, CommandSpec
+from orchestrator.commands.model import CommandSet
 from orchestrator.discord.wire import NO_MENTIONS
 from orchestrator.dispatch.dispatcher import Dispatcher, RetryLater
 from orchestrator.dispatch.outcome import DispatchOutcome
@@ -62,7 +62,7 @@ from orchestrator.state.store import StateStore
 from orchestrator.state.traces import TraceStore
 from orchestrator.traces.model import Trace, TraceStep, step
 from orchestrator.workflows.cache import ListSource
-from orchestrator.workflows.catalog import WorkflowCatalog, WorkflowUnavailable
+from orchestrator.workflows.catalog import WorkflowCatalog
 from orchestrator.workflows.preflight import Preflight, Refused
 
 # Outlives any redelivery: SQS keeps a message at most 14 days, and a DLQ redrive can come later still.
@@ -325,7 +325,7 @@ class JobWorker:
                 self._catalog.trigger(message.workflow, message.ref or "main")
             elif message.source != "workflow":
                 self._catalog.refresh(cast(ListSource, message.source))
-        except (GitHubError, WorkflowUnavailable) as exc:
+        except Exception as exc:  # noqa: BLE001 - GitHub, the store: either way the next suggestion asks again
             get_logger().warning("cache not refreshed", extra={"source": message.source, "error": type(exc).__name__})
 
     def _apply_event(self, message: RunEvent) -> dict[str, Any]:
@@ -399,19 +399,19 @@ class JobWorker:
                 "rejected", detail=f"/{job.command} was removed from the bot's commands. Nothing was started."
             )
         else:
-            checked = self._preflight.check(spec, job.options, final_attempt=final_attempt)
-            if isinstance(checked, Refused) and record.dispatch_attempted_at is None:
-                outcome = DispatchOutcome("rejected", detail=checked.detail, reason=checked.reason)
-            else:
-                # An earlier attempt reached GitHub: its run may exist, so the dispatcher looks for it
-                # (with the command as derived now, or as the file says when it no longer derives).
-                try:
-                    outcome = self._dispatcher.dispatch(
-                        job, checked if isinstance(checked, CommandSpec) else spec, record, final_attempt=final_attempt
-                    )
-                except RetryLater as exc:
-                    log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
-                    raise
+            try:
+                checked = self._preflight.check(spec, job, final_attempt=final_attempt)
+                if not isinstance(checked, Refused):
+                    outcome = self._dispatcher.dispatch(job, checked, record, final_attempt=final_attempt)
+                elif record.dispatch_attempted_at is None:
+                    outcome = DispatchOutcome("rejected", detail=checked.detail, reason=checked.reason)
+                else:
+                    # An earlier attempt reached GitHub and its run may exist: look for it, never send
+                    # again what the check now refuses.
+                    outcome = self._dispatcher.find_earlier(job, record, spec.workflow, final_attempt=final_attempt)
+            except RetryLater as exc:
+                log.warning("dispatch inconclusive, the queue will retry", extra={"reason": str(exc)})
+                raise
 
         me = uuid.uuid4().hex
         first_to_settle = False

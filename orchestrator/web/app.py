@@ -58,7 +58,7 @@ class WebApp:
         )
 
     def __init__(self, interactions: InteractionsEndpoint, webhook: GitHubWebhookEndpoint) -> None:
-        self._interactions = interactions
+        self.interactions = interactions
         self._webhook = webhook
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -76,7 +76,7 @@ class WebApp:
             )
         try:
             if path == "/interactions":
-                return self._interactions.handle(request)
+                return self.interactions.handle(request)
             if path == "/github/webhook":
                 return self._webhook.handle(request)
             return json_response(200, {"status": "ok", "version": __version__})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from orchestrator.clients.github_api import (
     GitHubClient,
@@ -57,9 +58,9 @@ class WorkflowCatalog:
 
     def trigger(self, workflow: str, ref: str) -> DispatchTrigger:
         """The workflow's inputs at `ref`: from the cache when read in the last 5 minutes, else from
-        GitHub (304 when unchanged). GitHub unreachable with a cached copy: the copy, however old."""
+        GitHub (304 when unchanged). GitHub failing with a cached copy: the copy, however old."""
         key = workflow_key(self._repository, workflow, ref)
-        entry = self._caches.get(key)
+        entry = self._get(key)
         kept = cached_trigger(entry)
         now = self._clock()
         if entry is not None and kept is not None and now - entry.fetched_at < WORKFLOW_FRESH_SECONDS:
@@ -98,13 +99,12 @@ class WorkflowCatalog:
                 trigger = read_dispatch_trigger(file.text or "")
             except WorkflowFileError as exc:
                 raise WorkflowUnavailable(f"{where} cannot be read as a workflow: {exc}") from exc
-        redacted = active_redactor().value(trigger.to_json())
-        self._caches.put(key, Cached(dumps_text(redacted), now, file.etag))
-        return DispatchTrigger.from_json(redacted)
+        self._put(key, Cached(dumps_text(_kept_form(trigger)), now, file.etag))
+        return trigger
 
     def names(self, source: ListSource, *, max_age: float = LIST_FRESH_SECONDS) -> CachedNames:
         """The list, from the cache when younger than `max_age`, else read from GitHub and kept."""
-        entry = cached_names(self._caches.get(list_key(self._repository, source)))
+        entry = cached_names(self._get(list_key(self._repository, source)))
         if entry is not None and self._clock() - entry.fetched_at < max_age:
             return entry
         return self.refresh(source)
@@ -122,10 +122,11 @@ class WorkflowCatalog:
             complete = complete and listed.complete
         redactor = active_redactor()
         kept = tuple(dict.fromkeys(name for name in names if redactor.text(name) == name))
+        # A name left out (it reads as a secret) still exists: the list no longer says what does not.
+        complete = complete and len(kept) == len(dict.fromkeys(names))
         now = self._clock()
-        self._caches.put(
-            list_key(self._repository, source), Cached(dumps_text({"names": list(kept), "complete": complete}), now)
-        )
+        body = dumps_text({"names": list(kept), "complete": complete})
+        self._put(list_key(self._repository, source), Cached(body, now))
         get_logger().info(
             "list refreshed",
             extra={
@@ -136,3 +137,31 @@ class WorkflowCatalog:
             },
         )
         return CachedNames(kept, complete, now)
+
+    def _get(self, key: str) -> Cached | None:
+        """The cache failing is a miss: GitHub is asked instead."""
+        try:
+            return self._caches.get(key)
+        except Exception as exc:  # noqa: BLE001 - any store error; the read goes to GitHub
+            get_logger().warning("cache not read", extra={"error": type(exc).__name__})
+            return None
+
+    def _put(self, key: str, entry: Cached) -> None:
+        try:
+            self._caches.put(key, entry)
+        except Exception as exc:  # noqa: BLE001 - not kept this time; read from GitHub again next time
+            get_logger().warning("cache not written", extra={"error": type(exc).__name__})
+
+
+def _kept_form(trigger: DispatchTrigger) -> dict[str, Any]:
+    """What the cache keeps: the free text (descriptions, defaults) redacted; the names, types and
+    options as written, since they are what GitHub compares a dispatch with."""
+    redactor = active_redactor()
+    kept = trigger.to_json()
+    for declared in kept["inputs"]:
+        declared["description"] = redactor.text(declared["description"])
+        if declared["default"] is not None:
+            declared["default"] = redactor.text(declared["default"])
+    if kept["run_name"] is not None:
+        kept["run_name"] = redactor.text(kept["run_name"])
+    return kept

@@ -29,6 +29,7 @@ MAX_OPTIONS = 25  # Discord
 MAX_CHOICES = 25  # Discord
 MAX_DESCRIPTION = 100  # Discord
 MAX_NAME = 32  # Discord
+MAX_CHOICE = 100  # Discord: a choice's name and value
 _NOT_IN_NAME = re.compile(r"[^-_a-z0-9]+")
 _TYPES: dict[str, OptionType] = {"boolean": "boolean", "number": "number"}
 
@@ -83,6 +84,8 @@ def _option(name: str, declared: DispatchInput, override: OptionOverride | None,
             raise DerivationError(f"options: {declared.name!r} is a {kind} in {where}; only strings take suggestions")
     if kind == "boolean":
         choices = ()
+    elif override is None or override.choices is None:
+        choices = _typed_choices(declared, kind, where)
     return OptionSpec(
         name=name,
         type=kind,
@@ -91,6 +94,25 @@ def _option(name: str, declared: DispatchInput, override: OptionOverride | None,
         choices=choices if autocomplete in (None, "choices") else (),
         autocomplete=autocomplete,
     )
+
+
+def _typed_choices(declared: DispatchInput, kind: OptionType, where: str) -> tuple[OptionValue, ...]:
+    """The workflow's options as Discord choices of the option's type (1-100 characters each)."""
+    typed: list[OptionValue] = []
+    for option in declared.options:
+        if not 1 <= len(option) <= MAX_CHOICE:
+            raise DerivationError(
+                f"input {declared.name!r} of {where} has an option of {len(option)} characters; Discord takes 1-100"
+            )
+        try:
+            # A whole number stays one, so that the value sent reads as the option written ("3", not "3.0").
+            whole = kind == "integer" or (kind == "number" and option.lstrip("-").isdigit())
+            typed.append(int(option) if whole else float(option) if kind == "number" else option)
+        except ValueError:
+            raise DerivationError(
+                f"options: {declared.name!r} is offered as a {kind}, and its option {option!r} in {where} is not one"
+            ) from None
+    return tuple(typed)
 
 
 def _description(declared: DispatchInput) -> str:

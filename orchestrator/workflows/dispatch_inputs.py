@@ -1,8 +1,10 @@
 """What a workflow file says it accepts from `workflow_dispatch`: its inputs and its run-name.
 
-Read with PyYAML's safe loader, which reads the `on:` key as the boolean true (YAML 1.1): both
-spellings are looked up. A file that is not a mapping, or has no `workflow_dispatch` trigger, is
-described as such, never a crash.
+Read with PyYAML's base loader: every scalar stays the text written, as GitHub compares it
+(`options: [yes, 1.10]` are the strings `yes` and `1.10`, which YAML 1.1's resolver would turn
+into true and 1.1; `on:` stays the key `on`). Anchors and aliases resolve as GitHub's do. A file
+that is not a mapping, has no `workflow_dispatch` trigger, or declares an input GitHub would not
+take, is described as such, never a crash.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 import yaml
 
 INPUT_TYPES = frozenset({"string", "boolean", "choice", "number", "environment"})
+MAX_WORKFLOW_CHARS = 1_000_000  # GitHub's contents API returns files up to 1 MB inline
+_TRUE = frozenset({"true", "True", "TRUE"})
+_NULL = frozenset({"~", "null", "Null", "NULL"})  # as written; `''` is a default: the empty string
 
 
 class WorkflowFileError(ValueError):
@@ -54,13 +59,19 @@ class DispatchTrigger:
 
 
 def read_dispatch_trigger(text: str) -> DispatchTrigger:
+    if len(text) > MAX_WORKFLOW_CHARS:
+        raise WorkflowFileError(f"the file is over {MAX_WORKFLOW_CHARS:,} characters")
     try:
-        document = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            document = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise WorkflowFileError(f"not valid YAML: {_first_line(exc)}") from None
     if not isinstance(document, Mapping):
         raise WorkflowFileError("not a workflow: the file is not a mapping of keys")
-    triggers = document.get("on", document.get(True))
+    triggers = document.get("on")
     run_name = document.get("run-name")
     run_name = run_name if isinstance(run_name, str) else None
     if isinstance(triggers, str):
@@ -78,36 +89,39 @@ def read_dispatch_trigger(text: str) -> DispatchTrigger:
     return DispatchTrigger(True, {str(name): _input(str(name), spec) for name, spec in declared.items()}, run_name)
 
 
+class _Loader(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
+    """Every scalar as its text (the C loader when libyaml is there)."""
+
+
 def _input(name: str, spec: Any) -> DispatchInput:
     spec = spec if isinstance(spec, Mapping) else {}
-    kind = str(spec.get("type") or "string")
+    if "<<" in spec:
+        raise WorkflowFileError(
+            f"input {name!r}: GitHub Actions takes anchors and aliases but not merge keys (<<): write the keys out"
+        )
+    kind = spec.get("type") or "string"
     if kind not in INPUT_TYPES:
         raise WorkflowFileError(f"input {name!r}: type {kind!r} is not one of {', '.join(sorted(INPUT_TYPES))}")
     options = spec.get("options") if kind == "choice" else None
     if kind == "choice" and (not isinstance(options, list) or not options):
         raise WorkflowFileError(f"input {name!r}: a choice input needs a list of options")
+    if options is not None and not all(isinstance(option, str) for option in options):
+        raise WorkflowFileError(f"input {name!r}: each option must be a plain value, not a list or a mapping")
+    default = spec.get("default")
+    if default is not None and not isinstance(default, str):
+        raise WorkflowFileError(f"input {name!r}: the default must be a plain value, not a list or a mapping")
     description = spec.get("description")
+    has_default = default is not None and default not in _NULL
     return DispatchInput(
         name=name,
-        type=kind,
-        required=spec.get("required") is True,
-        has_default="default" in spec and spec["default"] is not None,
-        options=tuple(_as_input(option) for option in options) if isinstance(options, list) else (),
+        type=str(kind),
+        required=spec.get("required") in _TRUE,
+        has_default=has_default,
+        options=tuple(options or ()),
         description=" ".join(description.split()) if isinstance(description, str) else "",
-        default=_default(spec.get("default")),
+        # An expression (`${{ … }}`) only GitHub can evaluate: the input has a default, not shown.
+        default=default if has_default and default is not None and "${{" not in default else None,
     )
-
-
-def _default(value: Any) -> str | None:
-    if value is None or isinstance(value, Mapping | list):
-        return None
-    text = _as_input(value)
-    return None if "${{" in text else text
-
-
-def _as_input(value: Any) -> str:
-    """A YAML scalar as GitHub sends it to the workflow: booleans as true/false."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _first_line(exc: yaml.YAMLError) -> str:

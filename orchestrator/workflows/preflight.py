@@ -21,13 +21,16 @@ from orchestrator.clients.github_api import GitHubCircuitOpen, GitHubError, GitH
 from orchestrator.commands.model import LISTED_SOURCES, CommandSpec, OptionValue
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.dispatch.explain import UNREACHABLE, explain_circuit_open
+from orchestrator.dispatch.inputs import InputsTooLarge, render_inputs
 from orchestrator.interactions.options import check_options, invoked_options
+from orchestrator.jobs.envelopes import Job
 from orchestrator.observability.logging import get_logger
 from orchestrator.workflows.cache import ListSource
 from orchestrator.workflows.catalog import WorkflowCatalog, WorkflowUnavailable
 from orchestrator.workflows.derive import DerivationError, derive_command
-from orchestrator.workflows.drift import drift
+from orchestrator.workflows.drift import sent_drift
 
+MAX_LISTED = 100  # the longest name a list keeps: Discord's limit for a choice
 RECHECK_SECONDS = 5  # a value missing from a list older than this: the list is read again first
 _SOURCE_WORDS = {"refs": "branch or tag", "branches": "branch", "tags": "tag", "environments": "environment"}
 
@@ -45,16 +48,24 @@ class Preflight:
         self._catalog = catalog
         self._repository = repository
 
-    def check(
-        self, spec: CommandSpec, options: dict[str, OptionValue], *, final_attempt: bool
-    ) -> CommandSpec | Refused:
+    def check(self, spec: CommandSpec, job: Job, *, final_attempt: bool) -> CommandSpec | Refused:
         """The command to dispatch (its options derived when they come from the workflow), or why not.
         Raises RetryLater when GitHub cannot be reached (as the dispatch itself would); on the final
         attempt a hand-written command goes on unchecked, for the dispatcher to say what happened."""
+        if spec.options_from_workflow:
+            return self._checked(spec, job, final_attempt=final_attempt)
+        try:
+            return self._checked(spec, job, final_attempt=final_attempt)
+        except RetryLater:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a check that fails must not stop a command that worked before it
+            get_logger().warning("workflow not checked before dispatch", extra={"reason": type(exc).__name__})
+            return spec
+
+    def _checked(self, spec: CommandSpec, job: Job, *, final_attempt: bool) -> CommandSpec | Refused:
         name = spec.name
-        numeric_id = spec.workflow.isdigit()  # a workflow named by its id has no file path to read
-        if numeric_id:
-            return self._check_listed(spec, options)
+        if spec.workflow.isdigit():  # a workflow named by its id has no file path to read
+            return self._check_listed(spec, job.options)
         try:
             trigger = self._catalog.trigger(spec.workflow, spec.ref)
         except GitHubCircuitOpen as exc:
@@ -72,7 +83,7 @@ class Preflight:
                     f"/{name} takes its options from its workflow, and {exc}. Nothing was started.", "workflow"
                 )
             get_logger().warning("workflow not checked before dispatch", extra={"reason": str(exc)})
-            return self._check_listed(spec, options)
+            return self._check_listed(spec, job.options)
         if spec.options_from_workflow:
             try:
                 spec = derive_command(spec, trigger)
@@ -80,10 +91,14 @@ class Preflight:
                 return Refused(
                     f"/{name} cannot take its options from its workflow: {exc}. Nothing was started.", "workflow"
                 )
-            _, problems = check_options(spec, invoked_options(spec, options))
+            _, problems = check_options(spec, invoked_options(spec, job.options))
             if problems:
                 return Refused(f"/{name} was not run: " + "; ".join(problems) + ". Nothing was started.", "invalid")
-        errors = [found for found in drift(spec, trigger) if found.error]
+        try:
+            inputs = render_inputs(spec, job)
+        except InputsTooLarge:
+            return spec  # the dispatcher says so, as before
+        errors = sent_drift(spec, trigger, inputs)
         if errors:
             lines = "\n".join(f"- {found.problem}" for found in errors)
             return Refused(
@@ -91,13 +106,13 @@ class Preflight:
                 "An operator can fix it: `python -m orchestrator validate --remote` lists every such problem.",
                 "drift",
             )
-        return self._check_listed(spec, options)
+        return self._check_listed(spec, job.options)
 
     def _check_listed(self, spec: CommandSpec, options: dict[str, OptionValue]) -> CommandSpec | Refused:
         for option in spec.options:
             value = options.get(option.name)
-            if option.autocomplete not in LISTED_SOURCES or not isinstance(value, str):
-                continue
+            if option.autocomplete not in LISTED_SOURCES or not isinstance(value, str) or len(value) > MAX_LISTED:
+                continue  # a name over 100 characters is never listed (Discord could not offer it)
             source = cast(ListSource, option.autocomplete)
             try:
                 listed = self._catalog.names(source)

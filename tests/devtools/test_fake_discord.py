@@ -12,7 +12,7 @@ import pytest
 from orchestrator.devtools.fake_discord import LOADING, FakeDiscord
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.discord.wire import EPHEMERAL
-from tests.contract.openapi import discord_contract
+from tests.contract.openapi import discord_contract, validate_interaction_response
 
 # One TLS context for every client: httpx builds one per client otherwise, ~45 ms each.
 TLS = ssl.create_default_context()
@@ -404,3 +404,200 @@ def test_messages_match_discords_openapi_schema(client: httpx.Client) -> None:
     contract = discord_contract()
     contract.validate_response("PATCH", ORIGINAL, 200, client.patch(ORIGINAL, json=body).json())
     contract.validate_response("POST", FOLLOWUP, 200, client.post(FOLLOWUP, json=body).json())
+
+
+# -- the bot's identity: /users/@me, /applications/@me ---------------------------------------------
+
+
+BOT_AUTH = {"Authorization": f"Bot {BOT_TOKEN}"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/users/@me", "/oauth2/applications/@me", "/applications/@me"], ids=["user", "oauth2-app", "app"]
+)
+def test_the_bots_identity_needs_the_bot_token(client: httpx.Client, path: str) -> None:
+    for headers in ({}, {"Authorization": "Bot wrong"}, {"Authorization": f"Bearer {BOT_TOKEN}"}):
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 401
+        assert refused.json() == {"message": "401: Unauthorized", "code": 0}
+
+    assert client.get(path, headers=BOT_AUTH).status_code == 200
+
+
+def test_users_me_is_the_bot_user(client: httpx.Client) -> None:
+    me = client.get("/users/@me", headers=BOT_AUTH).json()
+
+    assert me["id"] == APP_ID
+    assert (me["username"], me["discriminator"], me["bot"]) == ("Orchestrator", "0000", True)
+    assert me["avatar"] is None and me["global_name"] is None and me["flags"] == 0
+    contract = discord_contract()
+    contract.validate_response("GET", "/users/@me", 200, me)
+    contract.validate_response("GET", "/users/@me", 401, client.get("/users/@me").json())
+
+
+def test_the_application_reports_its_interactions_endpoint_url(discord: FakeDiscord, client: httpx.Client) -> None:
+    contract = discord_contract()
+    for path in ("/oauth2/applications/@me", "/applications/@me"):
+        application = client.get(path, headers=BOT_AUTH).json()
+        assert application["id"] == APP_ID
+        assert application["interactions_endpoint_url"] is None
+        assert application["bot"]["id"] == APP_ID
+        assert (application["icon"], application["description"], application["team"]) == (None, "", None)
+        assert (application["flags"], application["bot_require_code_grant"]) == (0, False)
+        assert len(bytes.fromhex(application["verify_key"])) == 32
+        contract.validate_response("GET", path, 200, application)
+
+    discord.interactions_endpoint_url = "https://bot.example.com/interactions"
+    application = client.get("/oauth2/applications/@me", headers=BOT_AUTH).json()
+
+    assert application["interactions_endpoint_url"] == "https://bot.example.com/interactions"
+    contract.validate_response("GET", "/oauth2/applications/@me", 200, application)
+
+
+def test_without_a_bot_token_the_identity_routes_take_any_caller() -> None:
+    with FakeDiscord(APP_ID, None) as server, httpx.Client(verify=TLS, base_url=server.api_url) as http:
+        assert http.get("/users/@me").json()["id"] == APP_ID
+        assert http.get("/applications/@me").json()["id"] == APP_ID
+
+
+# -- interaction callbacks --------------------------------------------------------------------------
+
+
+INTERACTION_ID = "7777777777777777777"
+CALLBACK = f"/interactions/{INTERACTION_ID}/{TOKEN}/callback"
+
+
+def answer(client: httpx.Client, body: Any, *, with_response: bool = False, path: str = CALLBACK) -> httpx.Response:
+    """POST an interaction callback, as discord.py does with `with_response`, or as a bare 204 call."""
+    return client.post(path, json=body, params={"with_response": "true"} if with_response else None)
+
+
+def test_a_deferred_answer_opens_the_interaction_for_edits(discord: FakeDiscord, client: httpx.Client) -> None:
+    discord.expect_interaction(INTERACTION_ID, "fresh", "2222222222222222222")
+    body = {"type": 5, "data": {"flags": EPHEMERAL}}
+    validate_interaction_response(body)
+
+    response = answer(client, body, path=f"/interactions/{INTERACTION_ID}/fresh/callback")
+
+    assert response.status_code == 204
+    assert response.content == b""
+    thinking = discord.message_for("fresh")
+    assert thinking is not None
+    assert (thinking["flags"], thinking["channel_id"]) == (LOADING | EPHEMERAL, "2222222222222222222")
+    edited = client.patch(f"/webhooks/{APP_ID}/fresh/messages/@original", json={"content": "Dispatched"})
+    assert edited.status_code == 200
+    assert (edited.json()["content"], edited.json()["flags"]) == ("Dispatched", EPHEMERAL)
+    assert discord.callbacks == [(INTERACTION_ID, "fresh", body)]
+    assert discord.requests[-2].headers.get("authorization") is None  # callbacks need no bot token
+
+
+def test_without_expect_interaction_the_message_is_in_channel_0(discord: FakeDiscord, client: httpx.Client) -> None:
+    assert answer(client, {"type": 5}, path=f"/interactions/{INTERACTION_ID}/other/callback").status_code == 204
+
+    thinking = discord.message_for("other")
+    assert thinking is not None
+    assert (thinking["channel_id"], thinking["flags"]) == ("0", LOADING)
+
+
+def test_a_message_answer_becomes_the_original(discord: FakeDiscord, client: httpx.Client) -> None:
+    discord.expect_interaction(INTERACTION_ID, "shown", CHANNEL)
+    body = {"type": 4, "data": {"content": "Pong", "flags": EPHEMERAL}}
+    validate_interaction_response(body)
+
+    response = answer(client, body, path=f"/interactions/{INTERACTION_ID}/shown/callback")
+
+    assert response.status_code == 204
+    original = discord.message_for("shown")
+    assert original is not None
+    assert (original["content"], original["flags"], original["type"]) == ("Pong", EPHEMERAL, 20)
+    assert original["channel_id"] == CHANNEL
+    assert len(discord.history_for("shown")) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": 1},
+        {"type": 6},
+        {"type": 7, "data": {"content": "updated"}},
+        {"type": 8, "data": {"choices": [{"name": "main", "value": "main"}]}},
+        {
+            "type": 9,
+            "data": {
+                "custom_id": "why",
+                "title": "Why?",
+                "components": [
+                    {"type": 1, "components": [{"type": 4, "custom_id": "reason", "style": 1, "label": "Reason"}]}
+                ],
+            },
+        },
+    ],
+    ids=["pong", "deferred-update", "update", "autocomplete", "modal"],
+)
+def test_other_answers_are_only_recorded(discord: FakeDiscord, client: httpx.Client, body: dict[str, Any]) -> None:
+    response = answer(client, body, path=f"/interactions/{INTERACTION_ID}/quiet/callback")
+
+    assert response.status_code == 204
+    assert discord.callbacks == [(INTERACTION_ID, "quiet", body)]
+    assert discord.message_for("quiet") is None
+    validate_interaction_response(body)
+
+
+def test_a_second_answer_is_refused(discord: FakeDiscord, client: httpx.Client) -> None:
+    assert answer(client, {"type": 5}).status_code == 204
+
+    again = answer(client, {"type": 4, "data": {"content": "late"}})
+
+    assert again.status_code == 400
+    assert again.json() == {"message": "Interaction has already been acknowledged.", "code": 40060}
+    assert len(discord.callbacks) == 2
+    assert discord.history_for(TOKEN)[-1]["content"] == ""  # still the deferred message
+    discord_contract().validate_response("POST", CALLBACK, 400, again.json())
+
+
+@pytest.mark.parametrize("body", [{"type": 3}, {"type": 99}, {"type": "5"}, {"data": {}}])
+def test_an_unknown_answer_type_is_an_invalid_form_body(discord: FakeDiscord, client: httpx.Client, body: Any) -> None:
+    response = answer(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 50035
+    assert codes_at(response.json()["errors"], "type") == ["BASE_TYPE_CHOICES"]
+    assert answer(client, {"type": 5}).status_code == 204  # a refused answer acknowledges nothing
+    discord_contract().validate_response("POST", CALLBACK, 400, response.json())
+
+
+def test_a_message_answer_obeys_message_limits(discord: FakeDiscord, client: httpx.Client) -> None:
+    too_long = answer(client, {"type": 4, "data": {"content": "x" * 2001}})
+    empty = answer(client, {"type": 4, "data": {"content": ""}})
+
+    assert codes_at(form_errors(too_long), "content") == ["BASE_TYPE_MAX_LENGTH"]
+    assert empty.json() == {"message": "Cannot send an empty message", "code": 50006}
+
+
+@pytest.mark.parametrize(
+    ("body", "loading"),
+    [({"type": 5, "data": {"flags": EPHEMERAL}}, True), ({"type": 4, "data": {"content": "Pong"}}, False)],
+    ids=["deferred", "message"],
+)
+def test_with_response_the_answer_says_what_it_created(
+    discord: FakeDiscord, client: httpx.Client, body: dict[str, Any], loading: bool
+) -> None:
+    discord.expect_interaction(INTERACTION_ID, "asked", CHANNEL)
+    path = f"/interactions/{INTERACTION_ID}/asked/callback"
+
+    response = answer(client, body, with_response=True, path=path)
+
+    assert response.status_code == 200
+    created = response.json()
+    original = discord.message_for("asked")
+    assert original is not None
+    assert created["interaction"] == {
+        "id": INTERACTION_ID,
+        "type": 2,
+        "channel_id": CHANNEL,
+        "response_message_id": original["id"],
+        "response_message_loading": loading,
+        "response_message_ephemeral": body["type"] == 5,
+    }
+    assert created.get("resource") == (None if loading else {"type": 4, "message": original})
+    discord_contract().validate_response("POST", path + "?with_response=true", 200, created)

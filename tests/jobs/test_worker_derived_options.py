@@ -5,6 +5,7 @@ against the repository's lists, and what it keeps from GitHub redacted."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -183,3 +184,57 @@ def test_what_github_returns_is_kept_redacted(release: Harness) -> None:
         assert entry is not None and planted not in entry.body and GITHUB_TOKEN not in entry.body
     listed = cached_names(release.state.caches.get(list_key(REPO, "refs")))
     assert listed is not None and planted not in listed.names
+
+
+def test_a_redelivery_the_check_now_refuses_only_looks_for_the_earlier_run(release: Harness) -> None:
+    # An earlier attempt died while sending; since then the workflow stopped offering the user's choice.
+    release.github.workflow_files["release.yml"] = RELEASE_YAML.replace("[beta, stable]", "[stable, lts]").replace(
+        "default: beta", "default: stable"
+    )
+    job = release.job("release", {"source": "main", "version": "1.5.0", "channel": "beta"})
+    record = release.worker._new_record(job)
+    record.dispatch_attempted_at = time.time() - 30
+    release.state.jobs.put(record)
+
+    release.process(job)
+
+    assert release.dispatch_posts() == [], "never sent again: the earlier attempt's run may exist"
+    assert release.run_lookups(), "it looked for that run"
+    assert release.record(job).status == "unknown"
+
+
+def test_drift_is_judged_on_what_this_dispatch_sends(harness: Harness) -> None:
+    # /diagnose maps `count`, which the workflow no longer declares: a command that leaves it out
+    # sends nothing GitHub would refuse, one that gives it is refused before anything is sent.
+    harness.github.workflows["diagnose.yml"] = dataclasses.replace(
+        harness.github.workflows["diagnose.yml"],
+        inputs={k: v for k, v in harness.github.workflows["diagnose.yml"].inputs.items() if k != "count"},
+    )
+    harness.process(harness.job("diagnose", {"target": "staging"}))
+    assert len(harness.dispatch_posts()) == 1
+
+    refused = harness.job("diagnose", {"target": "staging", "count": 3})
+    harness.process(refused)
+    assert len(harness.dispatch_posts()) == 1
+    assert "sends input 'count', which diagnose.yml (at main) does not declare" in description(
+        harness, refused.interaction_token
+    )
+
+
+def test_a_cache_that_fails_costs_a_github_read_not_the_command(release: Harness) -> None:
+    class Failing:
+        def get(self, key: str) -> Cached | None:
+            raise RuntimeError("throttled")
+
+        def put(self, key: str, entry: Cached) -> None:
+            raise RuntimeError("throttled")
+
+        def claim_refresh(self, key: str, *, now: float, interval: float) -> bool:
+            raise RuntimeError("throttled")
+
+    release.worker._catalog._caches = Failing()  # the store's cache part failing, every call
+    release.process(release.job("release", {"source": "main", "version": "1"}))
+    release.process(release.job("diagnose", {"target": "staging"}))
+
+    assert len(release.github.dispatches) == 2
+    release.worker.process(RefreshCache("refs").to_message(), context=context(), final_attempt=False)

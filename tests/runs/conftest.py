@@ -674,6 +674,7 @@ def start_runtime(env: Mapping[str, str], port: int) -> LocalRuntime:
     serve_forever's default 0.5 s, so that stopping it does not cost each test half a second."""
     runtime = LocalRuntime(load_settings(dict(env), in_lambda=False), port=port, workers=2)
     server = runtime._server
+    assert server is not None  # an HTTP runtime
     server.serve_forever = functools.partial(type(server).serve_forever, server, poll_interval=0.01)  # type: ignore[method-assign]
     runtime.start()
     return runtime

@@ -189,7 +189,7 @@ def test_forged_buttons_are_refused_as_not_made_by_this_bot(live: Live) -> None:
 
 def test_an_expired_button_says_so(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
     _, buttons = ask(live)
-    handler = live.runtime._server.app._interactions._buttons
+    handler = live.runtime.app.interactions._buttons
     assert isinstance(handler, ButtonHandler)
     monkeypatch.setattr(handler, "_clock", lambda: time.time() + 6 * 60)  # six minutes later
 

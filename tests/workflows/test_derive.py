@@ -459,7 +459,6 @@ def test_a_trigger_survives_the_json_round_trip_of_the_cache() -> None:
         "on: [push, workflow_dispatch]\n",
         "on:\n  push:\n  workflow_dispatch:\n",
         "'on':\n  workflow_dispatch: {}\n",
-        "true:\n  workflow_dispatch: {}\n",
     ],
 )
 def test_on_is_read_as_a_string_a_list_or_a_mapping(text: str) -> None:
@@ -469,7 +468,7 @@ def test_on_is_read_as_a_string_a_list_or_a_mapping(text: str) -> None:
     assert trigger.inputs == {}
 
 
-def test_a_mapping_trigger_with_inputs_is_read_under_the_yaml_1_1_boolean_key() -> None:
+def test_a_mapping_trigger_with_inputs_is_read() -> None:
     text = "on:\n  workflow_dispatch:\n    inputs:\n      version:\n        required: true\n"
 
     assert read_dispatch_trigger(text).inputs == {"version": DispatchInput("version", required=True)}
@@ -478,12 +477,12 @@ def test_a_mapping_trigger_with_inputs_is_read_under_the_yaml_1_1_boolean_key() 
 def test_inputs_shared_through_yaml_anchors_and_aliases_are_read() -> None:
     text = """
 x-text: &text {type: string, required: false, description: Free text}
+x-envs: &envs [staging, production]
 x-inputs: &inputs
   note: *text
   env:
-    <<: *text
     type: choice
-    options: [staging, production]
+    options: *envs
     required: true
 on:
   workflow_dispatch:
@@ -494,11 +493,53 @@ jobs: {}
 
     assert trigger.inputs == {
         "note": DispatchInput("note", "string", description="Free text"),
-        "env": DispatchInput(
-            "env", "choice", required=True, options=("staging", "production"), description="Free text"
-        ),
+        "env": DispatchInput("env", "choice", required=True, options=("staging", "production")),
     }
     assert [o.name for o in derive_command(SPEC, trigger).options] == ["env", "note"]
+
+
+def test_a_merge_key_which_github_does_not_take_is_named() -> None:
+    text = """
+x-text: &text {type: string, description: Free text}
+on:
+  workflow_dispatch:
+    inputs:
+      env:
+        <<: *text
+        required: true
+"""
+    with pytest.raises(WorkflowFileError, match=r"merge keys \(<<\)"):
+        read_dispatch_trigger(text)
+
+
+def test_scalars_stay_the_text_written_as_github_reads_them() -> None:
+    text = """
+on:
+  workflow_dispatch:
+    inputs:
+      answer: {type: choice, options: [yes, no], default: no}
+      version: {type: choice, options: ["1.9", 1.10], default: 1.10}
+      flag: {type: boolean, default: true, required: yes}
+"""
+    inputs = read_dispatch_trigger(text).inputs
+
+    assert inputs["answer"].options == ("yes", "no") and inputs["answer"].default == "no"
+    assert inputs["version"].options == ("1.9", "1.10") and inputs["version"].default == "1.10"
+    assert inputs["flag"].default == "true" and not inputs["flag"].required  # `yes` is not YAML 1.2's true
+
+
+@pytest.mark.parametrize(
+    "declaration", ["{type: choice, options: [[a, b]]}", "{type: choice, options: [{a: 1}]}", "{default: [a]}"]
+)
+def test_an_option_or_default_that_is_not_a_plain_value_is_named(declaration: str) -> None:
+    text = f"on:\n  workflow_dispatch:\n    inputs:\n      x: {declaration}\n"
+    with pytest.raises(WorkflowFileError, match="plain value"):
+        read_dispatch_trigger(text)
+
+
+def test_a_file_too_large_for_github_to_return_inline_is_refused() -> None:
+    with pytest.raises(WorkflowFileError, match="over 1,000,000 characters"):
+        read_dispatch_trigger("#" * 1_000_001)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,194 @@
+"""`python -m orchestrator gateway` as a process of its own, discord.py against the stand-in gateway
+and REST API: a command over the gateway reaches a dispatched run and its final message; a RESUME
+in the middle (RECONNECT, a dropped connection) loses nothing and runs nothing twice; the health
+check; a clean stop; and the warning when the application still has an Interactions Endpoint URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from orchestrator.devtools.demo import WORKFLOWS
+from orchestrator.devtools.fake_discord import FakeDiscord
+from orchestrator.devtools.fake_gateway import FakeGateway
+from orchestrator.devtools.fake_github import FakeGitHub
+from orchestrator.devtools.signing import InteractionSigner
+from tests.conftest import REPO_ROOT, wait_for
+
+BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.Gtest0." + secrets.token_urlsafe(27)
+GITHUB_TOKEN = "ghp_" + secrets.token_hex(18)
+REPOSITORY = "acme/delivery"
+CHANNEL = "1150000000000000002"
+
+
+@dataclass
+class Stack:
+    signer: InteractionSigner
+    gateway: FakeGateway
+    discord: FakeDiscord
+    github: FakeGitHub
+    workdir: Path
+    health_port: int
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DISCORD_APPLICATION_ID": self.signer.application_id,
+            "DISCORD_BOT_TOKEN": BOT_TOKEN,
+            "DISCORD_API_URL": self.discord.api_url,
+            "DISCORD_GATEWAY_URL": self.gateway.url,
+            "DISCORD_PUBLIC_KEY": "",  # none needed: nothing arrives signed over the gateway
+            "GITHUB_TOKEN": GITHUB_TOKEN,
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_API_URL": self.github.url,
+            "GITHUB_WEBHOOK_SECRET": "",
+            "COMMANDS_FILE": str(REPO_ROOT / "commands.yaml"),
+            "STATE_STORE": f"sqlite:///{self.workdir / 'state.db'}",
+            "BUTTON_SIGNING_SECRET": secrets.token_urlsafe(32),
+            "ENABLE_ALERTS": "false",
+            "LOG_LEVEL": "INFO",
+        }
+
+    def command(self, options: dict[str, Any]) -> dict[str, Any]:
+        """A /diagnose as Discord delivers it over the gateway (the same payload as over HTTP, unsigned)."""
+        payload = self.signer.application_command("diagnose", options)
+        self.discord.expect_interaction(payload["id"], payload["token"], CHANNEL)
+        return payload
+
+    def answered(self, payload: dict[str, Any]) -> list[Any]:
+        return [body for interaction_id, _, body in self.discord.callbacks if interaction_id == payload["id"]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    signer = InteractionSigner.generate()
+    with (
+        FakeGateway(signer.application_id, BOT_TOKEN, heartbeat_interval=1000) as gateway,
+        FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
+        FakeGitHub(GITHUB_TOKEN, REPOSITORY, WORKFLOWS) as github,
+    ):
+        yield Stack(signer, gateway, discord, github, tmp_path, free_port())
+
+
+@pytest.fixture
+def running(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
+    with (stack.workdir / "gateway.log").open("w") as log, (stack.workdir / "gateway.err").open("w") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "gateway", "--health-port", str(stack.health_port)],
+            env=stack.environment(),
+            stdout=log,
+            stderr=errors,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            assert stack.gateway.wait_for_identify(timeout=30), (stack.workdir / "gateway.err").read_text()
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+
+
+def test_a_command_over_the_gateway_runs_once_to_its_final_message(
+    stack: Stack, running: subprocess.Popen[bytes]
+) -> None:
+    payload = stack.command({"target": "staging"})
+    stack.gateway.dispatch("INTERACTION_CREATE", payload)
+
+    wait_for(lambda: bool(stack.answered(payload)), "the deferred answer through the callback", timeout=10)
+    assert stack.answered(payload) == [{"type": 5, "data": {"flags": 0}}]
+    wait_for(lambda: bool(stack.github.dispatches), "the dispatch", timeout=20)
+    run_id = stack.github.runs[0]["id"]
+    assert stack.github.dispatches[0]["inputs"]["target"] == "staging"
+    stack.github.set_run_status(run_id, "completed", "success")  # seen by the first poll, 10 s on
+
+    def final() -> bool:
+        message = stack.discord.message_for(payload["token"]) or {}
+        return any("succeeded" in str(embed.get("title")) for embed in message.get("embeds") or [])
+
+    wait_for(final, "the final message", timeout=40)
+    health = httpx.get(f"http://127.0.0.1:{stack.health_port}/healthz", timeout=5)
+    assert health.status_code == 200 and health.json()["connected"] is True
+    assert stack.gateway.intents == [1], "GUILDS only: no privileged intent"
+
+
+def test_a_resume_in_the_middle_loses_nothing_and_runs_nothing_twice(
+    stack: Stack, running: subprocess.Popen[bytes]
+) -> None:
+    first = stack.command({"target": "staging"})
+    stack.gateway.dispatch("INTERACTION_CREATE", first)
+    stack.gateway.reconnect()  # Discord asks the client to reconnect: it RESUMEs the session
+    assert stack.gateway.wait_for_resume(timeout=20)
+
+    stack.gateway.drop()  # the connection is cut; an interaction arrives while the client is away
+    second = stack.command({"target": "production"})
+    stack.gateway.dispatch("INTERACTION_CREATE", second)
+    assert stack.gateway.wait_for_resume(count=2, timeout=20)
+
+    wait_for(lambda: len(stack.github.dispatches) == 2, "both dispatches", timeout=30)
+    time.sleep(1)  # anything doubled would have come by now
+    assert sorted(d["inputs"]["target"] for d in stack.github.dispatches) == ["production", "staging"]
+    assert len(stack.answered(first)) == 1 and len(stack.answered(second)) == 1
+    assert stack.gateway.identifies == 1, "resumed both times, never a new session"
+
+
+def test_sigterm_closes_the_connection_and_exits_cleanly(stack: Stack, running: subprocess.Popen[bytes]) -> None:
+    running.send_signal(signal.SIGTERM)
+
+    assert running.wait(20) == 0
+    log = (stack.workdir / "gateway.log").read_text()
+    assert '"msg":"stopped"' in log and '"msg":"gateway connected"' in log
+    assert BOT_TOKEN not in log and GITHUB_TOKEN not in log
+
+
+def test_an_interactions_endpoint_url_is_named_with_how_to_clear_it(stack: Stack) -> None:
+    stack.discord.interactions_endpoint_url = "https://example.org/interactions"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "gateway"],
+        env=stack.environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert stack.gateway.wait_for_identify(timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=20)
+    text = errors.decode()
+    assert "https://example.org/interactions" in text and "Interactions Endpoint URL" in text
+    assert "delete the URL" in text
+
+
+def test_missing_settings_are_named_and_nothing_connects(stack: Stack) -> None:
+    environment = {**stack.environment(), "DISCORD_BOT_TOKEN": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "gateway"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "DISCORD_BOT_TOKEN: required but not set" in done.stderr
+    assert stack.gateway.identifies == 0
