@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     gateway.add_argument(
         "--health-port", type=int, metavar="N", help="serve GET /healthz on 127.0.0.1:N (200 while connected)"
     )
-    commands.add_parser("demo", help="play the whole flow locally against stand-in Discord and GitHub APIs")
+    demo = commands.add_parser("demo", help="play the whole flow locally against stand-in Discord and GitHub APIs")
+    demo.add_argument("--gateway", action="store_true", help="the same bot over a stand-in Discord gateway")
     validate = commands.add_parser("validate", help="check the commands file, every prompt file and the settings")
     validate.add_argument("--commands-file", type=Path, help="the file to check (default: COMMANDS_FILE)")
     validate.add_argument("--no-settings", action="store_true", help="check only the commands and prompt files")
@@ -70,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_audit(
             user_id=args.user, since=args.since, limit=args.limit, as_json=args.json, out=sys.stdout, err=sys.stderr
         )
+    if args.gateway:
+        from orchestrator.devtools.demo_gateway import run_gateway_demo
+
+        return run_gateway_demo()
     from orchestrator.devtools.demo import run_demo
 
     return run_demo()

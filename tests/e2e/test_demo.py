@@ -20,5 +20,14 @@ def test_the_demo_plays_the_whole_flow(capsys: pytest.CaptureFixture[str]) -> No
         "**/deploy**",
         "Only Bob sees: Slow down",
         "run_cancelled",
+        "source: text, required; suggests branches and tags",
+        "next keystroke: ['main', 'maint/1.4']",
+        "'source': 'main', 'version': '1.5.0', 'channel': 'stable'",
     ):
         assert expected in shown, expected
+
+
+def test_the_gateway_demo_runs_to_the_end() -> None:
+    from orchestrator.devtools.demo_gateway import run_gateway_demo
+
+    assert run_gateway_demo() == 0
