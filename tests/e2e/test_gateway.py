@@ -192,3 +192,59 @@ def test_missing_settings_are_named_and_nothing_connects(stack: Stack) -> None:
     assert done.returncode == 2
     assert "DISCORD_BOT_TOKEN: required but not set" in done.stderr
     assert stack.gateway.identifies == 0
+
+
+def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path: Path) -> None:
+    """The documented pairing: `gateway` takes the commands, `serve` (reachable by GitHub) takes the
+    webhooks; both on one STATE_STORE, so the deliveries land in the queue they share."""
+    from orchestrator.devtools.serve_process import serve_running
+
+    signer = InteractionSigner.generate()
+    webhook_secret = secrets.token_urlsafe(24)
+    serve_port = free_port()
+    with (
+        FakeGateway(signer.application_id, BOT_TOKEN, heartbeat_interval=1000) as gateway,
+        FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
+        FakeGitHub(
+            GITHUB_TOKEN,
+            REPOSITORY,
+            WORKFLOWS,
+            webhook_url=f"http://127.0.0.1:{serve_port}/github/webhook",
+            webhook_secret=webhook_secret,
+        ) as github,
+    ):
+        stack = Stack(signer, gateway, discord, github, tmp_path, free_port())
+        environment = {**stack.environment(), "GITHUB_WEBHOOK_SECRET": webhook_secret}
+        with (
+            serve_running(
+                tmp_path, {**environment, "DISCORD_PUBLIC_KEY": signer.public_key_hex}, "--port", str(serve_port)
+            ),
+            (tmp_path / "gateway.err").open("w") as errors,
+        ):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator", "gateway"],
+                env=environment,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                assert gateway.wait_for_identify(timeout=30)
+                payload = stack.command({"target": "staging"})
+                gateway.dispatch("INTERACTION_CREATE", payload)
+                wait_for(lambda: bool(github.runs), "the run", timeout=20)
+                run_id = github.runs[0]["id"]
+                github.advance_job(run_id)
+                while github.run(run_id)["status"] != "completed":
+                    github.advance_job(run_id)
+
+                def final() -> bool:
+                    message = discord.message_for(payload["token"]) or {}
+                    return any("succeeded" in str(embed.get("title")) for embed in message.get("embeds") or [])
+
+                wait_for(final, "the final message", timeout=40)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(20)
+        assert github.deliveries and all(d.outcome == 202 for d in github.deliveries)
+        assert len(github.dispatches) == 1
