@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.interactions.buttons import signer_from_secret
+from orchestrator.jobs.assembly import worker_from_settings
 from orchestrator.jobs.envelopes import BadJobMessage
-from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.observability.setup import install_redactor
@@ -199,7 +199,7 @@ class LocalRuntime:
             poison=(BadJobMessage,),
             job_time_limit=job_time_limit,
         )
-        self.worker = JobWorker.from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
+        self.worker = worker_from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
         self.app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=self.state)
         self._server = _Server((host, port), self.app) if http else None
         self._thread: threading.Thread | None = None

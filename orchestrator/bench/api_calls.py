@@ -21,8 +21,8 @@ from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
-from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.queues.local import LocalContext
 from orchestrator.state.store import open_state_store
@@ -73,7 +73,7 @@ def _follow(webhooks: bool) -> int:
         queue = ScheduledQueue()
         http = httpx.Client(timeout=5)
         github_client = GitHubClient(http, github.url, TOKEN, REPO)
-        worker = JobWorker.assemble(
+        worker = assemble_worker(
             CommandSet({"deploy": SPEC}),
             open_state_store("memory://"),
             github_client,

@@ -19,9 +19,10 @@ EDIT_POLICY = RetryPolicy(idempotent=True)
 CREATE_POLICY = RetryPolicy(idempotent=False)
 # Listing commands is a read, and a bulk overwrite sent twice leaves the same set: both are retried.
 COMMANDS_POLICY = RetryPolicy(idempotent=True)
-# The answer to a gateway interaction: due within Discord's 3 seconds, so short waits; a second
-# copy of an answer that did arrive is refused by Discord (40060 "already acknowledged"), harmless.
-CALLBACK_POLICY = RetryPolicy(max_attempts=3, max_wait_seconds=1.0, base_backoff_seconds=0.1)
+# The answer to a gateway interaction: due within Discord's 3 seconds, so short waits, and no retry
+# of an answer that may have arrived (a read timeout); a copy that did is refused with 40060.
+CALLBACK_POLICY = RetryPolicy(max_attempts=2, max_wait_seconds=0.5, base_backoff_seconds=0.1, idempotent=False)
+ALREADY_ACKNOWLEDGED = 40060
 
 
 class DiscordError(Exception):
@@ -97,10 +98,15 @@ class DiscordClient:
         url = f"{self._api_url}/channels/{channel_id}/messages/{message_id}"
         self._call("PATCH", url, message, EDIT_POLICY, bot=True)
 
-    def interaction_callback(self, interaction_id: str, interaction_token: str, answer: dict[str, Any]) -> None:
-        """Answer an interaction that came over the gateway (an HTTP one is answered in the response)."""
+    def interaction_callback(
+        self, interaction_id: str, interaction_token: str, answer: dict[str, Any], *, timeout: float
+    ) -> None:
+        """Answer an interaction that came over the gateway (an HTTP one is answered in the response),
+        each attempt within `timeout` seconds (what is left of Discord's 3)."""
         url = f"{self._api_url}/interactions/{interaction_id}/{quote(interaction_token, safe='')}/callback"
-        response = self._send("POST", url, active_redactor().value(answer), CALLBACK_POLICY, bot=False)
+        response = self._send("POST", url, active_redactor().value(answer), CALLBACK_POLICY, bot=False, timeout=timeout)
+        if response.status_code == 400 and json_object(response).get("code") == ALREADY_ACKNOWLEDGED:
+            return  # an earlier attempt's answer arrived
         if response.status_code == 404:
             raise InteractionExpired("Discord answered 404 (the interaction is over its 3 seconds, or unknown)")
         if response.status_code == 429 or response.status_code >= 500:
@@ -157,14 +163,32 @@ class DiscordClient:
             raise DiscordUnavailable(f"Discord answered {response.status_code} without a list of commands")
         return [command for command in commands if isinstance(command, dict)]
 
-    def _send(self, method: str, url: str, body: object | None, policy: RetryPolicy, *, bot: bool) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: object | None,
+        policy: RetryPolicy,
+        *,
+        bot: bool,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         headers = None
         if bot:
             if self._bot_auth is None:
                 raise DiscordNotConfigured("DISCORD_BOT_TOKEN is not set")
             headers = {"Authorization": self._bot_auth.value()}
         try:
-            return send(self._http, method, url, json_body=body, headers=headers, policy=policy, sleep=self._sleep)
+            return send(
+                self._http,
+                method,
+                url,
+                json_body=body,
+                headers=headers,
+                policy=policy,
+                sleep=self._sleep,
+                timeout=timeout,
+            )
         except httpx.TransportError as exc:
             raise DiscordUnavailable(type(exc).__name__) from None
 

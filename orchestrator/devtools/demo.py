@@ -60,7 +60,7 @@ def run_demo() -> int:
     signer = InteractionSigner.generate()
     github_token = "ghp_" + secrets.token_urlsafe(27)[:36]
     webhook_secret = secrets.token_urlsafe(24)
-    port = _free_port()  # the server's, known first: the stand-in GitHub delivers webhooks to it
+    port = free_port()  # the server's, known first: the stand-in GitHub delivers webhooks to it
     with (
         tempfile.TemporaryDirectory(prefix="orchestrator-demo-") as workdir,
         # Opened before the stand-ins and closed after them: their threads log until they stop.
@@ -124,17 +124,17 @@ class Demo:
         print(
             f"Local server on {self.runtime.url}; stand-in Discord on {self.discord.url}, GitHub on {self.github.url}"
         )
-        _step("Discord checks the endpoint: a forged request, then a signed PING")
+        step("Discord checks the endpoint: a forged request, then a signed PING")
         forged = self.client.post("/interactions", content=b'{"type":1}', headers=self.signer.headers(b"{}"))
         print(f"  forged → {forged.status_code} {forged.text}")
         print(f"  PING   → {self.send(self.signer.ping())}")
 
-        _step("Alice types /diagnose target:staging")
+        step("Alice types /diagnose target:staging")
         diagnose = self.command("diagnose", {"target": "staging"}, ALICE)
         run_id = self.github.runs[-1]["id"]
         self.show("Discord shows", diagnose["token"])
 
-        _step("GitHub starts the run and works through its jobs (webhooks tell the bot)")
+        step("GitHub starts the run and works through its jobs (webhooks tell the bot)")
         self.github.advance_job(run_id)
         self.settle()
         self.show("Discord shows", diagnose["token"])
@@ -145,7 +145,7 @@ class Demo:
 
         recovered = self.failing_run()
 
-        _step("Alice runs /deploy environment:production version:v1.4.2 (confirm: true)")
+        step("Alice runs /deploy environment:production version:v1.4.2 (confirm: true)")
         deploy = self.signer.application_command("deploy", {"environment": "production", "version": "v1.4.2"}, **ALICE)
         answer = self.send(deploy, raw=True)
         print(f"  Only Alice sees: {answer['data']['content']}")
@@ -163,7 +163,7 @@ class Demo:
         print("  The run's own message (a follow-up everyone sees):")
         self.show("", press["token"], followup=True)
 
-        _step("Bob, then Alice, press the live message's Cancel run button")
+        step("Bob, then Alice, press the live message's Cancel run button")
         cancel = next(
             c["custom_id"]
             for row in live[-1]["components"]
@@ -180,7 +180,7 @@ class Demo:
         self.settle()
         self.show("Discord shows", press["token"], followup=True)
 
-        _step("GitHub refuses two dispatches in a row (a workflow lost its trigger): one alert")
+        step("GitHub refuses two dispatches in a row (a workflow lost its trigger): one alert")
         refusal = {"message": "Workflow does not have 'workflow_dispatch' trigger", "status": "422"}
         for attempt in ("first", "second"):
             self.github.inject(Fault(method="POST", path=r"/dispatches$", status=422, body=refusal))
@@ -193,19 +193,19 @@ class Demo:
             for line in render_message(message):
                 print(f"  │ {line}")
 
-        _step("Bob tries a third time at once: over his rate limit (2 at once, then 2 a minute)")
+        step("Bob tries a third time at once: over his rate limit (2 at once, then 2 a minute)")
         limited = self.signer.application_command("diagnose", {"target": "production"}, **BOB)
         slowed = self.send(limited, raw=True)
         print(f"  Only Bob sees: {slowed['data']['content']}")
 
-        _step("Alice runs /debug-last: her last command's trace, only she sees it")
+        step("Alice runs /debug-last: her last command's trace, only she sees it")
         debug = self.command("debug-last", {}, ALICE, ephemeral=True)
         for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
             print(f"  │ {line}")
 
         released = release_from_its_workflow(self, github_token, commands_file)
 
-        _step("An operator reads the audit trail (`python -m orchestrator audit`)")
+        step("An operator reads the audit trail (`python -m orchestrator audit`)")
         trail = self.runtime.state.audit.query(since=0)  # newest first, as `audit` prints it
         for event in trail:
             print(f"  {format_event(event)}")
@@ -224,7 +224,7 @@ class Demo:
     def failing_run(self) -> bool:
         """Carol's run fails: the message says where and why, Show log and /debug-last say more,
         and Re-run failed jobs brings it to ✅. True when it ends succeeded on attempt 2."""
-        _step("Carol runs /diagnose target:production, and its report job fails")
+        step("Carol runs /diagnose target:production, and its report job fails")
         failing = self.command("diagnose", {"target": "production"}, CAROL)
         run_id = self.github.runs[-1]["id"]
         self.github.advance_job(run_id)
@@ -233,16 +233,16 @@ class Demo:
         self.show("Discord shows (the failed step and the error GitHub annotated)", failing["token"])
         buttons = _buttons(self.discord.message_for(failing["token"]) or {})
 
-        _step("Carol presses Show log: the step's last lines, redacted, only to her")
+        step("Carol presses Show log: the step's last lines, redacted, only to her")
         for line in self.press_run_button(buttons["Show log"], CAROL).splitlines():
             print(f"  │ {line}")
 
-        _step("Carol runs /debug-last: the trace goes on past dispatch to the run's failure")
+        step("Carol runs /debug-last: the trace goes on past dispatch to the run's failure")
         debug = self.command("debug-last", {}, CAROL, ephemeral=True)
         for line in ((self.discord.message_for(debug["token"]) or {}).get("content") or "").splitlines():
             print(f"  │ {line}")
 
-        _step("Carol presses Re-run failed jobs; attempt 2 passes")
+        step("Carol presses Re-run failed jobs; attempt 2 passes")
         print(f"  Carol is told: {self.press_run_button(buttons['Re-run failed jobs'], CAROL)}")
         while self.github.run(run_id)["status"] != "completed":
             self.github.advance_job(run_id)
@@ -315,12 +315,12 @@ def _buttons(message: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _step(title: str) -> None:
+def step(title: str) -> None:
     print(f"\n▶ {title}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from orchestrator.devtools.demo import ALICE, BOB, WORKFLOWS, render_message
+from orchestrator.devtools.demo import ALICE, BOB, WORKFLOWS, free_port, render_message, step
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_gateway import FakeGateway
 from orchestrator.devtools.fake_github import FakeGitHub
@@ -41,7 +40,7 @@ def run_gateway_demo() -> int:
         FakeDiscord(signer.application_id, bot_token=bot_token) as discord,
         FakeGitHub(github_token, REPOSITORY, WORKFLOWS) as github,
     ):
-        health_port = _free_port()
+        health_port = free_port()
         environment = {
             **os.environ,
             "DISCORD_APPLICATION_ID": signer.application_id,
@@ -82,7 +81,7 @@ def _play(
     process: subprocess.Popen[bytes],
 ) -> bool:
     print(f"Stand-in gateway on {gateway.url}; Discord REST on {discord.url}; GitHub on {github.url}")
-    _step("`python -m orchestrator gateway` starts: discord.py logs in and opens the gateway")
+    step("`python -m orchestrator gateway` starts: discord.py logs in and opens the gateway")
     if not gateway.wait_for_identify(timeout=30):
         print("  the bot did not connect")
         return False
@@ -90,7 +89,7 @@ def _play(
     _wait(lambda: _health(health_port).get("connected") is True, 10)
     print(f"  GET /healthz → {_health(health_port)}")
 
-    _step("Alice types /diagnose target:staging: Discord sends INTERACTION_CREATE over the socket")
+    step("Alice types /diagnose target:staging: Discord sends INTERACTION_CREATE over the socket")
     first = _command(signer, discord, {"target": "staging"}, ALICE)
     gateway.dispatch("INTERACTION_CREATE", first)
     _wait(lambda: bool(_answers(discord, first)), 10)
@@ -99,7 +98,7 @@ def _play(
     _wait(lambda: bool(_message(discord, first).get("embeds")), 20)
     _show(discord, first)
 
-    _step("Discord asks the bot to reconnect, then the connection drops; Bob's command comes meanwhile")
+    step("Discord asks the bot to reconnect, then the connection drops; Bob's command comes meanwhile")
     gateway.reconnect()
     gateway.wait_for_resume(timeout=20)
     gateway.drop()
@@ -112,12 +111,12 @@ def _play(
         f"and answered {len(_answers(discord, second))} time; GitHub got {len(github.dispatches)} dispatches"
     )
 
-    _step("GitHub finishes Alice's run; the worker polls it (no webhooks here) and shows the result")
+    step("GitHub finishes Alice's run; the worker polls it (no webhooks here) and shows the result")
     github.set_run_status(github.runs[0]["id"], "completed", "success")
     _wait(lambda: "succeeded" in str(_message(discord, first).get("embeds")), 40)
     _show(discord, first)
 
-    _step("SIGTERM: the connection closes, the worker drains")
+    step("SIGTERM: the connection closes, the worker drains")
     process.send_signal(signal.SIGTERM)
     code = process.wait(20)
     print(f"  exit status {code}")
@@ -158,14 +157,3 @@ def _wait(condition: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.05)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _step(title: str) -> None:
-    print(f"\n▶ {title}")

@@ -47,9 +47,9 @@ def stock_repository(github: FakeGitHub, commands_file: Path) -> None:
 
 def release_from_its_workflow(demo: Demo, token: str, commands_file: Path) -> bool:
     """True when /release ran once with the options its workflow declares and a suggested ref."""
-    from orchestrator.devtools.demo import _step
+    from orchestrator.devtools.demo import step
 
-    _step("An operator runs `register`: /release's options are read from release.yml on GitHub")
+    step("An operator runs `register`: /release's options are read from release.yml on GitHub")
     with httpx.Client(timeout=10) as http:
         github = GitHubClient(http, demo.github.url, token, demo.github.repository)
         derived, problems = checked_commands(load_commands(commands_file), github, demo.github.repository)
@@ -64,7 +64,7 @@ def release_from_its_workflow(demo: Demo, token: str, commands_file: Path) -> bo
         print(f"  {option.name}: {_KINDS[option.type]}, {required}{'; ' + offered if offered else ''}")
     print(f"  (trace_id and requested_by are filled by the bot; {len(problems)} problem(s) with the workflows)")
 
-    _step("Dave types /release source:ma… and Discord asks the bot for suggestions as he types")
+    step("Dave types /release source:ma… and Discord asks the bot for suggestions as he types")
     typing = demo.signer.application_command("release", {}, focused=("source", "ma"), **DAVE)
     first = [choice["value"] for choice in demo.send(typing, raw=True)["data"]["choices"]]
     print(f"  first keystroke (nothing cached yet): {first}; the worker reads the branches and tags")
@@ -73,7 +73,7 @@ def release_from_its_workflow(demo: Demo, token: str, commands_file: Path) -> bo
     suggested = [choice["value"] for choice in demo.send(again, raw=True)["data"]["choices"]]
     print(f"  next keystroke: {suggested}")
 
-    _step("Dave picks main: /release source:main version:1.5.0 channel:stable")
+    step("Dave picks main: /release source:main version:1.5.0 channel:stable")
     payload = demo.command("release", {"source": "main", "version": "1.5.0", "channel": "stable"}, DAVE)
     demo.show("Discord shows", payload["token"])
     sent = demo.github.dispatches[-1]["inputs"] if demo.github.dispatches else {}

@@ -19,10 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from aiohttp import WSMsgType, web
+
+from orchestrator.devtools.http_standin import StartsAndStops
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _frame(op: int, data: Any = None) -> dict[str, Any]:
     return {"op": op, "d": data, "s": None, "t": None}
 
 
-class FakeGateway:
+class FakeGateway(StartsAndStops):
     """Discord's gateway for one bot (shard [0, 1]) at `url`; tests drive it and read what happened."""
 
     def __init__(
@@ -141,17 +142,6 @@ class FakeGateway:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(_CALL_TIMEOUT)
         self._loop = self._thread = self._runner = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
@@ -400,12 +390,18 @@ class FakeGateway:
         token = data.get("token") if isinstance(data, dict) else None
         return isinstance(token, str) and secrets.compare_digest(token.encode(), self.bot_token.encode())
 
-    async def _identify(self, connection: _Connection, data: Any) -> None:
+    async def _authenticated(self, connection: _Connection, data: Any) -> bool:
+        """An IDENTIFY or RESUME on a connection not yet in a session, with the bot's token; else closed."""
         if connection.session is not None:
             await self._close(connection, ALREADY_AUTHENTICATED, "Already authenticated.")
-            return
+            return False
         if not self._token_ok(data):
             await self._close(connection, AUTHENTICATION_FAILED, "Authentication failed.")
+            return False
+        return True
+
+    async def _identify(self, connection: _Connection, data: Any) -> None:
+        if not await self._authenticated(connection, data):
             return
         intents = data.get("intents")
         if not isinstance(intents, int) or isinstance(intents, bool) or intents < 0:
@@ -443,11 +439,7 @@ class FakeGateway:
             await self._send(connection, session.next_dispatch("READY", ready))
 
     async def _resume(self, connection: _Connection, data: Any) -> None:
-        if connection.session is not None:
-            await self._close(connection, ALREADY_AUTHENTICATED, "Already authenticated.")
-            return
-        if not self._token_ok(data):
-            await self._close(connection, AUTHENTICATION_FAILED, "Authentication failed.")
+        if not await self._authenticated(connection, data):
             return
         session = self._sessions.get(str(data.get("session_id")))
         if session is None:

@@ -84,7 +84,28 @@ class Fault:
         return self.path is None or re.search(self.path, request.path) is not None
 
 
-class StandinServer:
+class StartsAndStops:
+    """A stand-in run in a `with` block: started on entry, stopped on exit."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class StandinServer(StartsAndStops):
     """A ThreadingHTTPServer on loopback; subclasses add routes and the API's error style."""
 
     json_content_type = "application/json"
@@ -126,17 +147,6 @@ class StandinServer:
         httpd.server_close()
         thread.join()
         self._httpd = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

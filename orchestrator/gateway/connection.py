@@ -26,6 +26,11 @@ from orchestrator.web.http import HttpRequest
 
 # Interactions answered at once, each on a thread (the endpoint's checks and the queue are blocking).
 ANSWER_THREADS = 8
+# Discord waits 3 seconds for the answer. An interaction that waited this long for a thread is not
+# taken at all (its user already sees "did not respond": running it anyway would surprise them, and
+# their retry would run it twice); what is left of the 3 seconds bounds the callback.
+ANSWER_DEADLINE_SECONDS = 3.0
+TAKE_BEFORE_SECONDS = 2.5
 
 
 @dataclass
@@ -73,18 +78,28 @@ class GatewayClient(discord.Client):
         if not isinstance(interaction, dict):
             return
         self.health.last_event_at = time.time()
-        await asyncio.get_running_loop().run_in_executor(self._answers, self._answer, interaction)
+        arrived = time.monotonic()
+        await asyncio.get_running_loop().run_in_executor(self._answers, self._answer, interaction, arrived)
 
-    def _answer(self, interaction: dict[str, Any]) -> None:
-        """The endpoint's answer, sent to Discord's callback (due within 3 seconds of the event)."""
+    def _answer(self, interaction: dict[str, Any], arrived: float) -> None:
+        """The endpoint's answer, sent to Discord's callback within 3 seconds of the event's arrival."""
         request = HttpRequest("POST", "/interactions", {}, dumps_text(interaction).encode())
         with log_context(trace_id=request.trace_id):
+            waited = time.monotonic() - arrived
+            if waited >= TAKE_BEFORE_SECONDS:
+                get_logger().warning(
+                    "gateway interaction too late: not taken", extra={"waited_ms": round(waited * 1000)}
+                )
+                return
             response = self._endpoint.handle_authenticated(request, "receive from the gateway")
             if response.status != 200:
                 get_logger().warning("gateway interaction not answered", extra={"status": response.status})
                 return
+            left = max(ANSWER_DEADLINE_SECONDS - (time.monotonic() - arrived), 0.1)
             try:
-                self._rest.interaction_callback(str(interaction["id"]), str(interaction["token"]), loads(response.body))
+                self._rest.interaction_callback(
+                    str(interaction["id"]), str(interaction["token"]), loads(response.body), timeout=left
+                )
             except DiscordError as exc:
                 get_logger().warning("gateway answer not delivered", extra={"error": type(exc).__name__})
 
@@ -112,4 +127,5 @@ class GatewayClient(discord.Client):
 
     async def close(self) -> None:
         await super().close()
-        self._answers.shutdown(wait=True)
+        # The answers under way finish (each within 3 s), off the event loop.
+        await asyncio.to_thread(self._answers.shutdown, True)

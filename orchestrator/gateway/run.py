@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from typing import Any
 
@@ -45,6 +46,9 @@ def run_gateway(*, health_port: int | None) -> int:
     except (SettingsError, CommandsFileError) as exc:
         print(terminal_safe(str(exc)), file=sys.stderr)
         return CONFIGURATION_PROBLEM
+    except (OSError, sqlite3.Error) as exc:  # the state file: a folder that cannot be written, a broken file
+        print(terminal_safe(f"STATE_STORE cannot be opened: {exc}"), file=sys.stderr)
+        return CONFIGURATION_PROBLEM
     point_discord_py_at(settings)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
         rest = DiscordClient(
@@ -58,6 +62,9 @@ def run_gateway(*, health_port: int | None) -> int:
         runtime.start()
         try:
             asyncio.run(_connected(client, settings.discord_bot_token or "", health_port))
+        except OSError as exc:  # the health port taken, most likely
+            print(terminal_safe(f"gateway could not start: {exc}"), file=sys.stderr)
+            return CONFIGURATION_PROBLEM
         except discord.LoginFailure:
             print(
                 "DISCORD_BOT_TOKEN was refused by Discord (401): reset the bot token and set it again.", file=sys.stderr
@@ -67,6 +74,9 @@ def run_gateway(*, health_port: int | None) -> int:
             print("Discord refused the gateway's intents (4014).", file=sys.stderr)
             return CONFIGURATION_PROBLEM
         finally:
+            # The loop's signal handlers went with it: a second Ctrl-C or SIGTERM must not cut the drain.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_IGN)
             runtime.stop()
     return 0
 

@@ -20,7 +20,7 @@ from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.worker import JobWorker
+from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
@@ -86,7 +86,7 @@ def make_harness(
         discord = DiscordClient(discord_http, bot_discord.api_url, APPLICATION_ID, bot_token=BOT_TOKEN)
         metrics = MemoryMetrics()
         alerter = Alerter(state.alerts, discord, ALERT_CHANNEL, metrics, enabled=True, clock=Clock())
-        worker = JobWorker.assemble(
+        worker = assemble_worker(
             load_commands(commands_path),
             state,
             github_client,

@@ -19,7 +19,7 @@ from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.worker import JobWorker
+from orchestrator.jobs.assembly import worker_from_settings
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
@@ -232,7 +232,7 @@ def test_the_worker_from_settings_alerts_once_when_github_goes_down(
             in_lambda=False,
         )
         state = open_state_store(settings.state_store)
-        worker = JobWorker.from_settings(
+        worker = worker_from_settings(
             settings,
             load_commands(commands_path),
             state,

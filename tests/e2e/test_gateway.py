@@ -248,3 +248,27 @@ def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path:
                 process.wait(20)
         assert github.deliveries and all(d.outcome == 202 for d in github.deliveries)
         assert len(github.dispatches) == 1
+
+
+@pytest.mark.parametrize("problem", ["state", "health_port"])
+def test_what_stops_it_at_start_is_one_line_and_status_2(stack: Stack, problem: str) -> None:
+    environment = stack.environment()
+    arguments = ["gateway"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        if problem == "state":
+            environment["STATE_STORE"] = "sqlite:////proc/no-such-folder/state.db"
+        else:
+            arguments += ["--health-port", str(taken.getsockname()[1])]
+        done = subprocess.run(
+            [sys.executable, "-m", "orchestrator", *arguments],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert ("STATE_STORE cannot be opened" if problem == "state" else "gateway could not start") in done.stderr

@@ -29,6 +29,7 @@ from orchestrator.devtools.http_standin import Request
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.jobs.envelopes import Job
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging, get_logger
@@ -325,7 +326,7 @@ def make_harness(
         alerter = None
         if alert_channel is not None:
             alerter = Alerter(state.alerts, discord, alert_channel, metrics, enabled=True)
-        worker = JobWorker.assemble(
+        worker = assemble_worker(
             load_commands(commands_path),
             state,
             github_api_client,

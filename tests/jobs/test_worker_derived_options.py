@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.jobs.dispatch_job import new_job_record
 from orchestrator.jobs.envelopes import RefreshCache
 from orchestrator.state.caches import Cached
 from orchestrator.workflows.cache import cached_names, list_key, workflow_key
@@ -192,7 +193,7 @@ def test_a_redelivery_the_check_now_refuses_only_looks_for_the_earlier_run(relea
         "default: beta", "default: stable"
     )
     job = release.job("release", {"source": "main", "version": "1.5.0", "channel": "beta"})
-    record = release.worker._new_record(job)
+    record = new_job_record(job, None, time.time())
     record.dispatch_attempted_at = time.time() - 30
     release.state.jobs.put(record)
 
@@ -238,3 +239,14 @@ def test_a_cache_that_fails_costs_a_github_read_not_the_command(release: Harness
 
     assert len(release.github.dispatches) == 2
     release.worker.process(RefreshCache("refs").to_message(), context=context(), final_attempt=False)
+
+
+@pytest.mark.parametrize("state", ["sqlite"], indirect=True)
+def test_the_idempotency_keys_are_those_written_before_the_worker_was_split(harness: Harness) -> None:
+    """A message redelivered across a deploy must find the outcome its first delivery saved."""
+    harness.process(harness.job("diagnose", {"target": "staging"}))
+
+    db = harness.state.jobs._db  # type: ignore[attr-defined]
+    with db.transaction() as connection:
+        keys = [row[0] for row in connection.execute("SELECT key FROM idempotency")]
+    assert keys and all(".orchestrator.jobs.worker.JobWorker._dispatch#" in key for key in keys), keys

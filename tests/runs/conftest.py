@@ -45,6 +45,7 @@ from orchestrator.devtools.http_standin import Request, Response, StandinServer
 from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
+from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
@@ -368,7 +369,7 @@ def build_worker(
     if discord_client is None:
         discord_client = DiscordClient(discord_http, discord.api_url, APPLICATION_ID, bot_token=bot_token)
     dispatcher = Dispatcher(github_client, state.jobs, REPO, clock=clock, sleep=lambda seconds: None)
-    return JobWorker.assemble(
+    return assemble_worker(
         commands,
         state,
         github_client,

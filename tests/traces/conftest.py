@@ -29,7 +29,7 @@ from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.worker import JobWorker
+from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.observability.redaction import Redactor, active_redactor, install
 from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, DynamoTraceStore
@@ -217,7 +217,7 @@ def harness(
     commands = load_commands(commands_path)
     polls = RecordingQueue()  # the follower schedules polls here; these tests do not run them
     signer = ButtonSigner(b"button-signing-secret-for-tests")
-    worker = JobWorker.assemble(
+    worker = assemble_worker(
         commands, state, github, discord, dispatcher, signer, polls, metrics, webhooks=False, poll_limit=3
     )
     yield TraceHarness(worker, fake_github, fake_discord, state, metrics)
