@@ -72,8 +72,14 @@ def main(argv: list[str] | None = None) -> int:
             user_id=args.user, since=args.since, limit=args.limit, as_json=args.json, out=sys.stdout, err=sys.stderr
         )
     if args.gateway:
-        from orchestrator.devtools.demo_gateway import run_gateway_demo
-
+        try:
+            from orchestrator.devtools.demo_gateway import run_gateway_demo
+        except ImportError as exc:  # the stand-in gateway and the bot's side both need the extra
+            print(
+                f"`demo --gateway` needs discord.py: pip install -e '.[gateway]' ({exc.name} is missing)",
+                file=sys.stderr,
+            )
+            return 2
         return run_gateway_demo()
     from orchestrator.devtools.demo import run_demo
 
