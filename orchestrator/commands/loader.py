@@ -7,42 +7,32 @@ the file (`commands.deploy.options[1].choices`), so `validate` can list them all
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 
 from orchestrator.commands.builtin import RESERVED_NAMES
+from orchestrator.commands.fields import INPUT_NAME, boolean, description_of, is_discord_name, unknown_keys
 from orchestrator.commands.model import (
     CONTEXT_PLACEHOLDERS,
-    LISTED_SOURCES,
     AllowList,
-    AutocompleteSource,
     CommandSet,
     CommandSpec,
     OptionOverride,
     OptionSpec,
-    OptionType,
-    OptionValue,
 )
+from orchestrator.commands.options_section import parse_options, parse_overrides
 from orchestrator.observability.redaction import RedactionPatternError, compile_custom_pattern
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.settings import SNOWFLAKE_RULE, is_snowflake
 
-# Discord: 1-32 characters of letters, digits, '-', '_' (and a few scripts), lowercase.
-_NAME = re.compile(r"^[-_'\w]{1,32}$")
 _WORKFLOW = re.compile(r"^(?:[\w.-]+\.ya?ml|[0-9]+)$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
 
-MAX_OPTIONS = 25  # Discord
 # Discord registers at most 100 slash commands per application (or server); /debug-last takes one.
 MAX_COMMANDS = 100 - len(RESERVED_NAMES)
-MAX_CHOICES = 25  # Discord
 MAX_INPUTS = 25  # GitHub
-MAX_DESCRIPTION = 100  # Discord
-MAX_CHOICE_STRING = 100  # Discord
 MAX_INPUTS_PAYLOAD = 65_535  # GitHub, all inputs together
 # Room kept for option values and context values next to the prompt text.
 PROMPT_HEADROOM = 8_192
@@ -66,13 +56,6 @@ _COMMAND_KEYS = {
     "failure_log",
     "rate_limit",
     "options_from_workflow",
-}
-_OPTION_KEYS = {"name", "type", "description", "required", "choices", "autocomplete"}
-_OPTION_TYPES: dict[str, Callable[[object], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
 }
 
 
@@ -176,7 +159,7 @@ def _parse_document(document: object, base_dir: Path, problems: list[str]) -> di
     if not isinstance(document, dict):
         problems.append("top level: expected a mapping with a 'commands' key")
         return {}
-    _unknown_keys(document, {"commands", "redact_patterns"}, "top level", problems)
+    unknown_keys(document, {"commands", "redact_patterns"}, "top level", problems)
     raw_commands = document.get("commands")
     if not isinstance(raw_commands, dict) or not raw_commands:
         problems.append("commands: expected a mapping of command name to command")
@@ -188,7 +171,7 @@ def _parse_document(document: object, base_dir: Path, problems: list[str]) -> di
     commands: dict[str, CommandSpec] = {}
     for name, raw in raw_commands.items():
         where = f"commands.{name}"
-        if not isinstance(name, str) or not _is_discord_name(name):
+        if not isinstance(name, str) or not is_discord_name(name):
             problems.append(f"{where}: bad command name: use 1-32 lowercase letters, digits, '-' or '_'")
             continue
         if name in RESERVED_NAMES:
@@ -219,8 +202,8 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
         problems.append(f"{where}: expected a mapping")
         return None
     before = len(problems)
-    _unknown_keys(raw, _COMMAND_KEYS, where, problems)
-    description = _description(raw.get("description"), f"{where}.description", problems)
+    unknown_keys(raw, _COMMAND_KEYS, where, problems)
+    description = description_of(raw.get("description"), f"{where}.description", problems)
     workflow = raw.get("workflow")
     if isinstance(workflow, int) and not isinstance(workflow, bool):
         workflow = str(workflow)
@@ -231,21 +214,21 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     ref = raw.get("ref", DEFAULT_REF)
     if not isinstance(ref, str) or not ref.strip() or any(c.isspace() for c in ref):
         problems.append(f"{where}.ref: expected a branch or tag name")
-    ephemeral = _boolean(raw, "ephemeral", where, problems)
-    confirm = _boolean(raw, "confirm", where, problems)
-    alert_on_failure = _boolean(raw, "alert_on_failure", where, problems)
-    from_workflow = _boolean(raw, "options_from_workflow", where, problems)
+    ephemeral = boolean(raw, "ephemeral", where, problems)
+    confirm = boolean(raw, "confirm", where, problems)
+    alert_on_failure = boolean(raw, "alert_on_failure", where, problems)
+    from_workflow = boolean(raw, "options_from_workflow", where, problems)
     options: tuple[OptionSpec, ...] = ()
     overrides: tuple[OptionOverride, ...] = ()
     if not from_workflow:
-        options = _parse_options(raw.get("options", []), f"{where}.options", problems)
+        options = parse_options(raw.get("options", []), f"{where}.options", problems)
     else:
         if isinstance(workflow, str) and workflow.isdigit():
             problems.append(
                 f"{where}.workflow: options_from_workflow reads the workflow's file: name it (deploy.yml), "
                 "not its numeric id"
             )
-        overrides = _parse_overrides(raw.get("options", []), f"{where}.options", problems)
+        overrides = parse_overrides(raw.get("options", []), f"{where}.options", problems)
     prompt_text = _read_prompt(raw.get("prompt"), base_dir, f"{where}.prompt", problems)
     inputs = _parse_inputs(raw.get("inputs", {}), options, prompt_text is not None, f"{where}.inputs", problems)
     allow = _parse_allow(raw.get("allow"), f"{where}.allow", problems)
@@ -280,139 +263,6 @@ def _parse_command(name: str, raw: object, base_dir: Path, where: str, problems:
     )
 
 
-def _parse_options(raw: object, where: str, problems: list[str]) -> tuple[OptionSpec, ...]:
-    if not isinstance(raw, list):
-        problems.append(f"{where}: expected a list")
-        return ()
-    if len(raw) > MAX_OPTIONS:
-        problems.append(f"{where}: {len(raw)} options, Discord allows at most {MAX_OPTIONS}")
-    options: list[OptionSpec] = []
-    seen: set[str] = set()
-    for index, item in enumerate(raw):
-        option = _parse_option(item, f"{where}[{index}]", problems)
-        if option is None:
-            continue
-        if option.name in seen:
-            problems.append(f"{where}[{index}].name: duplicate option name {option.name!r}")
-        seen.add(option.name)
-        if option.required and any(not o.required for o in options):
-            problems.append(f"{where}[{index}]: required options must come before optional ones (Discord's rule)")
-        options.append(option)
-    return tuple(options)
-
-
-def _parse_option(raw: object, where: str, problems: list[str]) -> OptionSpec | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: expected a mapping")
-        return None
-    before = len(problems)
-    _unknown_keys(raw, _OPTION_KEYS, where, problems)
-    name = raw.get("name")
-    if not isinstance(name, str) or not _is_discord_name(name):
-        problems.append(f"{where}.name: bad option name: use 1-32 lowercase letters, digits, '-' or '_'")
-    elif name in CONTEXT_PLACEHOLDERS:
-        problems.append(
-            f"{where}.name: {name!r} is a value the bot fills in itself ({{{name}}}): an option of that name "
-            "could pretend to be it; rename the option"
-        )
-    option_type = raw.get("type", "string")
-    if option_type not in _OPTION_TYPES:
-        problems.append(f"{where}.type: {option_type!r} is not one of {', '.join(_OPTION_TYPES)}")
-        option_type = "string"
-    description = _description(raw.get("description"), f"{where}.description", problems)
-    required = _boolean(raw, "required", where, problems)
-    choices = _parse_choices(raw.get("choices", []), cast(OptionType, option_type), f"{where}.choices", problems)
-    autocomplete = _parse_autocomplete(raw, cast(OptionType, option_type), bool(choices), where, problems)
-    if len(problems) > before:
-        return None
-    return OptionSpec(
-        name=cast(str, name),
-        type=cast(OptionType, option_type),
-        description=description,
-        required=required,
-        choices=choices,
-        autocomplete=autocomplete,
-    )
-
-
-def _parse_autocomplete(
-    raw: dict[Any, Any], option_type: OptionType, has_choices: bool, where: str, problems: list[str]
-) -> AutocompleteSource | None:
-    source = raw.get("autocomplete")
-    if source is None:
-        return None
-    if source not in LISTED_SOURCES:
-        problems.append(f"{where}.autocomplete: expected one of {', '.join(LISTED_SOURCES)}")
-        return None
-    if option_type != "string":
-        problems.append(f"{where}.autocomplete: only string options can suggest {source}")
-    if has_choices:
-        problems.append(f"{where}.autocomplete: Discord does not allow choices and autocomplete together: keep one")
-    return cast(AutocompleteSource, source)
-
-
-def _parse_overrides(raw: object, where: str, problems: list[str]) -> tuple[OptionOverride, ...]:
-    """With options_from_workflow, each `options:` entry changes how one workflow input is offered."""
-    if not isinstance(raw, list):
-        problems.append(f"{where}: expected a list")
-        return ()
-    overrides: list[OptionOverride] = []
-    for index, item in enumerate(raw):
-        at = f"{where}[{index}]"
-        if not isinstance(item, dict):
-            problems.append(f"{at}: expected a mapping")
-            continue
-        before = len(problems)
-        _unknown_keys(item, _OPTION_KEYS, at, problems)
-        name = item.get("name")
-        if not isinstance(name, str) or not _INPUT_NAME.match(name):
-            problems.append(f"{at}.name: expected the name of one of the workflow's inputs")
-        elif name in {o.name for o in overrides}:
-            problems.append(f"{at}.name: {name!r} is overridden twice")
-        option_type = item.get("type")
-        if option_type is not None and option_type not in _OPTION_TYPES:
-            problems.append(f"{at}.type: {option_type!r} is not one of {', '.join(_OPTION_TYPES)}")
-            option_type = None
-        given = item.get("description")
-        description = None if given is None else _description(given, f"{at}.description", problems)
-        required = _boolean(item, "required", at, problems) if "required" in item else None
-        kind = cast(OptionType, option_type or "string")
-        choices = _parse_choices(item["choices"], kind, f"{at}.choices", problems) if "choices" in item else None
-        autocomplete = _parse_autocomplete(item, kind, bool(choices), at, problems)
-        if len(problems) == before:
-            overrides.append(
-                OptionOverride(
-                    name=cast(str, name),
-                    type=cast(OptionType | None, option_type),
-                    description=description,
-                    required=required,
-                    choices=choices,
-                    autocomplete=autocomplete,
-                )
-            )
-    return tuple(overrides)
-
-
-def _parse_choices(raw: object, option_type: OptionType, where: str, problems: list[str]) -> tuple[OptionValue, ...]:
-    if not isinstance(raw, list):
-        problems.append(f"{where}: expected a list")
-        return ()
-    if raw and option_type == "boolean":
-        problems.append(f"{where}: boolean options cannot have choices")
-        return ()
-    if len(raw) > MAX_CHOICES:
-        problems.append(f"{where}: {len(raw)} choices, Discord allows at most {MAX_CHOICES}")
-    fits = _OPTION_TYPES[option_type]
-    for index, value in enumerate(raw):
-        if not fits(value):
-            problems.append(f"{where}[{index}]: {value!r} is not a {option_type}")
-        elif isinstance(value, str) and not 1 <= len(value) <= MAX_CHOICE_STRING:
-            problems.append(f"{where}[{index}]: choice must be 1-{MAX_CHOICE_STRING} characters")
-    if len(set(map(repr, raw))) != len(raw):
-        problems.append(f"{where}: duplicate choices")
-    return tuple(cast(list[OptionValue], raw))
-
-
 def _parse_inputs(
     raw: object, options: tuple[OptionSpec, ...], has_prompt: bool, where: str, problems: list[str]
 ) -> tuple[tuple[str, str], ...]:
@@ -424,7 +274,7 @@ def _parse_inputs(
     known = {o.name for o in options} | CONTEXT_PLACEHOLDERS
     inputs: list[tuple[str, str]] = []
     for key, raw_value in raw.items():
-        if not isinstance(key, str) or not _INPUT_NAME.match(key):
+        if not isinstance(key, str) or not INPUT_NAME.match(key):
             problems.append(f"{where}: bad input name {key!r}")
             continue
         value = str(raw_value).lower() if isinstance(raw_value, bool | int | float) else raw_value
@@ -449,7 +299,7 @@ def _parse_allow(raw: object, where: str, problems: list[str]) -> AllowList | No
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a mapping with 'roles' and/or 'users'")
         return None
-    _unknown_keys(raw, {"roles", "users"}, where, problems)
+    unknown_keys(raw, {"roles", "users"}, where, problems)
     ids: dict[str, frozenset[str]] = {}
     for key in ("roles", "users"):
         values = raw.get(key, [])
@@ -471,7 +321,7 @@ def _parse_rate_limit(raw: object, where: str, problems: list[str]) -> BucketRul
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a mapping with 'per_minute' and 'burst'")
         return None
-    _unknown_keys(raw, {"per_minute", "burst"}, where, problems)
+    unknown_keys(raw, {"per_minute", "burst"}, where, problems)
     per_minute, burst = raw.get("per_minute"), raw.get("burst", 1)
     if isinstance(per_minute, bool) or not isinstance(per_minute, int | float) or not 0 < per_minute <= 600:
         problems.append(f"{where}.per_minute: expected a number of commands a minute, above 0 and at most 600")
@@ -503,28 +353,3 @@ def _read_prompt(raw: object, base_dir: Path, where: str, problems: list[str]) -
     if len(text) > limit:
         problems.append(f"{where}: prompt is {len(text)} characters; GitHub's inputs limit leaves room for {limit}")
     return text
-
-
-def _description(raw: object, where: str, problems: list[str]) -> str:
-    if not isinstance(raw, str) or not 1 <= len(raw.strip()) <= MAX_DESCRIPTION:
-        problems.append(f"{where}: expected 1-{MAX_DESCRIPTION} characters")
-        return ""
-    return raw.strip()
-
-
-def _boolean(raw: dict[Any, Any], key: str, where: str, problems: list[str]) -> bool:
-    value = raw.get(key, False)
-    if not isinstance(value, bool):
-        problems.append(f"{where}.{key}: expected true or false")
-        return False
-    return value
-
-
-def _unknown_keys(raw: dict[Any, Any], allowed: set[str], where: str, problems: list[str]) -> None:
-    for key in raw:
-        if key not in allowed:
-            problems.append(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
-
-
-def _is_discord_name(name: str) -> bool:
-    return bool(_NAME.match(name)) and name == name.lower()

@@ -10,20 +10,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyItemAlreadyExistsError,
-    IdempotencyItemNotFoundError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-
 from orchestrator.audit.model import AuditEvent
 from orchestrator.ratelimits.bucket import KEPT_AFTER_FULL_SECONDS
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
 from orchestrator.state.audit import MAX_AUDIT_READ
 from orchestrator.state.caches import Cached
-from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, TOKEN_LIFETIME_SECONDS, Change, JobRecord, apply_change
 from orchestrator.state.ratelimits import Bucket, Refused, decide
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TRACE_RETENTION_SECONDS, matches
@@ -386,65 +378,3 @@ class SqliteAuditStore:
                 (*args, min(limit, MAX_AUDIT_READ)),
             ).fetchall()
         return [AuditEvent.from_dict(loads(body)) for (body,) in rows]
-
-
-class SqliteIdempotencyLayer(BasePersistenceLayer):
-    """Powertools Idempotency's persistence contract on SQLite, with DynamoDB's claim rule."""
-
-    def __init__(self, db: SqliteDatabase) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._db = db
-
-    def _get_record(self, idempotency_key: str) -> DataRecord:
-        with self._db.transaction() as conn:
-            record = _read(conn, idempotency_key)
-        if record is None:
-            raise IdempotencyItemNotFoundError
-        return record
-
-    def _put_record(self, data_record: DataRecord) -> None:
-        with self._db.transaction() as conn:
-            existing = _read(conn, data_record.idempotency_key)
-            if existing is not None and not may_overwrite(existing, now=time.time()):
-                raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
-            _write(conn, data_record)
-
-    def _update_record(self, data_record: DataRecord) -> None:
-        with self._db.transaction() as conn:
-            _write(conn, data_record)
-
-    def _delete_record(self, data_record: DataRecord) -> None:
-        with self._db.transaction() as conn:
-            conn.execute("DELETE FROM idempotency WHERE key = ?", (data_record.idempotency_key,))
-
-
-def _read(conn: sqlite3.Connection, key: str) -> DataRecord | None:
-    row = conn.execute(
-        "SELECT status, expiry, in_progress_expiry, response_data, payload_hash FROM idempotency WHERE key = ?",
-        (key,),
-    ).fetchone()
-    if row is None:
-        return None
-    return DataRecord(
-        idempotency_key=key,
-        status=row[0],
-        expiry_timestamp=row[1],
-        in_progress_expiry_timestamp=row[2],
-        response_data=row[3],
-        payload_hash=row[4],
-    )
-
-
-def _write(conn: sqlite3.Connection, record: DataRecord) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO idempotency (key, status, expiry, in_progress_expiry, response_data, payload_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            record.idempotency_key,
-            record._status,  # the stored status, not the expiry-adjusted property
-            record.expiry_timestamp,
-            record.in_progress_expiry_timestamp,
-            record.response_data or "",
-            record.payload_hash or "",
-        ),
-    )

@@ -48,13 +48,13 @@ def open_state_store(url: str) -> StateStore:
             memory.MemoryCacheStore(),
         )
     if parsed.kind == "sqlite":
-        from orchestrator.state import sqlite
+        from orchestrator.state import sqlite, sqlite_idempotency
 
         assert parsed.sqlite_path is not None
         db = sqlite.SqliteDatabase(parsed.sqlite_path)
         return StateStore(
             sqlite.SqliteJobStore(db),
-            sqlite.SqliteIdempotencyLayer(db),
+            sqlite_idempotency.SqliteIdempotencyLayer(db),
             sqlite.SqliteTraceStore(db),
             sqlite.SqlitePendingStore(db),
             sqlite.SqliteAlertStore(db),
@@ -70,15 +70,15 @@ def open_state_store(url: str) -> StateStore:
 
 def dynamodb_state_store(client: DynamoDBClient, table: str) -> StateStore:
     """Every store on one DynamoDB table, through one client (tests hand in one that misbehaves)."""
-    from orchestrator.state import dynamodb
+    from orchestrator.state import dynamodb, dynamodb_ratelimits, dynamodb_traces
 
     return StateStore(
         dynamodb.DynamoJobStore(client, table),
         dynamodb.dynamo_idempotency_layer(client, table),
-        dynamodb.DynamoTraceStore(client, table),
+        dynamodb_traces.DynamoTraceStore(client, table),
         dynamodb.DynamoPendingStore(client, table),
         dynamodb.DynamoAlertStore(client, table),
-        dynamodb.DynamoRateLimitStore(client, table),
+        dynamodb_ratelimits.DynamoRateLimitStore(client, table),
         dynamodb.DynamoAuditStore(client, table),
         dynamodb.DynamoCacheStore(client, table),
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from orchestrator.ratelimits.bucket import BucketRule
-from orchestrator.state.dynamodb import DynamoRateLimitStore
+from orchestrator.state.dynamodb_ratelimits import DynamoRateLimitStore
 from orchestrator.state.ratelimits import Bucket
 from tests.state.conftest import TABLE, create_state_table
 

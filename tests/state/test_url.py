@@ -8,7 +8,8 @@ import pytest
 
 from orchestrator.state.dynamodb import DynamoJobStore
 from orchestrator.state.memory import MemoryIdempotencyLayer, MemoryJobStore
-from orchestrator.state.sqlite import SqliteIdempotencyLayer, SqliteJobStore
+from orchestrator.state.sqlite import SqliteJobStore
+from orchestrator.state.sqlite_idempotency import SqliteIdempotencyLayer
 from orchestrator.state.store import open_state_store
 from orchestrator.state.url import StateStoreUrl, StateStoreUrlError, parse_state_store_url
 from tests.state.conftest import close_state_store

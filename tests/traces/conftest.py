@@ -32,7 +32,8 @@ from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.observability.redaction import Redactor, active_redactor, install
-from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, DynamoTraceStore
+from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from orchestrator.state.dynamodb_traces import DynamoTraceStore
 from orchestrator.state.memory import MemoryTraceStore
 from orchestrator.state.sqlite import SqliteDatabase, SqliteTraceStore
 from orchestrator.state.store import StateStore

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.state import dynamodb, memory, sqlite
+from orchestrator.state import dynamodb_traces, memory, sqlite
 from orchestrator.state.memory import MemoryTraceStore
 from orchestrator.state.sqlite import SqliteDatabase, SqliteTraceStore
 from orchestrator.state.store import open_state_store
@@ -211,7 +211,7 @@ def shift_clock(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """Move the trace stores' clock (only theirs: moto and botocore keep the real one)."""
     now = time.time() + seconds
     fake = types.SimpleNamespace(time=lambda: now)
-    for module in (memory, sqlite, dynamodb):
+    for module in (memory, sqlite, dynamodb_traces):
         monkeypatch.setattr(module, "time", fake)
 
 
