@@ -329,6 +329,22 @@ class GitHubClient:
         complete = complete and all(len(name) <= MAX_NAME_CHARS for name, _ in found)
         return NameList(tuple(names), complete, calls)
 
+    def recently_updated_refs(self) -> tuple[str, ...]:
+        """Full refs (`refs/heads/…`, `refs/tags/…`) pushed, merged into or created lately, newest
+        first: one page of the repository's activity (GitHub keeps it for 90 days; needs Metadata: read)."""
+        response = self._get(f"{self._api_url}/repos/{self._repository}/activity", params={"per_page": "100"})
+        body = _json_body(response)
+        items = body if isinstance(body, list) else []
+        return tuple(
+            dict.fromkeys(
+                item["ref"]
+                for item in items
+                if isinstance(item, dict)
+                and isinstance(item.get("ref"), str)
+                and item.get("activity_type") != "branch_deletion"
+            )
+        )
+
     def _send(self, method: str, url: str, policy: RetryPolicy, **kwargs: Any) -> httpx.Response:
         """Send with retries; a request that never left is GitHubUnreachable, one that may have
         reached GitHub without an answer is GitHubOutcomeUnknown."""

@@ -191,6 +191,8 @@ class FakeGitHub(StandinServer):
         self.branches: list[str] = list(dict.fromkeys(refs))
         self.tags: list[str] = []
         self.environments: list[tuple[str, str]] = []
+        # What the activity route lists, newest first: (full ref, ISO time ...Z, activity type).
+        self.activity: list[tuple[str, str, str]] = []
         self.supports_return_run_details = supports_return_run_details
         self._state = threading.Lock()
         self._runs: dict[int, dict[str, Any]] = {}
@@ -235,6 +237,7 @@ class FakeGitHub(StandinServer):
         repo = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
         self.add_route("GET", repo + r"/contents/(?P<path>.+)", self._on_contents)
         self.add_route("GET", repo + "/branches", self._on_branches)
+        self.add_route("GET", repo + "/activity", self._on_activity)
         self.add_route("GET", repo + "/tags", self._on_tags)
         self.add_route("GET", repo + "/environments", self._on_environments)
 
@@ -687,6 +690,25 @@ class FakeGitHub(StandinServer):
             for name, sha in ((name, _ref_sha("heads", name)) for name in self.branches)
         ]
         return self._paged(request, branches)
+
+    def _on_activity(self, request: Request, params: dict[str, str]) -> Response:
+        """Pushes, merges and branch changes, newest first, as GitHub's repository activity lists them."""
+        if not self._is_our_repo(params):
+            return _error(404, "Not Found")
+        items = [
+            {
+                "id": 1_296_269_000 + number,
+                "node_id": "RA_" + base64.b64encode(f"Activity{number}".encode()).decode().rstrip("="),
+                "before": _ref_sha("before", f"{ref}{number}"),
+                "after": _ref_sha("after", f"{ref}{number}"),
+                "ref": ref,
+                "timestamp": timestamp,
+                "activity_type": kind,
+                "actor": _user("octocat", 583231),
+            }
+            for number, (ref, timestamp, kind) in enumerate(self.activity)
+        ]
+        return self._paged(request, items)
 
     def _on_tags(self, request: Request, params: dict[str, str]) -> Response:
         if not self._is_our_repo(params):

@@ -120,6 +120,8 @@ class WorkflowCatalog:
             listed: NameList = self._github.list_names(kind, max_pages=LIST_PAGES[kind], time_budget=max(left, 0.0))
             names += listed.names
             complete = complete and listed.complete
+        if source != "environments":  # GitHub lists refs by name: the recently updated go first
+            names = self._recent_first(names, kinds)
         redactor = active_redactor()
         kept = tuple(dict.fromkeys(name for name in names if redactor.text(name) == name))
         # A name left out (it reads as a secret) still exists: the list no longer says what does not.
@@ -137,6 +139,21 @@ class WorkflowCatalog:
             },
         )
         return CachedNames(kept, complete, now)
+
+    def _recent_first(self, names: list[str], kinds: tuple[ListKind, ...]) -> list[str]:
+        """The refs GitHub's activity shows updated lately, newest first, then the rest as listed;
+        as listed when the activity cannot be read (GitHub Enterprise Server before 3.10, say)."""
+        try:
+            recent = self._github.recently_updated_refs()
+        except GitHubError as exc:
+            get_logger().info("ref activity not read: refs in GitHub's order", extra={"error": type(exc).__name__})
+            return names
+        prefixes = tuple(f"refs/{'heads' if kind == 'branches' else 'tags'}/" for kind in kinds)
+        listed = set(names)
+        first = [ref.split("/", 2)[2] for ref in recent if ref.startswith(prefixes)]
+        first = [name for name in dict.fromkeys(first) if name in listed]
+        chosen = set(first)
+        return first + [name for name in names if name not in chosen]
 
     def _get(self, key: str) -> Cached | None:
         """The cache failing is a miss: GitHub is asked instead."""

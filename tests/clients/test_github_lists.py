@@ -269,3 +269,17 @@ def test_a_missing_file_is_still_rejected_404_with_an_etag(github: GitHubClient)
         github.workflow_file("nope.yml", "main", etag='W/"abc"')
 
     assert caught.value.status == 404
+
+
+def test_the_recently_updated_refs_come_newest_first_without_deleted_ones(
+    fake_github: FakeGitHub, github: GitHubClient
+) -> None:
+    fake_github.activity = [
+        ("refs/heads/main", "2026-12-04T09:00:00Z", "push"),
+        ("refs/tags/v2", "2026-12-04T08:00:00Z", "push"),
+        ("refs/heads/gone", "2026-12-04T07:30:00Z", "branch_deletion"),
+        ("refs/heads/b", "2026-12-04T07:00:00Z", "pr_merge"),
+        ("refs/heads/main", "2026-12-03T07:00:00Z", "push"),
+    ]
+
+    assert github.recently_updated_refs() == ("refs/heads/main", "refs/tags/v2", "refs/heads/b")

@@ -1112,3 +1112,20 @@ def test_the_base_keeps_connections_alive_and_stop_closes_idle_ones() -> None:
 def test_a_started_server_cannot_be_started_twice() -> None:
     with Echo() as server, pytest.raises(RuntimeError):
         server.start()
+
+
+def test_the_activity_route_lists_newest_first_as_githubs_openapi_describes(
+    gh: FakeGitHub, client: httpx.Client
+) -> None:
+    gh.activity = [
+        ("refs/heads/main", "2026-12-04T09:00:00Z", "push"),
+        ("refs/tags/v2", "2026-12-03T09:00:00Z", "push"),
+    ]
+    path = f"/repos/{REPO}/activity"
+    contract = github_contract()
+    answer = client.get(path, params={"per_page": "100"})
+
+    contract.validate_request("GET", path, body=None, query={"per_page": "100"})
+    contract.validate_response("GET", path, 200, answer.json())
+    assert [item["ref"] for item in answer.json()] == ["refs/heads/main", "refs/tags/v2"]
+    assert client.get("/repos/acme/other/activity").status_code == 404

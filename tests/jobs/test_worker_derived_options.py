@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.devtools.http_standin import Fault
 from orchestrator.jobs.dispatch_job import new_job_record
 from orchestrator.jobs.envelopes import RefreshCache
 from orchestrator.state.caches import Cached
@@ -250,3 +251,22 @@ def test_the_idempotency_keys_are_those_written_before_the_worker_was_split(harn
     with db.transaction() as connection:
         keys = [row[0] for row in connection.execute("SELECT key FROM idempotency")]
     assert keys and all(".orchestrator.jobs.worker.JobWorker._dispatch#" in key for key in keys), keys
+
+
+def test_suggested_refs_put_the_recently_updated_first(release: Harness) -> None:
+    release.github.branches = ["a-old", "b", "main"]  # GitHub lists them by name
+    release.github.tags = ["v1", "v2"]
+    release.github.activity = [
+        ("refs/heads/main", "2026-12-04T09:00:00Z", "push"),
+        ("refs/tags/v2", "2026-12-04T08:00:00Z", "push"),
+        ("refs/heads/gone", "2026-12-04T07:30:00Z", "branch_deletion"),
+        ("refs/heads/b", "2026-12-04T07:00:00Z", "pr_merge"),
+    ]
+    release.worker.process(RefreshCache("refs").to_message(), context=context(), final_attempt=False)
+    listed = cached_names(release.state.caches.get(list_key(REPO, "refs")))
+    assert listed is not None and listed.names == ("main", "v2", "b", "a-old", "v1")
+
+    release.github.inject(Fault("GET", "/activity$", status=404, body={"message": "Not Found"}))
+    release.worker.process(RefreshCache("branches").to_message(), context=context(), final_attempt=False)
+    listed = cached_names(release.state.caches.get(list_key(REPO, "branches")))
+    assert listed is not None and listed.names == ("a-old", "b", "main"), "GitHub's order when the activity is unread"

@@ -34,6 +34,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}/branches"),
     ("get", "/repos/{owner}/{repo}/tags"),
     ("get", "/repos/{owner}/{repo}/environments"),
+    ("get", "/repos/{owner}/{repo}/activity"),
 )
 
 # Top-level keys copied verbatim: `servers` tells the helper the base path ("" for GitHub).
