@@ -144,7 +144,7 @@ def _gateway(health_port: int | None) -> int:
             f"`gateway` needs discord.py: pip install 'orchestrator[gateway]' ({exc.name} is missing)", file=sys.stderr
         )
         return 2
-    return run_gateway(health_port=health_port)
+    return run_gateway(health_port=health_port, err=sys.stderr)
 
 
 def _serve(host: str, port: int, job_time_limit: float) -> int:

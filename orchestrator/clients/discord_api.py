@@ -112,15 +112,13 @@ class DiscordClient:
         if response.status_code == 429 or response.status_code >= 500:
             raise DiscordUnavailable(f"Discord answered {response.status_code}")
         if response.status_code >= 400:
-            body = json_object(response)
-            raise DiscordRejected(response.status_code, body.get("code"), str(body.get("message") or "")[:200])
+            raise _rejection(response)
 
     def current_application(self) -> dict[str, Any]:
         """The application as Discord has it (bot token): its `interactions_endpoint_url`, for one."""
         response = self._send("GET", f"{self._api_url}/applications/@me", None, COMMANDS_POLICY, bot=True)
         if response.status_code >= 400:
-            body = json_object(response)
-            raise DiscordRejected(response.status_code, body.get("code"), str(body.get("message") or "")[:200])
+            raise _rejection(response)
         return json_object(response)
 
     def list_application_commands(self, guild_id: str | None = None) -> list[dict[str, Any]]:
@@ -146,15 +144,8 @@ class DiscordClient:
             raise DiscordUnavailable(f"rate limited for {wait:.0f} s" if wait is not None else "rate limited")
         if response.status_code >= 500:
             raise DiscordUnavailable(f"Discord answered {response.status_code}")
-        answer = json_object(response)
         if response.status_code >= 400:
-            message, errors = answer.get("message"), answer.get("errors")
-            raise DiscordRejected(
-                response.status_code,
-                answer.get("code"),
-                message if isinstance(message, str) else "",
-                errors if isinstance(errors, dict) else None,
-            )
+            raise _rejection(response)
         try:
             commands = response.json()
         except ValueError:
@@ -205,3 +196,15 @@ class DiscordClient:
             raise DiscordRejected(response.status_code, json_object(response).get("code"))
         message_id = json_object(response).get("id")
         return message_id if isinstance(message_id, str) else None
+
+
+def _rejection(response: httpx.Response) -> DiscordRejected:
+    """A 4xx as Discord words it: its code, message and per-field errors."""
+    answer = json_object(response)
+    message, errors = answer.get("message"), answer.get("errors")
+    return DiscordRejected(
+        response.status_code,
+        answer.get("code"),
+        message if isinstance(message, str) else "",
+        errors if isinstance(errors, dict) else None,
+    )

@@ -21,6 +21,7 @@ from orchestrator import __version__
 from orchestrator.clients.auth import HeaderAuth
 from orchestrator.clients.breaker import CircuitOpen
 from orchestrator.clients.retries import RetryPolicy, is_rate_limited, json_object, retry_after_seconds, send
+from orchestrator.discord.wire import MAX_CHOICE_CHARS
 from orchestrator.observability.redaction import active_redactor
 
 API_VERSION = "2022-11-28"
@@ -34,7 +35,6 @@ ANNOTATIONS_PER_PAGE = 50
 MAX_RUN_PAGES = 10  # one look reads at most 1,000 runs (where GitHub's filtered lists end)
 MAX_LOG_URL = 8192  # signed log URLs are long (~1 KB), but not this long
 NAMES_PER_PAGE = 100  # GitHub's largest page for branches, tags and environments
-MAX_NAME_CHARS = 100  # a Discord choice holds at most 100 characters
 
 ListKind = Literal["branches", "tags", "environments"]
 
@@ -54,7 +54,7 @@ class WorkflowFile:
 @dataclass(frozen=True)
 class NameList:
     # Branches and tags in GitHub's order, environments most recently updated first (ties by name);
-    # no duplicates, each 1..MAX_NAME_CHARS characters (longer names are skipped).
+    # no duplicates, each 1..MAX_CHOICE_CHARS characters (a Discord choice's) (longer names are skipped).
     names: tuple[str, ...]
     complete: bool  # False: the budget ran out (pages or time) before GitHub's last page
     calls: int  # requests made
@@ -324,9 +324,9 @@ class GitHubClient:
                 break
         if kind == "environments":
             found.sort(key=lambda entry: (-_epoch(entry[1]), entry[0]))
-        names = dict.fromkeys(name for name, _ in found if 1 <= len(name) <= MAX_NAME_CHARS)
+        names = dict.fromkeys(name for name, _ in found if 1 <= len(name) <= MAX_CHOICE_CHARS)
         # A name left out (too long to offer) still exists: the list no longer says what does not.
-        complete = complete and all(len(name) <= MAX_NAME_CHARS for name, _ in found)
+        complete = complete and all(len(name) <= MAX_CHOICE_CHARS for name, _ in found)
         return NameList(tuple(names), complete, calls)
 
     def recently_updated_refs(self) -> tuple[str, ...]:

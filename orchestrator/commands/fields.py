@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from orchestrator.discord.wire import MAX_DESCRIPTION
+
 # Discord: 1-32 characters of letters, digits, '-', '_' (and a few scripts), lowercase.
 _NAME = re.compile(r"^[-_'\w]{1,32}$")
 # GitHub: a workflow input's name.
 INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
-MAX_DESCRIPTION = 100  # Discord
 
 
 def description_of(raw: object, where: str, problems: list[str]) -> str:

@@ -16,10 +16,8 @@ from orchestrator.commands.model import (
     OptionType,
     OptionValue,
 )
+from orchestrator.discord.wire import MAX_CHOICE_CHARS, MAX_CHOICES, MAX_OPTIONS
 
-MAX_OPTIONS = 25  # Discord
-MAX_CHOICES = 25  # Discord
-MAX_CHOICE_STRING = 100  # Discord
 _OPTION_KEYS = {"name", "type", "description", "required", "choices", "autocomplete"}
 _OPTION_TYPES: dict[str, Callable[[object], bool]] = {
     "string": lambda v: isinstance(v, str),
@@ -155,8 +153,8 @@ def _parse_choices(raw: object, option_type: OptionType, where: str, problems: l
     for index, value in enumerate(raw):
         if not fits(value):
             problems.append(f"{where}[{index}]: {value!r} is not a {option_type}")
-        elif isinstance(value, str) and not 1 <= len(value) <= MAX_CHOICE_STRING:
-            problems.append(f"{where}[{index}]: choice must be 1-{MAX_CHOICE_STRING} characters")
+        elif isinstance(value, str) and not 1 <= len(value) <= MAX_CHOICE_CHARS:
+            problems.append(f"{where}[{index}]: choice must be 1-{MAX_CHOICE_CHARS} characters")
     if len(set(map(repr, raw))) != len(raw):
         problems.append(f"{where}: duplicate choices")
     return tuple(cast(list[OptionValue], raw))

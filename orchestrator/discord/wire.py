@@ -55,5 +55,12 @@ class TextInputStyle(IntEnum):
 GUILD_CONTEXT = 0  # an interaction's `context` in a server (1: the bot's DM, 2: a private channel)
 EPHEMERAL = 1 << 6  # message flag: only the invoker sees it
 MAX_CUSTOM_ID = 100  # characters of a component's custom_id
+# Application commands: a command's or option's name, its description, its options, an option's
+# choices (and the suggestions of an autocomplete answer), a choice's name and value.
+MAX_NAME = 32
+MAX_DESCRIPTION = 100
+MAX_OPTIONS = 25
+MAX_CHOICES = 25
+MAX_CHOICE_CHARS = 100
 # Every message we send: echoed user input must never ping @everyone, a role or a user.
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}

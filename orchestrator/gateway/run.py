@@ -12,8 +12,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
-import sys
-from typing import Any
+from typing import Any, TextIO
 
 import discord
 import httpx
@@ -39,16 +38,15 @@ ENDPOINT_URL_SET = (
 )
 
 
-def run_gateway(*, health_port: int | None) -> int:
+def run_gateway(*, health_port: int | None, err: TextIO) -> int:
+    """The exit status; every problem that stops it is one line on `err`."""
     try:
         settings = load_settings(roles={Role.GATEWAY, Role.WORKER})
         runtime = LocalRuntime(settings, http=False)
     except (SettingsError, CommandsFileError) as exc:
-        print(terminal_safe(str(exc)), file=sys.stderr)
-        return CONFIGURATION_PROBLEM
+        return _fail(err, str(exc))
     except (OSError, sqlite3.Error) as exc:  # the state file: a folder that cannot be written, a broken file
-        print(terminal_safe(f"STATE_STORE cannot be opened: {exc}"), file=sys.stderr)
-        return CONFIGURATION_PROBLEM
+        return _fail(err, f"STATE_STORE cannot be opened: {exc}")
     point_discord_py_at(settings)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
         rest = DiscordClient(
@@ -57,22 +55,17 @@ def run_gateway(*, health_port: int | None) -> int:
             settings.discord_application_id,
             bot_token=settings.discord_bot_token_source(),
         )
-        warn_if_interactions_go_elsewhere(rest)
+        warn_if_interactions_go_elsewhere(rest, err)
         client = GatewayClient(runtime.app.interactions, rest)
         runtime.start()
         try:
             asyncio.run(_connected(client, settings.discord_bot_token or "", health_port))
         except OSError as exc:  # the health port taken, most likely
-            print(terminal_safe(f"gateway could not start: {exc}"), file=sys.stderr)
-            return CONFIGURATION_PROBLEM
+            return _fail(err, f"gateway could not start: {exc}")
         except discord.LoginFailure:
-            print(
-                "DISCORD_BOT_TOKEN was refused by Discord (401): reset the bot token and set it again.", file=sys.stderr
-            )
-            return CONFIGURATION_PROBLEM
+            return _fail(err, "DISCORD_BOT_TOKEN was refused by Discord (401): reset the bot token and set it again.")
         except discord.PrivilegedIntentsRequired:  # never asked for: a stand-in or Discord changed
-            print("Discord refused the gateway's intents (4014).", file=sys.stderr)
-            return CONFIGURATION_PROBLEM
+            return _fail(err, "Discord refused the gateway's intents (4014).")
         finally:
             # The loop's signal handlers went with it: a second Ctrl-C or SIGTERM must not cut the drain.
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -94,7 +87,7 @@ def point_discord_py_at(settings: Settings) -> None:
     library.propagate = False
 
 
-def warn_if_interactions_go_elsewhere(rest: DiscordClient) -> None:
+def warn_if_interactions_go_elsewhere(rest: DiscordClient, err: TextIO) -> None:
     try:
         url = rest.current_application().get("interactions_endpoint_url")
     except DiscordError as exc:
@@ -107,7 +100,12 @@ def warn_if_interactions_go_elsewhere(rest: DiscordClient) -> None:
         get_logger().warning(
             "interactions endpoint URL set: interactions will not come over the gateway", extra={"url": url}
         )
-        print(terminal_safe(message), file=sys.stderr)
+        err.write(terminal_safe(message) + "\n")
+
+
+def _fail(err: TextIO, line: str) -> int:
+    err.write(terminal_safe(line) + "\n")
+    return CONFIGURATION_PROBLEM
 
 
 async def _connected(client: GatewayClient, token: str, health_port: int | None) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from orchestrator.commands.model import CommandSpec, OptionSpec
-from orchestrator.discord.wire import ResponseType
+from orchestrator.discord.wire import MAX_CHOICE_CHARS, MAX_CHOICES, ResponseType
 from orchestrator.interactions.payload import Caller, Interaction
 from orchestrator.jobs.envelopes import RefreshCache
 from orchestrator.observability.logging import get_logger
@@ -32,8 +32,6 @@ from orchestrator.workflows.cache import (
 )
 from orchestrator.workflows.derive import DerivationError, derive_command
 
-MAX_SUGGESTIONS = 25  # Discord
-MAX_CHOICE = 100  # Discord: a choice's name and value
 WORKFLOW_MEMO_SECONDS = 60
 
 
@@ -44,14 +42,14 @@ def suggestions(choices: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def ranked(names: Iterable[str], typed: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+def ranked(names: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
     """The names containing what was typed (any case): those starting with it first, each group in
     the list's own order (most recently updated first, where GitHub says)."""
     wanted = typed.casefold()
     starts: list[str] = []
     contains: list[str] = []
     for name in names:
-        if len(name) > MAX_CHOICE:
+        if len(name) > MAX_CHOICE_CHARS:
             continue  # Discord would refuse the whole answer
         folded = name.casefold()
         if folded.startswith(wanted):
@@ -79,7 +77,7 @@ class Suggestions:
         focused = next((option for option in interaction.options if option.focused), None)
         if focused is None:
             return suggestions([])
-        typed = str(focused.value or "").strip()[:MAX_CHOICE]
+        typed = str(focused.value or "").strip()[:MAX_CHOICE_CHARS]
         echo = [typed] if typed else []
         if spec is None:
             return suggestions(echo)  # a command since removed: running it says so

@@ -11,10 +11,10 @@ import math
 import unicodedata
 
 from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSpec, OptionSpec, OptionType, OptionValue
+from orchestrator.discord.wire import MAX_NAME
 from orchestrator.interactions.payload import InvokedOption
 
 MAX_STRING_OPTION = 6000  # Discord's limit for a string option value
-MAX_OPTION_NAME = 32  # Discord
 MAX_SAFE_INTEGER = 2**53  # Discord's integer options are limited to the JavaScript safe range
 
 
@@ -78,8 +78,8 @@ def _check_shapes(spec: CommandSpec, invoked: tuple[InvokedOption, ...]) -> tupl
     problems: list[str] = []
     for option in invoked:
         kind = _BY_DISCORD_TYPE.get(option.type)
-        if kind is None or not 0 < len(option.name) <= MAX_OPTION_NAME:
-            problems.append(f"`{option.name[:MAX_OPTION_NAME]}` is not an option of /{spec.name}")
+        if kind is None or not 0 < len(option.name) <= MAX_NAME:
+            problems.append(f"`{option.name[:MAX_NAME]}` is not an option of /{spec.name}")
         elif option.name in values:
             problems.append(f"`{option.name}` was given twice")
         else:

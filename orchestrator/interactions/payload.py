@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.discord.wire import GUILD_CONTEXT, MAX_CUSTOM_ID, CommandType, InteractionType, OptionType
+from orchestrator.discord.wire import (
+    GUILD_CONTEXT,
+    MAX_CUSTOM_ID,
+    MAX_NAME,
+    MAX_OPTIONS,
+    CommandType,
+    InteractionType,
+    OptionType,
+)
 
 MAX_SNOWFLAKE_DIGITS = 21
 MAX_TOKEN_LENGTH = 1000
@@ -107,11 +115,11 @@ def _command_data(data: object) -> tuple[str, tuple[InvokedOption, ...]]:
     if not isinstance(data, dict):
         raise MalformedInteraction("data must be an object")
     name = data.get("name")
-    if not isinstance(name, str) or not 0 < len(name) <= 32:
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
         raise MalformedInteraction("data.name must be a command name")
     raw_options = data.get("options", [])
-    if not isinstance(raw_options, list) or len(raw_options) > 25:
-        raise MalformedInteraction("data.options must be a list of at most 25 options")
+    if not isinstance(raw_options, list) or len(raw_options) > MAX_OPTIONS:
+        raise MalformedInteraction(f"data.options must be a list of at most {MAX_OPTIONS} options")
     options = []
     for raw in raw_options:
         if not isinstance(raw, dict):

@@ -23,13 +23,9 @@ from orchestrator.commands.model import (
     OptionType,
     OptionValue,
 )
+from orchestrator.discord.wire import MAX_CHOICE_CHARS, MAX_CHOICES, MAX_DESCRIPTION, MAX_NAME, MAX_OPTIONS
 from orchestrator.workflows.dispatch_inputs import DispatchInput, DispatchTrigger
 
-MAX_OPTIONS = 25  # Discord
-MAX_CHOICES = 25  # Discord
-MAX_DESCRIPTION = 100  # Discord
-MAX_NAME = 32  # Discord
-MAX_CHOICE = 100  # Discord: a choice's name and value
 _NOT_IN_NAME = re.compile(r"[^-_a-z0-9]+")
 _TYPES: dict[str, OptionType] = {"boolean": "boolean", "number": "number"}
 
@@ -100,7 +96,7 @@ def _typed_choices(declared: DispatchInput, kind: OptionType, where: str) -> tup
     """The workflow's options as Discord choices of the option's type (1-100 characters each)."""
     typed: list[OptionValue] = []
     for option in declared.options:
-        if not 1 <= len(option) <= MAX_CHOICE:
+        if not 1 <= len(option) <= MAX_CHOICE_CHARS:
             raise DerivationError(
                 f"input {declared.name!r} of {where} has an option of {len(option)} characters; Discord takes 1-100"
             )

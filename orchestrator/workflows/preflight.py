@@ -19,6 +19,7 @@ from typing import cast
 
 from orchestrator.clients.github_api import GitHubCircuitOpen, GitHubError, GitHubUnreachable
 from orchestrator.commands.model import LISTED_SOURCES, CommandSpec, OptionValue
+from orchestrator.discord.wire import MAX_CHOICE_CHARS
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.dispatch.explain import UNREACHABLE, explain_circuit_open
 from orchestrator.dispatch.inputs import InputsTooLarge, render_inputs
@@ -30,7 +31,6 @@ from orchestrator.workflows.catalog import WorkflowCatalog, WorkflowUnavailable
 from orchestrator.workflows.derive import DerivationError, derive_command
 from orchestrator.workflows.drift import sent_drift
 
-MAX_LISTED = 100  # the longest name a list keeps: Discord's limit for a choice
 RECHECK_SECONDS = 5  # a value missing from a list older than this: the list is read again first
 _SOURCE_WORDS = {"refs": "branch or tag", "branches": "branch", "tags": "tag", "environments": "environment"}
 
@@ -111,7 +111,7 @@ class Preflight:
     def _check_listed(self, spec: CommandSpec, options: dict[str, OptionValue]) -> CommandSpec | Refused:
         for option in spec.options:
             value = options.get(option.name)
-            if option.autocomplete not in LISTED_SOURCES or not isinstance(value, str) or len(value) > MAX_LISTED:
+            if option.autocomplete not in LISTED_SOURCES or not isinstance(value, str) or len(value) > MAX_CHOICE_CHARS:
                 continue  # a name over 100 characters is never listed (Discord could not offer it)
             source = cast(ListSource, option.autocomplete)
             try:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.demo import WORKFLOWS
+from orchestrator.devtools.demo import WORKFLOWS, free_port
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_gateway import FakeGateway
 from orchestrator.devtools.fake_github import FakeGitHub
@@ -69,13 +69,6 @@ class Stack:
 
     def answered(self, payload: dict[str, Any]) -> list[Any]:
         return [body for interaction_id, _, body in self.discord.callbacks if interaction_id == payload["id"]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
