@@ -16,11 +16,13 @@ from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import EmfMetrics
+from orchestrator.observability.setup import install_redactor
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
 
 logger = configure_logging("alarms", level=os.environ.get("LOG_LEVEL", "INFO"))
 settings = load_settings(roles={Role.INTERACTIONS}, resolve_secret=ssm_secret)
+install_redactor(settings)
 alerter = Alerter.from_settings(
     settings,
     open_state_store(settings.state_store).alerts,

@@ -56,10 +56,11 @@ def run_gateway(*, health_port: int | None, err: TextIO) -> int:
             bot_token=settings.discord_bot_token_source(),
         )
         warn_if_interactions_go_elsewhere(rest, err)
+        bot_token = settings.discord_bot_token  # required for the gateway: load_settings checked it
         client = GatewayClient(runtime.app.interactions, rest)
         runtime.start()
         try:
-            asyncio.run(_connected(client, settings.discord_bot_token or "", health_port))
+            asyncio.run(_connected(client, bot_token.get() if bot_token else "", health_port))
         except OSError as exc:  # the health port taken, most likely
             return _fail(err, f"gateway could not start: {exc}")
         except discord.LoginFailure:

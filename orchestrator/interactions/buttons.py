@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from orchestrator.discord.wire import MAX_CUSTOM_ID
 
 if TYPE_CHECKING:
-    from orchestrator.settings import LazySecret
+    from orchestrator.settings import Secret
 
 _SIGNATURE_CHARS = 22
 
@@ -82,7 +82,7 @@ def _base36(number: int) -> str:
             return text
 
 
-def signer_from_secret(secret: LazySecret | None) -> ButtonSigner:
+def signer_from_secret(secret: Secret | None) -> ButtonSigner:
     """The configured secret's signer (read now, from SSM if need be); without one (local runs
     only: Lambda requires it), a random per-process key, so buttons stop working across restarts
     and say so when pressed."""

@@ -73,7 +73,10 @@ def run_register(
     body = build_commands(commands, debug_enabled=settings.enable_debug_cmd, global_scope=guild_id is None)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
         client = DiscordClient(
-            http, settings.discord_api_url, settings.discord_application_id, bot_token=settings.discord_bot_token
+            http,
+            settings.discord_api_url,
+            settings.discord_application_id,
+            bot_token=settings.discord_bot_token_source(),
         )
         try:
             registration = register(client, body, guild_id=guild_id, dry_run=dry_run, force=force)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from orchestrator.alerts.model import Alert
 from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.settings import Settings
+from orchestrator.settings import Settings, load_settings
 from orchestrator.state.memory import MemoryAlertStore
 from tests.alerts.conftest import ALERT_CHANNEL, BOT_TOKEN, AlerterFactory, Clock
 
@@ -54,22 +54,19 @@ def test_half_configured_warns_once(
 
 
 def settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "discord_public_key": "0" * 64,
-        "discord_application_id": "111111111111111111",
-        "discord_api_url": "https://discord.com/api/v10",
-        "github_repository": "acme/ops",
-        "github_api_url": "https://api.github.com",
-        "commands_file": Path("commands.yaml"),
-        "state_store": "memory://",
-        "enable_debug_cmd": False,
-        "enable_alerts": True,
-        "alert_channel_id": ALERT_CHANNEL,
-        "work_queue_url": None,
-        "discord_bot_token": BOT_TOKEN,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    """Settings as loaded (alerts on, a channel and a bot token), with some attributes replaced."""
+    loaded = load_settings(
+        {
+            "DISCORD_APPLICATION_ID": "111111111111111111",
+            "STATE_STORE": "memory://",
+            "ENABLE_ALERTS": "true",
+            "ALERT_CHANNEL_ID": ALERT_CHANNEL,
+            "DISCORD_BOT_TOKEN": BOT_TOKEN,
+        },
+        roles=(),
+        in_lambda=False,
+    )
+    return dataclasses.replace(loaded, **overrides)  # type: ignore[arg-type]
 
 
 def test_alert_problems_lists_missing_settings() -> None:

@@ -7,13 +7,11 @@ fails these tests until the operator docs describe it.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
 import os
 import re
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +19,13 @@ from samtranslator.yaml_helper import yaml_parse
 
 from orchestrator import settings
 from orchestrator.cli import main
+from orchestrator.settings import reference
 from tests.conftest import REPO_ROOT
 
 RUNBOOK = REPO_ROOT / "RUNBOOK.md"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
+REFERENCE = REPO_ROOT / "docs" / "configuration.md"
+REGENERATE = "out of date: run python -m orchestrator.settings.reference"
 TEMPLATE = REPO_ROOT / "template.yaml"
 PACKAGE = REPO_ROOT / "orchestrator"
 # Development tools read their own variables (the benchmark's child process); operators never set them.
@@ -41,21 +42,10 @@ def _provided_by_lambda(name: str) -> bool:
 
 
 def settings_variables() -> set[str]:
-    """What settings.py reads: every plain string literal in it shaped like a variable name (it passes
-    names to env.get(), flag(), _positive_int() and _url(), or lists them in its name tables), plus
-    the `<NAME>_PARAMETER` form of each secret."""
-    tree = ast.parse(Path(settings.__file__).read_text(encoding="utf-8"))
-    in_f_strings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in ast.walk(node)}
-    names = {
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and id(node) not in in_f_strings
-        and _VARIABLE_NAME.match(node.value)
-    }
-    names |= {f"{name}_PARAMETER" for name in (*settings.SECRET_NAMES, *settings.LAZY_SECRET_NAMES)}
-    return {name for name in names if not _provided_by_lambda(name)}
+    """What load_settings reads: every declared setting, plus the `<NAME>_PARAMETER` form of each secret."""
+    names = {setting.name for setting in settings.SETTINGS}
+    names |= {f"{setting.name}_PARAMETER" for setting in settings.SECRETS}
+    return names
 
 
 def package_variables() -> set[str]:
@@ -145,9 +135,22 @@ def test_every_setting_is_in_env_example() -> None:
     assert not missing, f".env.example has no NAME= line for: {', '.join(missing)}"
 
 
-def test_every_setting_is_in_the_runbook() -> None:
-    missing = not_mentioned(settings_variables() | package_variables() | template_variables(), runbook())
-    assert not missing, f"RUNBOOK.md does not mention these environment variables: {', '.join(missing)}"
+def test_every_variable_read_or_set_is_a_declared_setting() -> None:
+    """Whatever the package reads from the environment or the template sets is declared, so the
+    generated .env.example and configuration reference describe it."""
+    undeclared = sorted((package_variables() | template_variables()) - settings_variables())
+    assert not undeclared, f"declare these in orchestrator/settings/declared.py: {', '.join(undeclared)}"
+
+
+def test_the_generated_settings_files_are_current() -> None:
+    assert ENV_EXAMPLE.read_text(encoding="utf-8") == reference.env_example(), REGENERATE
+    text = REFERENCE.read_text(encoding="utf-8")
+    assert reference.BEGIN in text and reference.END in text
+    assert text == reference.reference(text), REGENERATE
+
+
+def test_the_runbook_points_at_the_configuration_reference() -> None:
+    assert "docs/configuration.md" in runbook()
 
 
 def test_every_subcommand_is_in_the_runbook() -> None:
@@ -176,7 +179,7 @@ def test_runbook_sections_the_template_refers_to_exist() -> None:
 
 def test_env_example_leaves_every_secret_empty() -> None:
     values = env_example()
-    filled = sorted(name for name in (*settings.SECRET_NAMES, *settings.LAZY_SECRET_NAMES) if values.get(name))
+    filled = sorted(setting.name for setting in settings.SECRETS if values.get(setting.name))
     assert not filled, f".env.example must not hold secret values: {', '.join(filled)}"
 
 

@@ -73,7 +73,7 @@ def test_roles_decide_what_is_required(commands_file: Path) -> None:
     env = {"DISCORD_PUBLIC_KEY": PUBLIC_KEY, "DISCORD_APPLICATION_ID": "111111111111111111"}
     env["COMMANDS_FILE"] = str(commands_file)
     settings = load_settings(env, roles={Role.INTERACTIONS}, in_lambda=False)
-    assert settings.github_token == ""
+    assert settings.github_token is None
     with pytest.raises(SettingsError, match="GITHUB_TOKEN"):
         load_settings(env, roles={Role.WORKER}, in_lambda=False)
 
@@ -97,7 +97,7 @@ def test_secrets_from_ssm_parameters(commands_file: Path) -> None:
         return "ghp_from_ssm"
 
     settings = load_settings(env, in_lambda=False, resolve_secret=resolve)
-    assert settings.github_token == "ghp_from_ssm"
+    assert settings.github_token is not None and settings.github_token.known_value == "ghp_from_ssm"
     assert asked == ["/orchestrator/github-token"]
 
 
