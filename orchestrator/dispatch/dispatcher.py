@@ -12,17 +12,16 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from orchestrator.clients.github_api import (
+from orchestrator.clients.github_api import GitHubClient, RunRef
+from orchestrator.clients.github_errors import (
     AmbiguousRun,
     GitHubCircuitOpen,
-    GitHubClient,
     GitHubError,
     GitHubOutcomeUnknown,
     GitHubRateLimited,
     GitHubRejected,
     GitHubUnreachable,
     ReturnRunDetailsUnsupported,
-    RunRef,
 )
 from orchestrator.commands.model import CommandSpec
 from orchestrator.dispatch.explain import (

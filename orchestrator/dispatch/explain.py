@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from orchestrator.clients.github_api import GitHubCircuitOpen, GitHubRateLimited, GitHubRejected
+from orchestrator.clients.github_errors import GitHubCircuitOpen, GitHubRateLimited, GitHubRejected
 from orchestrator.commands.model import CommandSpec
 from orchestrator.observability.redaction import active_redactor
 

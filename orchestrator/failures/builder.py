@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRejected
+from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.github_errors import GitHubError, GitHubRejected
 from orchestrator.clients.job_logs import JobLogDownloader, LogUnavailable
 from orchestrator.failures.digest import (
     MAX_ANNOTATION,

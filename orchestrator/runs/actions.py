@@ -16,13 +16,8 @@ from typing import Any
 from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
-from orchestrator.clients.github_api import (
-    GitHubClient,
-    GitHubError,
-    GitHubOutcomeUnknown,
-    GitHubRateLimited,
-    GitHubRejected,
-)
+from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.github_errors import GitHubError, GitHubOutcomeUnknown, GitHubRateLimited, GitHubRejected
 from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.discord.components import action_row, button, link_button
 from orchestrator.discord.wire import NO_MENTIONS, ButtonStyle

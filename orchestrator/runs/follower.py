@@ -12,7 +12,8 @@ from orchestrator.alerts.bot_alerts import run_failed_alert, run_recovered_alert
 from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
-from orchestrator.clients.github_api import GitHubClient, GitHubError, GitHubRateLimited
+from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.github_errors import GitHubError, GitHubRateLimited
 from orchestrator.commands.model import CommandSet
 from orchestrator.discord.wire import EPHEMERAL, NO_MENTIONS
 from orchestrator.failures.digest import FailureDigest

@@ -12,14 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.clients.github_api import (
-    GitHubClient,
-    GitHubError,
-    GitHubRejected,
-    GitHubUnreachable,
-    ListKind,
-    NameList,
-)
+from orchestrator.clients.github_api import GitHubClient, ListKind, NameList
+from orchestrator.clients.github_errors import GitHubError, GitHubRejected, GitHubUnreachable
 from orchestrator.observability.logging import get_logger
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.serialization import dumps_text

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import cast
 
-from orchestrator.clients.github_api import GitHubCircuitOpen, GitHubError, GitHubUnreachable
+from orchestrator.clients.github_errors import GitHubCircuitOpen, GitHubError, GitHubUnreachable
 from orchestrator.commands.model import LISTED_SOURCES, CommandSpec, OptionValue
 from orchestrator.discord.wire import MAX_CHOICE_CHARS
 from orchestrator.dispatch.dispatcher import RetryLater

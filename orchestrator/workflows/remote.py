@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import httpx
 
-from orchestrator.clients.github_api import GitHubClient, GitHubError
+from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.github_errors import GitHubError
 from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.settings import Settings
 from orchestrator.state.memory import MemoryCacheStore

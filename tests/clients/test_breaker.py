@@ -11,7 +11,8 @@ import pytest
 
 from orchestrator.alerts.bot_alerts import breaker_alert
 from orchestrator.clients.breaker import BreakerOpened, BreakerTransport, CircuitBreaker, CircuitOpen
-from orchestrator.clients.github_api import GitHubCircuitOpen, GitHubClient
+from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.github_errors import GitHubCircuitOpen
 from orchestrator.clients.retries import RetryPolicy, send
 from orchestrator.commands.loader import load_commands
 from orchestrator.devtools.fake_discord import FakeDiscord

@@ -7,14 +7,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.clients.github_api import (
-    GitHubClient,
-    GitHubOutcomeUnknown,
-    GitHubRejected,
-    ListKind,
-    NameList,
-    WorkflowFile,
-)
+from orchestrator.clients.github_api import GitHubClient, ListKind, NameList, WorkflowFile
+from orchestrator.clients.github_errors import GitHubOutcomeUnknown, GitHubRejected
 from orchestrator.devtools.fake_github import FakeGitHub, workflow_yaml
 from orchestrator.devtools.http_standin import Fault
 from tests.contract.openapi import github_contract

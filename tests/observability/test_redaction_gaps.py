@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from orchestrator.clients.discord_api import DiscordClient
-from orchestrator.clients.github_api import GitHubRejected
+from orchestrator.clients.github_errors import GitHubRejected
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSpec
 from orchestrator.dispatch.explain import explain_rejection

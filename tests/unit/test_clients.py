@@ -12,14 +12,14 @@ import pytest
 
 from orchestrator.clients import github_api
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, DiscordUnavailable, InteractionExpired
-from orchestrator.clients.github_api import (
-    GitHubClient,
+from orchestrator.clients.github_api import GitHubClient, RunRef
+from orchestrator.clients.github_errors import (
+    AmbiguousRun,
     GitHubOutcomeUnknown,
     GitHubRateLimited,
     GitHubRejected,
     GitHubUnreachable,
     ReturnRunDetailsUnsupported,
-    RunRef,
 )
 from orchestrator.clients.retries import RetryPolicy, retry_after_seconds, send
 from orchestrator.dispatch.outcome import DispatchOutcome
@@ -290,7 +290,7 @@ def test_find_run_takes_the_trace_id_only_as_a_whole_token_and_never_one_of_two(
     )
     # Another user's input echoed in a run name, carrying our id as a token: neither is ours for sure.
     forged = {"id": 6, "display_title": "deploy [abc123] (target: x)", "html_url": "https://x/6"}
-    with pytest.raises(github_api.AmbiguousRun):
+    with pytest.raises(AmbiguousRun):
         github(Recorder(httpx.Response(200, json={"workflow_runs": [forged, ours]}))).find_dispatched_run(
             "d.yml", "abc123", since
         )
