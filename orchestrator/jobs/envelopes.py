@@ -14,8 +14,9 @@ Every message is `{"v": 1, "kind": ..., fields...}`; anything else is a BadJobMe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from orchestrator.audit.model import AuditEvent
 from orchestrator.commands.model import OptionValue
@@ -184,56 +185,33 @@ REFRESH_SOURCES = frozenset({"refs", "branches", "tags", "environments", "workfl
 RUN_ACTIONS = frozenset({"log", "rerun", "rerun-debug", "rerun-ok", "rerun-debug-ok"})
 
 Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelRequest | RunAction | RefreshCache
-_OPTIONAL = frozenset({"ephemeral", "reply_as_followup", "roles", "audit", "pressed_at", "workflow", "ref"})
 
-_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    Job.KIND: {
-        "interaction_id": str,
-        "application_id": str,
-        "command": str,
-        "options": dict,
-        "user_id": str,
-        "user_name": str,
-        "guild_id": (str, _NONE),
-        "channel_id": (str, _NONE),
-        "trace_id": str,
-        "received_at": (int, float),
-        "interaction_token": str,
-        "steps": list,
-        "ephemeral": bool,
-        "reply_as_followup": bool,
-        "roles": list,
-    },
-    TraceOnly.KIND: {"trace": dict, "outcome": str, "audit": dict},
-    DebugRequest.KIND: {
-        "interaction_id": str,
-        "application_id": str,
-        "user_id": str,
-        "requested_trace_id": (str, _NONE),
-        "interaction_token": str,
-    },
-    PollRequest.KIND: {"interaction_id": str, "attempt": int},
-    RunEvent.KIND: {"delivery_id": str, "run": dict},
-    CancelRequest.KIND: {
-        "interaction_id": str,
-        "user_id": str,
-        "user_name": str,
-        "roles": list,
-        "interaction_token": str,
-        "pressed_at": (int, float, _NONE),
-    },
-    RunAction.KIND: {
-        "action": str,
-        "interaction_id": str,
-        "attempt": int,
-        "user_id": str,
-        "user_name": str,
-        "roles": list,
-        "interaction_token": str,
-        "pressed_at": (int, float, _NONE),
-    },
-    RefreshCache.KIND: {"source": str, "workflow": (str, _NONE), "ref": (str, _NONE)},
-}
+
+def _wire_types(hint: Any) -> tuple[type, ...]:
+    """The JSON types a field declared with this annotation may arrive as."""
+    if get_origin(hint) in (Union, UnionType):
+        return tuple(wire for arg in get_args(hint) for wire in _wire_types(arg))
+    if hint is float:
+        return (int, float)  # JSON has one number type
+    if hint in (str, int, bool, _NONE):
+        return (hint,)
+    if get_origin(hint) in (list, tuple):
+        return (list,)
+    if get_origin(hint) is dict or is_dataclass(hint):
+        return (dict,)
+    raise TypeError(f"no JSON form for {hint!r}")
+
+
+def _schema(kind: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]]:
+    """Each field's JSON types, and which fields may be left out, read from the dataclass itself."""
+    hints = get_type_hints(kind)
+    types = {f.name: _wire_types(hints[f.name]) for f in fields(kind)}
+    optional = frozenset(f.name for f in fields(kind) if f.default is not MISSING or f.default_factory is not MISSING)
+    return types, optional
+
+
+# Declared once, by the dataclasses above: a message's fields are checked against their annotations.
+_SCHEMAS = {kind.KIND: (kind, *_schema(kind)) for kind in get_args(Message)}
 
 
 def parse_message(body: str) -> Message:
@@ -241,18 +219,18 @@ def parse_message(body: str) -> Message:
         raw: Any = loads(body)
     except ValueError as exc:
         raise BadJobMessage("not JSON") from exc
-    if not isinstance(raw, dict) or raw.get("kind") not in _FIELDS:
+    if not isinstance(raw, dict) or raw.get("kind") not in _SCHEMAS:
         raise BadJobMessage("unknown message kind")
     if type(raw.get("v")) is not int or raw["v"] != SCHEMA_VERSION:  # JSON true == 1 in Python
         raise BadJobMessage("unknown message version")
     kind = raw.pop("kind")
     raw.pop("v")
-    expected_types = _FIELDS[kind]
-    if not set(expected_types) - _OPTIONAL <= set(raw) <= set(expected_types):
+    _, expected_types, optional = _SCHEMAS[kind]
+    if not set(expected_types) - optional <= set(raw) <= set(expected_types):
         raise BadJobMessage(f"fields differ from a version {SCHEMA_VERSION} {kind} message")
     for name, value in raw.items():
         expected = expected_types[name]
-        if expected is bool:
+        if expected == (bool,):
             valid = isinstance(value, bool)
         else:  # JSON true is an int to Python: never accepted where a number or text is meant
             valid = isinstance(value, expected) and not isinstance(value, bool) and value != ""
@@ -262,18 +240,12 @@ def parse_message(body: str) -> Message:
         isinstance(k, str) and isinstance(v, OptionValue) for k, v in raw["options"].items()
     ):
         raise BadJobMessage("options must map names to scalar values")
+    if not all(isinstance(role, str) for role in raw.get("roles", ())):
+        raise BadJobMessage("roles must be Discord ids")
     try:
         if kind == TraceOnly.KIND:
-            audit = AuditEvent.from_dict(raw["audit"]) if "audit" in raw else None
+            audit = AuditEvent.from_dict(raw["audit"]) if raw.get("audit") is not None else None
             return TraceOnly(Trace.from_dict(raw["trace"]), raw["outcome"], audit)
-        if kind == DebugRequest.KIND:
-            return DebugRequest(**raw)
-        if kind == PollRequest.KIND:
-            return PollRequest(**raw)
-        if kind == RunEvent.KIND:
-            return RunEvent(**raw)
-        if kind == CancelRequest.KIND:
-            return CancelRequest(**raw)
         if kind == RunAction.KIND:
             if raw["action"] not in RUN_ACTIONS:
                 raise BadJobMessage("unknown run action")
@@ -282,9 +254,10 @@ def parse_message(body: str) -> Message:
             if raw["source"] not in REFRESH_SOURCES or (raw["source"] == "workflow") != bool(raw.get("workflow")):
                 raise BadJobMessage("unknown refresh source")
             return RefreshCache(**raw)
-        if not all(isinstance(role, str) for role in raw.get("roles", ())):
-            raise BadJobMessage("roles must be Discord ids")
-        steps = tuple(TraceStep.from_dict(step) for step in raw["steps"])
+        if kind != Job.KIND:  # the kinds whose fields are taken as they come
+            message: Message = _SCHEMAS[kind][0](**raw)
+            return message
+        steps = tuple(TraceStep.from_dict(step) for step in raw.get("steps", ()))
         return Job(**{**raw, "steps": steps, "roles": tuple(raw.get("roles", ()))})
     except (KeyError, TypeError, ValueError) as exc:
         raise BadJobMessage(f"malformed {kind} message ({type(exc).__name__})") from exc

@@ -7,7 +7,19 @@ from typing import Any
 
 import pytest
 
-from orchestrator.jobs.envelopes import SCHEMA_VERSION, BadJobMessage, Job
+from orchestrator.jobs.envelopes import (
+    SCHEMA_VERSION,
+    BadJobMessage,
+    CancelRequest,
+    DebugRequest,
+    Job,
+    Message,
+    PollRequest,
+    RefreshCache,
+    RunAction,
+    RunEvent,
+    parse_message,
+)
 from tests.jobs.conftest import Harness, context, new_job
 
 
@@ -134,3 +146,31 @@ def test_worker_refuses_a_bad_message_before_doing_anything(harness: Harness) ->
     assert harness.github.requests == []
     assert harness.discord.requests == []
     assert harness.state.jobs.get(raw["interaction_id"]) is None
+
+
+EVERY_KIND: list[Message] = [
+    RefreshCache("workflow", workflow="deploy.yml", ref="main"),
+    PollRequest("1150000000000000009", 3),
+    RunEvent("delivery-1", {"id": 7}),
+    DebugRequest("1150000000000000009", "1150000000000000008", "1150000000000000007", None, "token-1"),
+    CancelRequest("1150000000000000009", "1150000000000000007", "ana", ["1150000000000000006"], "token-2", 12.5),
+    RunAction("rerun", "1150000000000000009", 2, "1150000000000000007", "ana", [], "token-3"),
+]
+
+
+@pytest.mark.parametrize("message", EVERY_KIND, ids=lambda message: type(message).KIND)
+def test_every_kind_is_read_back_from_its_own_declaration(message: Message) -> None:
+    """The fields checked on arrival are the dataclass's own (no second list to keep in step)."""
+    assert parse_message(message.to_message()) == message
+    raw = json.loads(message.to_message())
+    first_field = next(name for name in raw if name not in ("v", "kind"))
+    with pytest.raises(BadJobMessage, match="fields differ"):
+        parse_message(json.dumps({**raw, "surprise": 1}))
+    with pytest.raises(BadJobMessage, match="wrong type"):
+        parse_message(json.dumps({**raw, first_field: [1]}))
+
+
+def test_roles_of_a_button_press_must_be_ids() -> None:
+    raw = json.loads(EVERY_KIND[4].to_message())
+    with pytest.raises(BadJobMessage, match="roles"):
+        parse_message(json.dumps({**raw, "roles": [1150000000000000006]}))
