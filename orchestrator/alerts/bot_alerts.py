@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.alerts.model import Alert
+from orchestrator.alerts.model import Alert, Severity
 from orchestrator.clients.breaker import BreakerOpened
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.failures.digest import FailureDigest
@@ -26,6 +26,7 @@ _WORKFLOW_PROBLEMS = {
 
 def dispatch_alert(job: Job, outcome: DispatchOutcome, workflow: str | None) -> Alert | None:
     """An alert for a dispatch that failed for a reason only an operator can fix, else None."""
+    severity: Severity
     if outcome.reason in _GITHUB_REFUSALS:
         title = f"{_GITHUB_REFUSALS[outcome.reason]} ({outcome.reason[-3:]})"
         severity = "error"
@@ -50,7 +51,7 @@ def dispatch_alert(job: Job, outcome: DispatchOutcome, workflow: str | None) -> 
     else:
         return None
     return Alert(
-        severity,  # type: ignore[arg-type]
+        severity,
         "dispatch",
         f"{title}: {workflow or job.command}",
         outcome.detail or title,

@@ -144,7 +144,9 @@ class RunTracker:
 
     def render(self, record: JobRecord) -> dict[str, Any]:
         if record.run_id is None:
-            outcome = DispatchOutcome(record.status, html_url=record.html_url, detail=record.detail)  # type: ignore[arg-type]
+            # Still "dispatching" (no outcome saved yet) is shown as not known, as it is.
+            kind = "unknown" if record.status == "dispatching" else record.status
+            outcome = DispatchOutcome(kind, html_url=record.html_url, detail=record.detail)
             return outcome_message(record.command, record.options, outcome, record.trace_id)
         started = record.received_at or record.created_at
         if record.conclusion is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.serialization import dumps_text, loads
@@ -20,6 +20,9 @@ JOB_RETENTION_SECONDS = 30 * 24 * 3600
 # An interaction token works for 15 minutes after the interaction: past that it is kept nowhere.
 TOKEN_LIFETIME_SECONDS = 15 * 60
 MAX_UPDATE_ATTEMPTS = 20
+
+# dispatching → dispatched | rejected | unknown (the last three are a DispatchOutcome's kinds).
+JobStatus = Literal["dispatching", "dispatched", "rejected", "unknown"]
 
 
 class UpdateConflict(Exception):
@@ -35,8 +38,7 @@ class JobRecord:
     user_name: str
     guild_id: str | None
     channel_id: str | None
-    # dispatching → dispatched | rejected | unknown
-    status: str
+    status: JobStatus
     created_at: float
     updated_at: float
     dispatch_attempted_at: float | None = None

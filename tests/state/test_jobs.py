@@ -30,7 +30,7 @@ def make_record(**changes: object) -> JobRecord:
         user_name="tester",
         guild_id=snowflake(),
         channel_id=snowflake(),
-        status="received",
+        status="dispatching",
         created_at=now,
         updated_at=now,
     )
