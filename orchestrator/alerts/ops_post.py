@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import quote
 
 from orchestrator.alerts.model import ICONS, Alert
-from orchestrator.discord.components import action_row, link_button
-from orchestrator.discord.wire import NO_MENTIONS
+from orchestrator.discord.components import ActionRow, LinkButton
+from orchestrator.discord.message import Message
 from orchestrator.messages import limits
 from orchestrator.observability.queries import trace_query
 from orchestrator.observability.redaction import active_redactor
@@ -67,11 +67,8 @@ def alert_message(
     }
     buttons = [("GitHub run", alert.run_url), *alert.links]
     row = [
-        link_button(limits.clip(label, limits.BUTTON_LABEL), url)
+        LinkButton(limits.clip(label, limits.BUTTON_LABEL), url)
         for label, url in buttons
         if url and url.startswith("https://") and len(url) <= limits.URL
     ][:5]
-    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": NO_MENTIONS}
-    if row:
-        message["components"] = [action_row(*row)]
-    return message
+    return Message(embeds=(embed,), components=(ActionRow(tuple(row)),) if row else None).to_dict()

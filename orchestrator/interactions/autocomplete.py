@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from orchestrator.commands.model import CommandSpec, OptionSpec
-from orchestrator.discord.wire import MAX_CHOICE_CHARS, MAX_CHOICES, ResponseType
+from orchestrator.discord.message import choices
+from orchestrator.discord.wire import MAX_CHOICE_CHARS, MAX_CHOICES
 from orchestrator.interactions.payload import Caller, Interaction
 from orchestrator.jobs.envelopes import RefreshCache
 from orchestrator.observability.logging import get_logger
@@ -33,13 +34,6 @@ from orchestrator.workflows.cache import (
 from orchestrator.workflows.derive import DerivationError, derive_command
 
 WORKFLOW_MEMO_SECONDS = 60
-
-
-def suggestions(choices: Iterable[str]) -> dict[str, Any]:
-    return {
-        "type": ResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT,
-        "data": {"choices": [{"name": choice, "value": choice} for choice in choices]},
-    }
 
 
 def ranked(names: Iterable[str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
@@ -76,19 +70,19 @@ class Suggestions:
     def answer(self, interaction: Interaction, caller: Caller, spec: CommandSpec | None) -> dict[str, Any]:
         focused = next((option for option in interaction.options if option.focused), None)
         if focused is None:
-            return suggestions([])
+            return choices([])
         typed = str(focused.value or "").strip()[:MAX_CHOICE_CHARS]
         echo = [typed] if typed else []
         if spec is None:
-            return suggestions(echo)  # a command since removed: running it says so
+            return choices(echo)  # a command since removed: running it says so
         if spec.allow is not None and not spec.allow.permits(caller.user_id, caller.roles):
-            return suggestions([])  # no peek at the repository for someone who may not run it
+            return choices([])  # no peek at the repository for someone who may not run it
         try:
             option = self._option(spec, focused.name)
             if option is None or option.autocomplete is None:
-                return suggestions(echo)
+                return choices(echo)
             if option.autocomplete == "choices":
-                return suggestions(ranked((str(choice) for choice in option.choices), typed))
+                return choices(ranked((str(choice) for choice in option.choices), typed))
             key = list_key(self._repository, option.autocomplete)
             listed = cached_names(self._caches.get(key))
             if listed is None or self._clock() - listed.fetched_at >= LIST_FRESH_SECONDS:
@@ -96,8 +90,8 @@ class Suggestions:
             found = ranked(listed.names, typed) if listed is not None else []
         except Exception as exc:  # noqa: BLE001 - the state store's errors included: a suggestion never fails
             get_logger().warning("suggestions from what was typed only", extra={"error": type(exc).__name__})
-            return suggestions(echo)
-        return suggestions(found or echo)
+            return choices(echo)
+        return choices(found or echo)
 
     def _option(self, spec: CommandSpec, name: str) -> OptionSpec | None:
         if not spec.options_from_workflow:

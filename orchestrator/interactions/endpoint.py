@@ -16,8 +16,9 @@ from typing import Any
 from orchestrator.audit.events import refusal_event
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
 from orchestrator.commands.model import CommandSet, CommandSpec
+from orchestrator.discord.message import choices, deferred, pong
 from orchestrator.discord.wire import CommandType, InteractionType
-from orchestrator.interactions import autocomplete, responses
+from orchestrator.interactions import responses
 from orchestrator.interactions.autocomplete import Suggestions
 from orchestrator.interactions.options import check_options, invoked_options
 from orchestrator.interactions.payload import (
@@ -114,11 +115,11 @@ class InteractionsEndpoint:
             log.info("interaction rejected: malformed", extra={"reason": reason})
             return error_response(400, f"malformed interaction: {reason}")
         if interaction.type == InteractionType.PING:
-            return json_response(200, responses.pong())
+            return json_response(200, pong())
         if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE and interaction.caller is not None:
             # Every keystroke: no rate limit, no trace, no queue but a rare refresh; never deferred.
             if self._suggestions is None or not interaction.in_server:
-                return json_response(200, autocomplete.suggestions([]))
+                return json_response(200, choices([]))
             spec = self._commands.get(interaction.command_name or "")
             return json_response(200, self._suggestions.answer(interaction, interaction.caller, spec))
         if interaction.type == InteractionType.MESSAGE_COMPONENT and interaction.caller is not None:
@@ -295,7 +296,7 @@ class InteractionsEndpoint:
         # ack_ms: arrival to queued, in this process (the saved query "slowest-acks" sorts by it).
         ack_ms = round((time.perf_counter() - origin) * 1000, 3)
         log.info("command accepted", extra={"outcome": "accepted", "ack_ms": ack_ms})
-        return responses.deferred(ephemeral=spec.ephemeral)
+        return deferred(ephemeral=spec.ephemeral)
 
     def _press_refusal(self, caller: Caller) -> dict[str, Any] | None:
         """Slow down a user pressing buttons (or asking /debug-last) too often, at no command's cost."""
@@ -360,7 +361,7 @@ class InteractionsEndpoint:
             return responses.ephemeral_message(
                 f"/{DEBUG_COMMAND} is unavailable right now (the bot's work queue is down). Try again in a minute."
             )
-        return responses.deferred(ephemeral=True)
+        return deferred(ephemeral=True)
 
 
 def _timed(name: str, trace_start: float, origin: float, started: float, ended: float) -> TraceStep:

@@ -14,7 +14,8 @@ from typing import Any
 
 from orchestrator.audit.events import job_event
 from orchestrator.commands.model import CommandSpec
-from orchestrator.discord.components import button
+from orchestrator.discord.components import Button
+from orchestrator.discord.message import deferred, deferred_update
 from orchestrator.discord.wire import ButtonStyle
 from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
@@ -67,12 +68,12 @@ class ButtonHandler:
             f"`{spec.workflow}` on `{spec.ref}`. Only you can answer; this expires in "
             f"{CONFIRM_WINDOW_SECONDS // 60} minutes."
         )
-        buttons = [
-            button("Confirm", signer.make("confirm", ref, expires_at=expires), ButtonStyle.SUCCESS),
-            button("Cancel", signer.make("abort", ref, expires_at=expires), ButtonStyle.SECONDARY),
-        ]
+        buttons = (
+            Button("Confirm", signer.make("confirm", ref, expires_at=expires), ButtonStyle.SUCCESS),
+            Button("Cancel", signer.make("abort", ref, expires_at=expires), ButtonStyle.SECONDARY),
+        )
         get_logger().info("confirmation asked", extra={"outcome": "confirmation_asked"})
-        return responses.ephemeral_with_buttons(text, buttons)
+        return responses.ephemeral_message(text, buttons)
 
     def press(self, interaction: Interaction, caller: Caller, *, ephemeral_of: Callable[[str], bool]) -> dict[str, Any]:
         log = get_logger()
@@ -92,7 +93,7 @@ class ButtonHandler:
                 interaction.token,
                 pressed_at=self._clock(),
             )
-            return self._enqueue(request.to_message(), responses.deferred_update())
+            return self._enqueue(request.to_message(), deferred_update())
         if button.action in RUN_ACTIONS:
             return self._run_action(button.action, button.ref, interaction, caller)
         invoker = button.ref.partition(".")[2]
@@ -139,7 +140,7 @@ class ButtonHandler:
             interaction.token,
             pressed_at=self._clock(),
         )
-        return self._enqueue(request.to_message(), responses.deferred(ephemeral=True))
+        return self._enqueue(request.to_message(), deferred(ephemeral=True))
 
     def _record_abort(self, job: Job) -> None:
         """The trace and audit event of a command its invoker cancelled, for the worker to store

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec, OptionType, OptionValue
-from orchestrator.discord.components import action_row
-from orchestrator.discord.wire import ComponentType, ResponseType, TextInputStyle
+from orchestrator.discord.components import MAX_PLACEHOLDER, MAX_TEXT_INPUT_LABEL, TextInput
+from orchestrator.discord.message import MAX_MODAL_TITLE, modal
+from orchestrator.discord.wire import TextInputStyle
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import MAX_FORM_ROWS, Interaction, InvokedOption
 from orchestrator.messages.limits import clip
@@ -24,7 +25,6 @@ from orchestrator.state.jobs import JobStore
 
 FORM_WINDOW_SECONDS = 15 * 60
 BUTTON_ACTION, FORM_ACTION = "again", "again-form"
-MAX_LABEL = 45  # Discord's limit for a text input's label
 MAX_INPUT_VALUE = 4000
 _TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
 
@@ -63,25 +63,19 @@ class RunAgain:
         if not 0 < len(spec.options) <= MAX_FORM_ROWS:
             return None
         custom_id = self._signer().make(FORM_ACTION, spec.name, expires_at=self._clock() + FORM_WINDOW_SECONDS)
-        rows = []
-        for option in spec.options:
-            value = values.get(option.name)
-            field: dict[str, Any] = {
-                "type": ComponentType.TEXT_INPUT,
-                "custom_id": option.name,
-                "label": clip(option.name, MAX_LABEL),
-                "style": TextInputStyle.SHORT if option.type != "string" else TextInputStyle.PARAGRAPH,
-                "required": option.required,
-                "placeholder": clip(_hint(option.type, option.choices), 100),
-                "max_length": MAX_INPUT_VALUE,
-            }
-            if value is not None:
-                field["value"] = _text(value)[:MAX_INPUT_VALUE]
-            rows.append(action_row(field))
-        return {
-            "type": ResponseType.MODAL,
-            "data": {"custom_id": custom_id, "title": clip(f"Run /{spec.name} again", MAX_LABEL), "components": rows},
-        }
+        fields = [
+            TextInput(
+                custom_id=option.name,
+                label=clip(option.name, MAX_TEXT_INPUT_LABEL),
+                style=TextInputStyle.SHORT if option.type != "string" else TextInputStyle.PARAGRAPH,
+                required=option.required,
+                placeholder=clip(_hint(option.type, option.choices), MAX_PLACEHOLDER),
+                max_length=MAX_INPUT_VALUE,
+                value=None if values.get(option.name) is None else _text(values[option.name])[:MAX_INPUT_VALUE],
+            )
+            for option in spec.options
+        ]
+        return modal(custom_id, clip(f"Run /{spec.name} again", MAX_MODAL_TITLE), fields)
 
     def submitted(self, interaction: Interaction) -> CommandSpec | str:
         """The command a submitted form is for, from its signed custom_id; or why it is refused."""

@@ -4,7 +4,7 @@ them (the message is ephemeral)."""
 from __future__ import annotations
 
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
-from orchestrator.discord.wire import NO_MENTIONS
+from orchestrator.discord.message import Message
 from orchestrator.jobs.envelopes import DebugRequest
 from orchestrator.messages.debug_report import debug_report
 from orchestrator.observability.logging import get_logger
@@ -16,6 +16,6 @@ def answer_debug_last(request: DebugRequest, traces: TraceStore, discord: Discor
     trace = traces.find(request.user_id, wanted) if wanted else traces.latest(request.user_id)
     text = debug_report(trace, requested=wanted)
     try:
-        discord.edit_original(request.interaction_token, {"content": text, "allowed_mentions": NO_MENTIONS})
+        discord.edit_original(request.interaction_token, Message(text).to_dict())
     except (InteractionExpired, DiscordRejected) as exc:
         get_logger().warning("could not show /debug-last", extra={"error": type(exc).__name__})

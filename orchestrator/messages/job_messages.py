@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.commands.model import OptionValue
-from orchestrator.discord.components import action_row, link_button
-from orchestrator.discord.wire import NO_MENTIONS
+from orchestrator.discord.components import ActionRow, LinkButton, is_linkable
+from orchestrator.discord.message import Message
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.messages import limits
 from orchestrator.messages.markdown import clip_escaped
@@ -41,13 +41,13 @@ def outcome_message(
     fields = option_fields(options, embed)
     if fields:
         embed["fields"] = fields
-    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": NO_MENTIONS}
+    rows = None
     url = outcome.html_url
-    if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
+    if url and is_linkable(url):
         embed["url"] = url
         label = f"View run #{outcome.run_id} on GitHub" if outcome.run_id else "View run on GitHub"
-        message["components"] = [action_row(link_button(label, url))]
-    return message
+        rows = (ActionRow((LinkButton(label, url),)),)
+    return Message(embeds=(embed,), components=rows).to_dict()
 
 
 def option_fields(options: dict[str, OptionValue], embed: dict[str, Any]) -> list[dict[str, Any]]:

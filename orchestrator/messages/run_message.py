@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.discord.components import action_row, button, link_button
-from orchestrator.discord.wire import NO_MENTIONS, ButtonStyle
+from orchestrator.discord.components import ActionRow, Button, LinkButton, is_linkable
+from orchestrator.discord.message import Message
+from orchestrator.discord.wire import ButtonStyle
 from orchestrator.failures.digest import FailedJob, FailureDigest
 from orchestrator.messages import limits
 from orchestrator.messages.durations import duration_between
@@ -94,12 +95,12 @@ def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
     fields = option_fields(record.options, embed)
     if fields:
         embed["fields"] = fields
-    row: list[dict[str, Any]] = []
+    row: list[Button | LinkButton] = []
     url = record.html_url
-    if url and url.startswith(("https://", "http://")) and len(url) <= limits.URL:
+    if url and is_linkable(url):
         embed["url"] = url
         label = f"View run #{record.run_id} on GitHub" if record.run_id else "View run on GitHub"
-        row.append(link_button(label, url))
+        row.append(LinkButton(label, url))
     if record.run_id:
         offered = (
             (buttons.cancel if not finished else None, ButtonStyle.DANGER, "Cancel run"),
@@ -108,10 +109,8 @@ def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
             (buttons.rerun_debug, ButtonStyle.SECONDARY, "Re-run with debug logging"),
             (buttons.run_again, ButtonStyle.SECONDARY, "Run again…"),
         )
-        row += [button(label, custom_id, style) for custom_id, style, label in offered if custom_id]
-    message: dict[str, Any] = {"content": "", "embeds": [embed], "allowed_mentions": NO_MENTIONS}
-    message["components"] = [action_row(*row)] if row else []
-    return message
+        row += [Button(label, custom_id, style) for custom_id, style, label in offered if custom_id]
+    return Message(embeds=(embed,), components=(ActionRow(tuple(row)),) if row else ()).to_dict()
 
 
 def attempt_history(record: JobRecord) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
@@ -19,8 +18,9 @@ from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.github_errors import GitHubError, GitHubOutcomeUnknown, GitHubRateLimited, GitHubRejected
 from orchestrator.commands.model import CommandSet, CommandSpec
-from orchestrator.discord.components import action_row, button, link_button
-from orchestrator.discord.wire import NO_MENTIONS, ButtonStyle
+from orchestrator.discord.components import ActionRow, Button, LinkButton, is_linkable
+from orchestrator.discord.message import Message
+from orchestrator.discord.wire import ButtonStyle
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.envelopes import RunAction
@@ -91,7 +91,7 @@ class RunActions:
             lines.append(f"⚠️ {digest.note}")
         first = digest.first
         url = first.html_url if first and first.html_url else record.html_url
-        buttons = [link_button("Open the job on GitHub", url)] if url else []
+        buttons = (LinkButton("Open the job on GitHub", url),) if url and is_linkable(url) else ()
         self._answer(action, "\n".join(lines), buttons)
 
     def _rerun(self, action: RunAction, record: JobRecord, spec: CommandSpec) -> None:
@@ -202,7 +202,7 @@ class RunActions:
             action,
             f"/{record.command} asks for a confirmation: re-run the failed jobs of run #{record.run_id}"
             f"{' with debug logging' if debug else ''}? This expires in {RERUN_CONFIRM_SECONDS // 60} minutes.",
-            [button(label, custom_id, ButtonStyle.PRIMARY)],
+            (Button(label, custom_id, ButtonStyle.PRIMARY),),
         )
 
     def _audit_press(self, action: RunAction, record: JobRecord, outcome: str, detail: str) -> None:
@@ -218,13 +218,11 @@ class RunActions:
             )
         )
 
-    def _answer(self, action: RunAction, text: str, buttons: list[dict[str, Any]] | None = None) -> None:
+    def _answer(self, action: RunAction, text: str, buttons: tuple[Button | LinkButton, ...] = ()) -> None:
         """Edit the press's ephemeral "thinking…" answer: only the presser sees it."""
-        body: dict[str, Any] = {
-            "content": fit_lines(active_redactor().text(text), CONTENT - 1),
-            "allowed_mentions": NO_MENTIONS,
-            "components": [action_row(*buttons)] if buttons else [],
-        }
+        body = Message(
+            fit_lines(active_redactor().text(text), CONTENT - 1), components=(ActionRow(buttons),) if buttons else ()
+        ).to_dict()
         try:
             self._discord.edit_original(action.interaction_token, body)
         except DiscordError as exc:

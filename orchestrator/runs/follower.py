@@ -15,7 +15,7 @@ from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.github_errors import GitHubError, GitHubRateLimited
 from orchestrator.commands.model import CommandSet
-from orchestrator.discord.wire import EPHEMERAL, NO_MENTIONS
+from orchestrator.discord.message import Message
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.jobs.envelopes import CancelRequest, PollRequest, RunEvent
 from orchestrator.observability import metrics
@@ -223,9 +223,7 @@ class RunFollower:
 
     def _tell_presser(self, request: CancelRequest, text: str) -> None:
         try:
-            self._discord.create_followup(
-                request.interaction_token, {"content": text, "flags": EPHEMERAL, "allowed_mentions": NO_MENTIONS}
-            )
+            self._discord.create_followup(request.interaction_token, Message(text, ephemeral=True).to_dict())
         except DiscordError as exc:
             get_logger().warning("could not answer the Cancel press", extra={"error": type(exc).__name__})
 
