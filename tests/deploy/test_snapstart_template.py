@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from samtranslator.model.exceptions import InvalidDocumentException
+from samtranslator.translator.transform import transform
 
-from tests.deploy.sam import parsed_template, translate
+from tests.deploy.sam import NoManagedPolicies, parsed_template, translate
 from tests.deploy.test_template import resources_of, translated_findings
 
 SNAPSTART_PROPERTIES = ("AutoPublishAlias", "AutoPublishAliasAllProperties", "VersionDeletionPolicy", "SnapStart")
@@ -38,6 +40,15 @@ def test_the_parameter_is_off_unless_asked_for() -> None:
     parameter = parsed_template()["Parameters"]["InteractionsSnapStart"]
     assert parameter["Default"] == "false" and parameter["AllowedValues"] == ["true", "false"]
     assert "InteractionsUrl" in parameter["Description"]  # turning it on or off changes the URL
+
+
+def test_language_extensions_resolve_the_alias_before_sam_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    template = parsed_template()
+    assert template["Transform"] == ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/orchestrator.zip"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(InvalidDocumentException, match="AutoPublishAlias"):  # SAM alone: a string or a Ref
+        transform(template, {}, NoManagedPolicies())
 
 
 def test_off_the_stack_is_the_one_before_snapstart_existed(off: dict[str, Any]) -> None:
