@@ -5,7 +5,8 @@ With SnapStart (template parameter `InteractionsSnapStart`), Lambda runs the mod
 when a version is published, snapshots the process, and resumes every new execution environment
 from that snapshot. The managed Python runtimes (3.12+) provide `snapshot_restore_py`, whose
 `register_before_snapshot` and `register_after_restore` take the callables run at those moments.
-Elsewhere (tests, `serve`, a runtime without it) there is nothing to register and nothing to do.
+With SnapStart off they are registered and never called; elsewhere (tests, `serve`) there is
+nothing to register.
 
 Not hooked, on purpose: credentials. With SnapStart on, Lambda gives the function container
 credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI and its token) instead of access keys, so the
