@@ -27,6 +27,14 @@ from orchestrator.adapters.lambda_http import (  # noqa: E402
 )
 from orchestrator.adapters.priming import prime_queue, prime_state  # noqa: E402
 from orchestrator.adapters.secrets import ssm_secret  # noqa: E402
+from orchestrator.adapters.snapstart import (  # noqa: E402
+    Closable,
+    connections_dropper,
+    forget_cached_parameters,
+    log_restored,
+    register_hooks,
+    reseed_random,
+)
 from orchestrator.commands.loader import CommandsFileError, load_commands  # noqa: E402
 from orchestrator.interactions.buttons import signer_from_secret  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
@@ -46,18 +54,19 @@ if TYPE_CHECKING:
 logger = configure_logging("interactions", level=os.environ.get("LOG_LEVEL", "INFO"))
 
 
-def _build() -> WebApp | None:
+def _build(clients: list[Closable]) -> WebApp | None:
     # Built once per cold start; a broken configuration answers 503 (and says why in the log)
-    # instead of failing every invocation with an import error.
+    # instead of failing every invocation with an import error. The AWS clients built go to `clients`.
     try:
         settings = load_settings(roles={Role.INTERACTIONS}, resolve_secret=ssm_secret)
         commands = load_commands(settings.commands_file)
         install_redactor(settings, commands)
         assert settings.work_queue_url is not None  # load_settings requires it in Lambda
         queue_client = boto3.client("sqs", config=ACK_CLIENT_CONFIG)
+        clients.append(queue_client)
         prime_queue(queue_client)
         queue = SqsQueue(queue_client, settings.work_queue_url)
-        state = _open_state(settings.state_store)
+        state = _open_state(settings.state_store, clients)
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
         return None
@@ -71,17 +80,31 @@ def _build() -> WebApp | None:
     )
 
 
-def _open_state(url: str) -> StateStore:
+def _open_state(url: str, clients: list[Closable]) -> StateStore:
     """On DynamoDB (as deployed), through a client configured and primed for the ACK path."""
     parsed = parse_state_store_url(url)
     if parsed.table is None:
         return open_state_store(url)
     client = boto3.client("dynamodb", config=ACK_CLIENT_CONFIG)
+    clients.append(client)
     prime_state(client, parsed.table)
     return dynamodb_state_store(client, parsed.table)
 
 
-app = _build()
+ack_clients: list[Closable] = []
+app = _build(ack_clients)
+# With SnapStart (InteractionsSnapStart) the init above runs once, before the snapshot; each
+# environment restored from it is Discord's cold start, and must not share the snapshot's state.
+register_hooks(
+    before_snapshot=[forget_cached_parameters],
+    after_restore=[
+        reseed_random,
+        connections_dropper(ack_clients),
+        forget_cached_parameters,
+        log_restored,
+        lambda: emit_cold_start("interactions"),
+    ],
+)
 emit_cold_start("interactions")
 gc.freeze()
 gc.enable()

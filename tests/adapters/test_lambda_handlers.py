@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import sys
 import time
 from collections.abc import Iterator
 from types import ModuleType
@@ -16,10 +17,12 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
+from orchestrator.adapters import secrets
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.jobs.envelopes import Job
+from tests.adapters.test_snapstart import FakeRuntime
 from tests.conftest import REPO_ROOT
 
 REGION = "us-east-1"
@@ -265,3 +268,35 @@ def test_worker_tells_the_user_on_the_last_receive(
     shown = discord.message_for(job.interaction_token)
     # Unreachable on every try: by now the circuit breaker has opened, and the user is told so.
     assert shown is not None and "Nothing was started" in shown["embeds"][0]["description"]
+
+
+def test_interactions_function_snapstart_hooks(
+    aws: None, monkeypatch: pytest.MonkeyPatch, signer: InteractionSigner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Init reads no secret (the snapshot holds none); restored, the function answers as before."""
+    runtime = FakeRuntime()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
+    boto3.client("ssm").put_parameter(Name="/orchestrator/button", Value="s" * 32, Type="SecureString")
+    monkeypatch.delenv("BUTTON_SIGNING_SECRET")
+    monkeypatch.setenv("BUTTON_SIGNING_SECRET_PARAMETER", "/orchestrator/button")
+    read: list[str] = []
+
+    def ssm_secret(name: str) -> str:
+        read.append(name)
+        return "s" * 32
+
+    monkeypatch.setattr(secrets, "ssm_secret", ssm_secret)
+    module, queue_url = load_interactions_module(monkeypatch, signer)
+    assert module.app is not None and read == []
+    assert runtime.before and runtime.after
+
+    runtime.snapshot()
+    capsys.readouterr()
+    runtime.restore()
+    restored = capsys.readouterr().out
+    assert "restored from snapshot" in restored and '"ColdStart"' in restored  # Discord's cold start
+
+    body = signer.encode(signer.application_command("diagnose", {"target": "staging"}))
+    result = module.handler(function_url_event(body, signer.headers(body), base64_body=True), FakeLambdaContext())
+    assert result["statusCode"] == 200
+    assert boto3.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]

@@ -8,30 +8,14 @@ from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.conftest import REPO_ROOT
-
-TEMPLATE = REPO_ROOT / "template.yaml"
-
-
-class NoManagedPolicies:
-    """The transform asks for AWS managed policy ARNs by name; the template names none."""
-
-    def load(self) -> dict[str, str]:
-        return {}
+from tests.deploy.sam import RESOLVED_BEFORE_SAM, TEMPLATE, parsed_template, translate
 
 
 @pytest.fixture(scope="module")
 def translated() -> dict[str, Any]:
-    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
-    # `sam package` replaces the local CodeUri with the uploaded artifact; do the same here.
-    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/orchestrator.zip"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        result: dict[str, Any] = transform(template, {}, NoManagedPolicies())
-    return result
+    return translate(parsed_template())
 
 
 def resources_of(translated: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -57,10 +41,17 @@ def test_sam_transform_accepts_it(translated: dict[str, Any]) -> None:
     assert {f["Properties"]["Architectures"][0] for f in functions.values()} == {"arm64"}
 
 
-def test_translated_template_is_lint_clean_too(translated: dict[str, Any]) -> None:
+def translated_findings(translated: dict[str, Any]) -> list[str]:
+    """`findings` of a translated template. A parameter read only by the !If resolved before SAM
+    is unused afterwards, as in the template CloudFormation processes: not a finding."""
     import json
 
-    assert findings(json.dumps(translated)) == []
+    consumed = [f"Parameter {parameter} not used" for parameter, _ in RESOLVED_BEFORE_SAM.values()]
+    return [f for f in findings(json.dumps(translated)) if not any(c in f for c in consumed)]
+
+
+def test_translated_template_is_lint_clean_too(translated: dict[str, Any]) -> None:
+    assert translated_findings(translated) == []
 
 
 def test_handlers_exist(translated: dict[str, Any]) -> None:
