@@ -47,11 +47,6 @@ class Secret:
         """Tell `on_new_value` of every value read from here on that differs from the last."""
         self._watchers.append(on_new_value)
 
-    def forget(self) -> None:
-        """Drop a value read from SSM (the next `get` reads it again); a value given directly stays."""
-        if self._parameter is not None:
-            self._value = None
-
     def get(self) -> str:
         if self._parameter is None or self._resolve is None:
             if self._value is None:

@@ -103,7 +103,9 @@ def test_memory_job_store_evicts_through_its_map() -> None:
     store = MemoryJobStore()
     store._records.limit = 2
     now = time.time()
-    records = [JobRecord(str(n), "t" * 32, "diagnose", "u", "user", None, None, "dispatching", now, now) for n in range(3)]
+    records = [
+        JobRecord(str(n), "t" * 32, "diagnose", "u", "user", None, None, "dispatching", now, now) for n in range(3)
+    ]
     for record in records:
         store.put(record)
 
