@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.adapters.secrets import ssm_secret
 from orchestrator.alerts.alarms import alarm_alert
-from orchestrator.alerts.alerter import Alerter
-from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
+from orchestrator.composition.clients import discord_client
+from orchestrator.composition.worker import build_alerter
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import EmfMetrics
 from orchestrator.observability.setup import install_redactor
@@ -23,15 +23,10 @@ from orchestrator.state.store import open_state_store
 logger = configure_logging("alarms", level=os.environ.get("LOG_LEVEL", "INFO"))
 settings = load_settings(roles={Role.INTERACTIONS}, resolve_secret=ssm_secret)
 install_redactor(settings)
-alerter = Alerter.from_settings(
+alerter = build_alerter(
     settings,
     open_state_store(settings.state_store).alerts,
-    DiscordClient(
-        httpx.Client(timeout=DEFAULT_TIMEOUT),
-        settings.discord_api_url,
-        settings.discord_application_id,
-        bot_token=settings.discord_bot_token_source(),
-    ),
+    discord_client(settings, httpx.Client(timeout=DEFAULT_TIMEOUT)),
     EmfMetrics(),
 )
 

@@ -36,6 +36,7 @@ from orchestrator.adapters.snapstart import (  # noqa: E402
     reseed_random,
 )
 from orchestrator.commands.loader import CommandsFileError, load_commands  # noqa: E402
+from orchestrator.composition.web import build_web_app  # noqa: E402
 from orchestrator.interactions.buttons import signer_from_secret  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
 from orchestrator.observability.metrics import emit_cold_start  # noqa: E402
@@ -70,7 +71,7 @@ def _build(clients: list[Closable]) -> WebApp | None:
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
         return None
-    return WebApp.from_settings(
+    return build_web_app(
         settings,
         commands,
         queue,

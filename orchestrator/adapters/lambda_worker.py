@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orchestrator.adapters.secrets import ssm_secret
 from orchestrator.adapters.sqs_batch import process_batch
 from orchestrator.commands.loader import load_commands
+from orchestrator.composition.worker import build_worker
 from orchestrator.interactions.buttons import signer_from_secret
-from orchestrator.jobs.assembly import worker_from_settings
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import EmfMetrics, emit_cold_start
 from orchestrator.observability.setup import install_redactor
@@ -33,7 +33,7 @@ install_redactor(settings, commands)
 assert settings.work_queue_url is not None  # the worker queues its own polls
 queue = SqsQueue(boto3.client("sqs", config=SQS_CLIENT_CONFIG), settings.work_queue_url)
 signer = signer_from_secret(settings.button_secret)
-worker = worker_from_settings(settings, commands, open_state_store(settings.state_store), EmfMetrics(), queue, signer)
+worker = build_worker(settings, commands, open_state_store(settings.state_store), EmfMetrics(), queue, signer)
 emit_cold_start("worker")
 
 

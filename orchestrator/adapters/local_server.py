@@ -12,8 +12,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orchestrator.commands.loader import load_commands
+from orchestrator.composition.web import build_web_app
+from orchestrator.composition.worker import build_worker
 from orchestrator.interactions.buttons import signer_from_secret
-from orchestrator.jobs.assembly import worker_from_settings
 from orchestrator.jobs.envelopes import BadJobMessage
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.metrics import MemoryMetrics
@@ -199,8 +200,8 @@ class LocalRuntime:
             poison=(BadJobMessage,),
             job_time_limit=job_time_limit,
         )
-        self.worker = worker_from_settings(settings, commands, self.state, self.metrics, self.queue, signer)
-        self.app = WebApp.from_settings(settings, commands, self.queue, signer=lambda: signer, state=self.state)
+        self.worker = build_worker(settings, commands, self.state, self.metrics, self.queue, signer)
+        self.app = build_web_app(settings, commands, self.queue, signer=lambda: signer, state=self.state)
         self._server = _Server((host, port), self.app) if http else None
         self._thread: threading.Thread | None = None
 

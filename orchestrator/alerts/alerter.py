@@ -13,7 +13,6 @@ from orchestrator.alerts.ops_post import alert_message, logs_insights_url
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger
-from orchestrator.settings import Settings
 from orchestrator.state.alerts import AlertStateStore, Claim
 
 DEFAULT_WINDOW_SECONDS = 300
@@ -49,20 +48,6 @@ class Alerter:
         self._clock = clock
         self._warn_once = threading.Lock()
         self._warned = False
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, store: AlertStateStore, discord: DiscordClient, metrics_sink: metrics.MetricsSink
-    ) -> Alerter:
-        return cls(
-            store,
-            discord,
-            settings.alert_channel_id,
-            metrics_sink,
-            enabled=settings.enable_alerts,
-            window_seconds=settings.alert_window_seconds,
-            per_minute=settings.alert_rate_per_minute,
-        )
 
     def raise_alert(self, alert: Alert) -> bool:
         """True when the alert was posted. Never raises."""

@@ -16,12 +16,12 @@ import httpx
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.model import CommandSet, CommandSpec
+from orchestrator.composition.worker import assemble_worker
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.queues.local import LocalContext

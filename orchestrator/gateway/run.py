@@ -24,6 +24,7 @@ from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.clients.discord_api import DiscordClient, DiscordError
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
 from orchestrator.commands.loader import CommandsFileError
+from orchestrator.composition.clients import discord_client
 from orchestrator.gateway.connection import GatewayClient
 from orchestrator.observability.logging import get_logger
 from orchestrator.settings import Role, Settings, SettingsError, load_settings
@@ -49,12 +50,7 @@ def run_gateway(*, health_port: int | None, err: TextIO) -> int:
         return _fail(err, f"STATE_STORE cannot be opened: {exc}")
     point_discord_py_at(settings)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
-        rest = DiscordClient(
-            http,
-            settings.discord_api_url,
-            settings.discord_application_id,
-            bot_token=settings.discord_bot_token_source(),
-        )
+        rest = discord_client(settings, http)
         warn_if_interactions_go_elsewhere(rest, err)
         bot_token = settings.discord_bot_token  # required for the gateway: load_settings checked it
         client = GatewayClient(runtime.app.interactions, rest)

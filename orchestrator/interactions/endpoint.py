@@ -36,7 +36,7 @@ from orchestrator.queues.base import JobQueue, QueueUnavailable, send_best_effor
 from orchestrator.ratelimits.bucket import whole_seconds
 from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.serialization import loads
-from orchestrator.settings import SecretUnavailable, Settings
+from orchestrator.settings import SecretUnavailable
 from orchestrator.traces.model import Trace, TraceStep
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
@@ -68,18 +68,6 @@ class InteractionsEndpoint:
         self._rate_limiter = rate_limiter
         self._run_again = run_again
         self._suggestions = suggestions
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, commands: CommandSet, queue: JobQueue, **kwargs: Any
-    ) -> InteractionsEndpoint:
-        return cls(
-            SignatureVerifier(settings.discord_public_key),
-            commands,
-            queue,
-            debug_enabled=settings.enable_debug_cmd,
-            **kwargs,
-        )
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         log = get_logger()

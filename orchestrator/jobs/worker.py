@@ -5,7 +5,7 @@ deadline, with the deduplication its kind needs.
 - `trace`: jobs/refusals.py; `debug`: jobs/debug_last.py; `refresh`: jobs/refresh.py;
 - `poll`, `run_event`, `cancel`: runs/follower.py; `run_action`: runs/actions.py.
 
-Built by jobs/assembly.py.
+Built by composition/worker.py.
 """
 
 from __future__ import annotations

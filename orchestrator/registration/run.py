@@ -15,10 +15,11 @@ from typing import TextIO
 
 import httpx
 
-from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, DiscordUnavailable
+from orchestrator.clients.discord_api import DiscordRejected, DiscordUnavailable
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
 from orchestrator.commands.loader import CommandsFileError, load_commands
 from orchestrator.commands.model import CommandSet
+from orchestrator.composition.clients import discord_client
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.setup import install_redactor
 from orchestrator.registration.diff import CommandDiff
@@ -72,12 +73,7 @@ def run_register(
 
     body = build_commands(commands, debug_enabled=settings.enable_debug_cmd, global_scope=guild_id is None)
     with httpx.Client(timeout=DEFAULT_TIMEOUT) as http:
-        client = DiscordClient(
-            http,
-            settings.discord_api_url,
-            settings.discord_application_id,
-            bot_token=settings.discord_bot_token_source(),
-        )
+        client = discord_client(settings, http)
         try:
             registration = register(client, body, guild_id=guild_id, dry_run=dry_run, force=force)
         except DiscordRejected as exc:

@@ -2,61 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from orchestrator import __version__
-from orchestrator.commands.model import CommandSet
-from orchestrator.interactions.autocomplete import Suggestions
-from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
-from orchestrator.interactions.presses import ButtonHandler
-from orchestrator.interactions.run_again import RunAgain
 from orchestrator.observability.logging import get_logger, log_context
-from orchestrator.queues.base import JobQueue
-from orchestrator.ratelimits.limiter import RateLimiter
-from orchestrator.settings import Settings
 from orchestrator.web.github_webhook import GitHubWebhookEndpoint
 from orchestrator.web.http import HttpRequest, HttpResponse, error_response, json_response
 
 if TYPE_CHECKING:  # the store's modules load when it is first opened, off the cold path
-    from orchestrator.state.store import StateStore
+    pass
 
 _ROUTES = {"/interactions": "POST", "/github/webhook": "POST", "/healthz": "GET"}
 
 
 class WebApp:
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        commands: CommandSet,
-        queue: JobQueue,
-        *,
-        signer: Callable[[], ButtonSigner],
-        state: StateStore,
-    ) -> WebApp:
-        """The routes as both the function URL and `serve` run them."""
-        buttons = ButtonHandler(signer, state.pending, queue)
-        run_again = RunAgain(signer, state.jobs, commands)
-        per_user, bot_wide = settings.user_rate_limit(), settings.bot_rate_limit()
-        limited = per_user or bot_wide or commands.rate_limited()
-        rate_limiter = RateLimiter(state.rate_limits, per_user, bot_wide=bot_wide) if limited else None
-        webhook_secret = settings.github_webhook_secret
-        suggestions = Suggestions(state.caches, queue, settings.github_repository)
-        return cls(
-            InteractionsEndpoint.from_settings(
-                settings,
-                commands,
-                queue,
-                buttons=buttons,
-                rate_limiter=rate_limiter,
-                run_again=run_again,
-                suggestions=suggestions,
-            ),
-            GitHubWebhookEndpoint(webhook_secret.get if webhook_secret else None, queue, settings.github_repository),
-        )
-
     def __init__(self, interactions: InteractionsEndpoint, webhook: GitHubWebhookEndpoint) -> None:
         self.interactions = interactions
         self._webhook = webhook

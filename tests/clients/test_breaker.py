@@ -15,12 +15,12 @@ from orchestrator.clients.github_api import GitHubClient
 from orchestrator.clients.github_errors import GitHubCircuitOpen
 from orchestrator.clients.retries import RetryPolicy, send
 from orchestrator.commands.loader import load_commands
+from orchestrator.composition.worker import build_worker
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.assembly import worker_from_settings
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
@@ -233,7 +233,7 @@ def test_the_worker_from_settings_alerts_once_when_github_goes_down(
             in_lambda=False,
         )
         state = open_state_store(settings.state_store)
-        worker = worker_from_settings(
+        worker = build_worker(
             settings,
             load_commands(commands_path),
             state,

@@ -23,13 +23,13 @@ from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
+from orchestrator.composition.worker import assemble_worker
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.http_standin import Request
 from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.jobs.envelopes import Job
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging, get_logger

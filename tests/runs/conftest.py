@@ -38,6 +38,7 @@ from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
+from orchestrator.composition.worker import assemble_worker
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.devtools.fake_job_logs import FakeLogStorage
@@ -45,7 +46,6 @@ from orchestrator.devtools.http_standin import Request, Response, StandinServer
 from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging

@@ -25,11 +25,11 @@ from orchestrator.clients import discord_api, github_api
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.loader import load_commands
+from orchestrator.composition.worker import assemble_worker
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
-from orchestrator.jobs.assembly import assemble_worker
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.observability.redaction import Redactor, active_redactor, install
 from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE

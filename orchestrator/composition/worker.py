@@ -1,19 +1,25 @@
-"""The worker built from its parts: from the settings (the Lambda worker, `serve`, `gateway`), or
-from parts a caller made (tests, the benchmark)."""
+"""The worker and the ops channel's alerter from settings, with their HTTP clients: each API
+(GitHub, Discord) behind a circuit breaker whose opening raises one alert. `assemble_worker`
+puts the worker together from parts, for `build_worker` and for callers that make the parts
+themselves (tests, the benchmark)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+import httpx
+
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.alerts.bot_alerts import breaker_alert
 from orchestrator.audit.trail import AuditTrail
+from orchestrator.clients.breaker import BreakerTransport, CircuitBreaker
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
-from orchestrator.clients.guarded import breaker_from_settings, guarded_client
 from orchestrator.clients.job_logs import JobLogDownloader
+from orchestrator.clients.retries import DEFAULT_TIMEOUT
 from orchestrator.commands.model import CommandSet
+from orchestrator.composition.clients import discord_client
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.failures.builder import DigestBuilder
 from orchestrator.interactions.buttons import ButtonSigner
@@ -27,35 +33,34 @@ from orchestrator.runs.follower import RunFollower
 from orchestrator.runs.polling import DEFAULT_POLL_LIMIT
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.settings import Settings
+from orchestrator.state.alerts import AlertStateStore
 from orchestrator.state.audit import DEFAULT_AUDIT_RETENTION_DAYS
 from orchestrator.state.store import StateStore
 from orchestrator.workflows.catalog import WorkflowCatalog
 from orchestrator.workflows.preflight import Preflight
 
 
-def worker_from_settings(
+def build_worker(
     settings: Settings,
     commands: CommandSet,
     state: StateStore,
     metrics_sink: metrics.MetricsSink,
     queue: JobQueue,
     signer: ButtonSigner,
+    *,
+    clock: Callable[[], float] = time.time,
+    transport: httpx.BaseTransport | None = None,
 ) -> JobWorker:
-    """The deployed wiring: clients behind circuit breakers whose openings raise one alert each."""
-    github_breaker, discord_breaker = (breaker_from_settings(settings, name) for name in ("GitHub", "Discord"))
+    """`transport` carries every GitHub and Discord request (None: the network)."""
+    github_breaker, discord_breaker = (_breaker(settings, service) for service in ("GitHub", "Discord"))
     github = GitHubClient(
-        guarded_client(github_breaker),
+        _guarded(github_breaker, transport),
         settings.github_api_url,
         settings.github_token_source(),
         settings.github_repository,
     )
-    discord = DiscordClient(
-        guarded_client(discord_breaker),
-        settings.discord_api_url,
-        settings.discord_application_id,
-        bot_token=settings.discord_bot_token_source(),
-    )
-    alerter = Alerter.from_settings(settings, state.alerts, discord, metrics_sink)
+    discord = discord_client(settings, _guarded(discord_breaker, transport))
+    alerter = build_alerter(settings, state.alerts, discord, metrics_sink, clock=clock)
     for breaker in (github_breaker, discord_breaker):
         breaker.on_open(lambda opened: alerter.raise_alert(breaker_alert(opened)))
     return assemble_worker(
@@ -77,7 +82,39 @@ def worker_from_settings(
             max_log_bytes=settings.failure_log_max_bytes,
             budget_seconds=settings.failure_digest_seconds,
         ),
+        clock=clock,
     )
+
+
+def build_alerter(
+    settings: Settings,
+    store: AlertStateStore,
+    discord: DiscordClient,
+    metrics_sink: metrics.MetricsSink,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Alerter:
+    return Alerter(
+        store,
+        discord,
+        settings.alert_channel_id,
+        metrics_sink,
+        enabled=settings.enable_alerts,
+        window_seconds=settings.alert_window_seconds,
+        per_minute=settings.alert_rate_per_minute,
+        clock=clock,
+    )
+
+
+def _breaker(settings: Settings, service: str) -> CircuitBreaker:
+    return CircuitBreaker(
+        service, failures=settings.breaker_failures, cooldown_seconds=float(settings.breaker_cooldown_seconds)
+    )
+
+
+def _guarded(breaker: CircuitBreaker, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """An httpx client whose every request passes through `breaker`, with the project's timeouts."""
+    return httpx.Client(timeout=DEFAULT_TIMEOUT, transport=BreakerTransport(breaker, transport))
 
 
 def assemble_worker(
