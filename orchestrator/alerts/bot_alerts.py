@@ -40,24 +40,24 @@ def dispatch_alert(job: Job, outcome: DispatchOutcome, workflow: str | None) -> 
         return Alert(
             "error",
             "dispatch",
-            f"Dispatch outcome unknown: {workflow or job.command}",
+            f"Dispatch outcome unknown: {workflow or job.invocation.command}",
             "GitHub gave no usable answer (a timeout or 5xx) and no run carrying the trace id was found. "
             "A run may have started without the bot knowing: look for it on GitHub (the trace id is in its "
             "name when the workflow echoes it), and cancel or keep it.",
-            trace_id=job.trace_id,
-            command=job.command,
-            user_name=job.user_name,
+            trace_id=job.invocation.trace_id,
+            command=job.invocation.command,
+            user_name=job.invocation.user_name,
         )
     else:
         return None
     return Alert(
         severity,
         "dispatch",
-        f"{title}: {workflow or job.command}",
+        f"{title}: {workflow or job.invocation.command}",
         outcome.detail or title,
-        trace_id=job.trace_id,
-        command=job.command,
-        user_name=job.user_name,
+        trace_id=job.invocation.trace_id,
+        command=job.invocation.command,
+        user_name=job.invocation.user_name,
     )
 
 
@@ -69,9 +69,9 @@ def last_attempt_alert(job: Job | None, error: BaseException) -> Alert:
         f"Job failed on its last attempt ({type(error).__name__})",
         "The message goes to the dead-letter queue; the user's command did not finish. "
         "See the logs for this trace, then redrive the DLQ once the cause is fixed.",
-        trace_id=job.trace_id if job else None,
-        command=job.command if job else None,
-        user_name=job.user_name if job else None,
+        trace_id=job.invocation.trace_id if job else None,
+        command=job.invocation.command if job else None,
+        user_name=job.invocation.user_name if job else None,
     )
 
 

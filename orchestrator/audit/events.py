@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from orchestrator.audit.model import AuditEvent
+from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.model import OptionValue
-from orchestrator.interactions.payload import Caller, Interaction
+from orchestrator.interactions.payload import Caller, Interaction, invoked
 from orchestrator.jobs.envelopes import Job
 from orchestrator.messages.limits import clip
 from orchestrator.state.jobs import JobRecord
@@ -19,60 +20,32 @@ def refusal_event(
     interaction: Interaction, caller: Caller, trace_id: str, at: float, outcome: str, detail: str
 ) -> AuditEvent:
     """A command answered at once (unknown, denied, invalid, rate limited): options as the user sent them."""
-    return AuditEvent(
-        at=at,
-        outcome=outcome,
-        user_id=caller.user_id,
-        user_name=caller.user_name,
-        roles=tuple(sorted(caller.roles)),
-        command=interaction.command_name or "",
-        options={o.name: _scalar(o.value) for o in interaction.options},
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-        trace_id=trace_id,
-        interaction_id=interaction.id,
-        detail=detail,
-    )
+    options = {o.name: _scalar(o.value) for o in interaction.options}
+    invocation = invoked(interaction, caller, trace_id, interaction.command_name or "", options)
+    return AuditEvent(at, outcome, invocation, detail=detail)
 
 
 def job_event(job: Job, outcome: str, at: float, *, run_id: int | None = None, detail: str | None = None) -> AuditEvent:
     """A queued command: accepted (or confirmed, or cancelled before it ran), by its invoker."""
-    return AuditEvent(
-        at=at,
-        outcome=outcome,
-        user_id=job.user_id,
-        user_name=job.user_name,
-        roles=job.roles,
-        command=job.command,
-        options=dict(job.options),
-        guild_id=job.guild_id,
-        channel_id=job.channel_id,
-        trace_id=job.trace_id,
-        interaction_id=job.interaction_id,
-        run_id=run_id,
-        detail=detail,
-    )
+    return AuditEvent(at, outcome, job.invocation, run_id=run_id, detail=detail)
 
 
 def run_button_event(
     record: JobRecord, user_id: str, user_name: str, roles: Iterable[str], outcome: str, at: float, detail: str
 ) -> AuditEvent:
     """Someone pressed a run's Cancel or Re-run button: they are the actor, the run is the job's."""
-    return AuditEvent(
-        at=at,
-        outcome=outcome,
-        user_id=user_id,
-        user_name=user_name,
-        roles=tuple(sorted(roles)),
+    invocation = Invocation(
+        interaction_id=record.interaction_id,
+        trace_id=record.trace_id,
         command=record.command,
         options=dict(record.options),
+        user_id=user_id,
+        user_name=user_name,
         guild_id=record.guild_id,
         channel_id=record.channel_id,
-        trace_id=record.trace_id,
-        interaction_id=record.interaction_id,
-        run_id=record.run_id,
-        detail=detail,
+        roles=tuple(sorted(roles)),
     )
+    return AuditEvent(at, outcome, invocation, run_id=record.run_id, detail=detail)
 
 
 def _scalar(value: object) -> OptionValue:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.commands.model import OptionValue
+from orchestrator.commands.invocation import Invocation
 
 # accepted: queued and dispatched (run_id when GitHub started one); failed: queued, and GitHub
 # refused the dispatch; unknown: queued, and whether a run started is not known (a timeout or 5xx,
@@ -38,15 +38,7 @@ OUTCOMES = frozenset(
 class AuditEvent:
     at: float
     outcome: str
-    user_id: str
-    user_name: str
-    roles: tuple[str, ...]
-    command: str
-    options: dict[str, OptionValue]
-    guild_id: str | None
-    channel_id: str | None
-    trace_id: str
-    interaction_id: str
+    invocation: Invocation  # who did it (for a button, the presser), the command, where
     run_id: int | None = None
     detail: str | None = None  # what happened, in a few words: the dispatch outcome, the refusal
 
@@ -55,8 +47,15 @@ class AuditEvent:
             raise ValueError(f"unknown audit outcome {self.outcome!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "roles": list(self.roles)}
+        """Flat, as stored: the invocation's fields beside the event's own."""
+        return {
+            "at": self.at,
+            "outcome": self.outcome,
+            **self.invocation.to_dict(),
+            "run_id": self.run_id,
+            "detail": self.detail,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> AuditEvent:
-        return cls(**{**raw, "roles": tuple(raw.get("roles") or ())})
+        return cls(raw["at"], raw["outcome"], Invocation.from_dict(raw), raw.get("run_id"), raw.get("detail"))

@@ -39,17 +39,17 @@ def parse_since(text: str, *, now: float) -> float:
 
 def format_event(event: AuditEvent) -> str:
     when = datetime.fromtimestamp(event.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    options = " ".join(f"{k}={v}" for k, v in event.options.items())
-    where = f"guild {event.guild_id or '-'} channel {event.channel_id or '-'}"
+    options = " ".join(f"{k}={v}" for k, v in event.invocation.options.items())
+    where = f"guild {event.invocation.guild_id or '-'} channel {event.invocation.channel_id or '-'}"
     run = f" run {event.run_id}" if event.run_id is not None else ""
     parts = [
         when,
         f"{event.outcome:<15}",
-        f"/{event.command}",
-        f"{event.user_name} ({event.user_id})",
-        f"roles [{','.join(event.roles)}]",
+        f"/{event.invocation.command}",
+        f"{event.invocation.user_name} ({event.invocation.user_id})",
+        f"roles [{','.join(event.invocation.roles)}]",
         where,
-        f"trace {event.trace_id}{run}",
+        f"trace {event.invocation.trace_id}{run}",
     ]
     if options:
         parts.append(options)

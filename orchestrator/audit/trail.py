@@ -33,8 +33,9 @@ class AuditTrail:
         # Option values are the user's free text: a pasted token must not be kept for 90 days.
         clean = AuditEvent.from_dict(active_redactor().value(event.to_dict()))
         in_context = {"outcome", "trace_id", "user_id", "command", "interaction_id"}
+        who = clean.invocation
         with log_context(
-            trace_id=clean.trace_id, correlation_id=clean.interaction_id, user_id=clean.user_id, cmd=clean.command
+            trace_id=who.trace_id, correlation_id=who.interaction_id, user_id=who.user_id, cmd=who.command
         ):
             get_logger().info(
                 "audit",

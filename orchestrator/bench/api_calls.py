@@ -15,6 +15,7 @@ import httpx
 
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
+from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.composition.worker import assemble_worker
 from orchestrator.devtools.fake_discord import FakeDiscord
@@ -86,15 +87,8 @@ def _follow(webhooks: bool) -> int:
         )
         interaction_id = snowflake()
         job = Job(
-            interaction_id,
+            Invocation(interaction_id, "a" * 32, "deploy", {}, "2" * 18, "bench", None, "3" * 18),
             "1" * 18,
-            "deploy",
-            {},
-            "2" * 18,
-            "bench",
-            None,
-            "3" * 18,
-            "a" * 32,
             time.time(),
             interaction_token(interaction_id),
         )

@@ -99,7 +99,7 @@ class Dispatcher:
             inputs = render_inputs(spec, job)
         except InputsTooLarge as exc:
             return DispatchOutcome("rejected", detail=f"/{spec.name} was not started: {exc}.")
-        correlation = job.trace_id if correlation_input(spec) else None
+        correlation = job.invocation.trace_id if correlation_input(spec) else None
         if record.dispatch_attempted_at is not None:
             # An earlier attempt died after sending (or while): its run may exist.
             get_logger().warning("earlier dispatch attempt found, looking for its run first")
@@ -159,7 +159,7 @@ class Dispatcher:
         """An earlier attempt reached GitHub, and the command may not be sent again: its run when one
         carries the trace id, else "unknown" (it may have started). RetryLater while nothing can tell."""
         try:
-            found = self._find(workflow, job.trace_id, record.dispatch_attempted_at or self._clock())
+            found = self._find(workflow, job.invocation.trace_id, record.dispatch_attempted_at or self._clock())
         except RunLookupFailed as exc:
             if not final_attempt:
                 raise RetryLater(type(exc).__name__) from exc

@@ -20,15 +20,15 @@ def render_inputs(spec: CommandSpec, job: Job) -> dict[str, str]:
     """Inputs as GitHub wants them: strings only. An input that is exactly one optional option
     the user left out is not sent, so the workflow's own default applies."""
     context: dict[str, str] = {
-        "trace_id": job.trace_id,
-        "user_id": job.user_id,
-        "user_name": job.user_name,
-        "channel_id": job.channel_id or "",
+        "trace_id": job.invocation.trace_id,
+        "user_id": job.invocation.user_id,
+        "user_name": job.invocation.user_name,
+        "channel_id": job.invocation.channel_id or "",
         "prompt": spec.prompt_text or "",
     }
     # The context last: an option may never stand in for who ran it, or for the trace id its run is
     # found by (validate refuses such option names; this holds whatever file is loaded).
-    values = {**{name: _as_input(value) for name, value in job.options.items()}, **context}
+    values = {**{name: _as_input(value) for name, value in job.invocation.options.items()}, **context}
     inputs: dict[str, str] = {}
     for name, template in spec.inputs:
         whole = _PLACEHOLDER.fullmatch(template)

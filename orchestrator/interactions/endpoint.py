@@ -25,6 +25,7 @@ from orchestrator.interactions.payload import (
     Caller,
     Interaction,
     MalformedInteraction,
+    invoked,
     parse_interaction,
 )
 from orchestrator.interactions.presses import ButtonHandler
@@ -256,20 +257,12 @@ class InteractionsEndpoint:
         queueing = time.perf_counter()
         trace.steps.append(_timed("check command", trace.started_at, origin, checking, queueing))
         job = Job(
-            interaction_id=interaction.id,
+            invoked(interaction, caller, trace.trace_id, name, values),
             application_id=interaction.application_id,
-            command=name,
-            options=values,
-            user_id=caller.user_id,
-            user_name=caller.user_name,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            trace_id=trace.trace_id,
             received_at=trace.started_at,
             interaction_token=interaction.token,
             steps=tuple(trace.steps),
             ephemeral=spec.ephemeral,
-            roles=tuple(sorted(caller.roles)),
         )
         if (spec.confirm or confirm) and self._buttons is not None:
             return self._buttons.ask(job, spec)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.commands.invocation import Invocation
+from orchestrator.commands.model import OptionValue
 from orchestrator.discord.wire import (
     GUILD_CONTEXT,
     MAX_CUSTOM_ID,
@@ -60,6 +62,23 @@ class Interaction:
     command_type: int = CommandType.CHAT_INPUT
     # Sent from a server the bot is in (context 0, a guild and a member), not a DM or a user install.
     in_server: bool = True
+
+
+def invoked(
+    interaction: Interaction, caller: Caller, trace_id: str, command: str, options: dict[str, OptionValue]
+) -> Invocation:
+    """The interaction as the job and the audit trail carry it: who, which command with what, where."""
+    return Invocation(
+        interaction_id=interaction.id,
+        trace_id=trace_id,
+        command=command,
+        options=options,
+        user_id=caller.user_id,
+        user_name=caller.user_name,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        roles=tuple(sorted(caller.roles)),
+    )
 
 
 def parse_interaction(payload: object) -> Interaction:

@@ -53,7 +53,7 @@ class ButtonHandler:
     def ask(self, job: Job, spec: CommandSpec) -> dict[str, Any]:
         """Instead of running a `confirm: true` command: keep it, and ask its invoker."""
         expires = self._clock() + CONFIRM_WINDOW_SECONDS
-        ref = f"{job.interaction_id}.{job.user_id}"
+        ref = f"{job.invocation.interaction_id}.{job.invocation.user_id}"
         try:
             signer = self._signer()
             self._pending.put(ref, job.to_message(), expires)
@@ -62,7 +62,7 @@ class ButtonHandler:
             return responses.ephemeral_message(
                 f"/{spec.name} needs a confirmation, which is unavailable right now. Try again later."
             )
-        summary = ", ".join(f"{k}: {v}" for k, v in job.options.items())
+        summary = ", ".join(f"{k}: {v}" for k, v in job.invocation.options.items())
         text = (
             f"Run **/{spec.name}**{f' ({clip_escaped(summary, 300)})' if summary else ''}? It starts workflow "
             f"`{spec.workflow}` on `{spec.ref}`. Only you can answer; this expires in "
@@ -112,17 +112,21 @@ class ButtonHandler:
         if button.action == "abort":
             log.info("command cancelled before it ran", extra={"outcome": "cancelled"})
             self._record_abort(job)
-            return responses.update_message(f"Cancelled: /{job.command} was not run, and nothing was dispatched.")
+            return responses.update_message(
+                f"Cancelled: /{job.invocation.command} was not run, and nothing was dispatched."
+            )
         # The press's token edits from here on; the run gets a message of its own (a follow-up).
         confirmed = replace(
             job,
             interaction_token=interaction.token,
             reply_as_followup=True,
-            ephemeral=ephemeral_of(job.command),
+            ephemeral=ephemeral_of(job.invocation.command),
             steps=(*job.steps, TraceStep("confirmed", "ok", self._clock(), 0.0, {"by": caller.user_id})),
         )
         log.info("command confirmed", extra={"outcome": "confirmed"})
-        return self._enqueue(confirmed.to_message(), responses.update_message(f"Confirmed: starting /{job.command}…"))
+        return self._enqueue(
+            confirmed.to_message(), responses.update_message(f"Confirmed: starting /{job.invocation.command}…")
+        )
 
     def _run_action(self, action: str, ref: str, interaction: Interaction, caller: Caller) -> dict[str, Any]:
         """Show log or Re-run: who may, and whether the attempt can still be re-run, is the worker's
@@ -147,7 +151,7 @@ class ButtonHandler:
         (best effort, like every refusal's: the answer does not wait on the queue)."""
         now = self._clock()
         trace = job.trace()
-        trace.steps.append(TraceStep("cancelled", "failed", now, 0.0, {"by": job.user_id}))
+        trace.steps.append(TraceStep("cancelled", "failed", now, 0.0, {"by": job.invocation.user_id}))
         trace.fail("cancelled by its invoker before it ran")
         event = job_event(job, "cancelled", now, detail="Cancel pressed: nothing was dispatched")
         send_best_effort(self._queue, TraceOnly(trace, "cancelled", event).to_message(), what="trace")

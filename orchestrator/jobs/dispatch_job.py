@@ -76,7 +76,9 @@ class DispatchJob:
         self._reporting = reporting
         self._clock = clock
         self.idempotency = IdempotencyConfig(
-            event_key_jmespath="interaction_id",
+            # The interaction id itself is hashed into the key, so the key is the one a job written
+            # flat (before the invocation was a value of its own) had: a redelivery still replays.
+            event_key_jmespath="invocation.interaction_id",
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
             raise_on_no_idempotency_key=True,
         )
@@ -94,17 +96,17 @@ class DispatchJob:
         self._reporting.save_trace(trace)
         problem: str | None = None
         try:
-            with step(trace, "dispatch", workflow=self._workflow_of(job.command)) as dispatching:
+            with step(trace, "dispatch", workflow=self._workflow_of(job.invocation.command)) as dispatching:
                 outcome = DispatchOutcome.from_dict(self._dispatch_once(job=job, final_attempt=final_attempt))
                 dispatching.note(outcome=outcome.kind, run_id=outcome.run_id)
                 if outcome.kind != "dispatched":
                     dispatching.fail(outcome.detail or outcome.kind)
             dispatch_ms = trace.steps[-1].duration_ms
-            alert = dispatch_alert(job, outcome, self._workflow_of(job.command))
+            alert = dispatch_alert(job, outcome, self._workflow_of(job.invocation.command))
             if alert is not None:
                 self._reporting.alert(alert)
             with step(trace, "update Discord message") as updating:
-                record = self._jobs.get(job.interaction_id)
+                record = self._jobs.get(job.invocation.interaction_id)
                 if record is not None:
                     try:
                         record = self._tracker.refresh(record)
@@ -129,7 +131,7 @@ class DispatchJob:
             values.append((metrics.ACK_LATENCY, ack_ms))
         if outcome.kind != "dispatched":
             values.append((metrics.COMMAND_FAILED, 1.0))
-        self._reporting.emit(job.command, values)
+        self._reporting.emit(job.invocation.command, values)
 
     def _workflow_of(self, command: str) -> str | None:
         spec = self._commands.get(command)
@@ -137,11 +139,12 @@ class DispatchJob:
 
     def _dispatch(self, job: Job, final_attempt: bool) -> dict[str, Any]:
         log = get_logger()
-        record = self._jobs.get(job.interaction_id) or self._new_record(job)
-        spec = self._commands.get(job.command)
+        record = self._jobs.get(job.invocation.interaction_id) or self._new_record(job)
+        spec = self._commands.get(job.invocation.command)
         if spec is None:
             outcome = DispatchOutcome(
-                "rejected", detail=f"/{job.command} was removed from the bot's commands. Nothing was started."
+                "rejected",
+                detail=f"/{job.invocation.command} was removed from the bot's commands. Nothing was started.",
             )
         else:
             try:
@@ -179,7 +182,7 @@ class DispatchJob:
                 settled_by=base.settled_by or me,
             )
 
-        self._jobs.update(job.interaction_id, settle)
+        self._jobs.update(job.invocation.interaction_id, settle)
         log.info(
             "dispatch finished",
             extra={"outcome": outcome.kind, "run_id": outcome.run_id, "workflow": spec.workflow if spec else None},
@@ -198,7 +201,7 @@ class DispatchJob:
         return outcome.to_dict()
 
     def _new_record(self, job: Job) -> JobRecord:
-        record = new_job_record(job, self._commands.get(job.command), self._clock())
+        record = new_job_record(job, self._commands.get(job.invocation.command), self._clock())
         self._jobs.put(record)
         return record
 
@@ -206,17 +209,17 @@ class DispatchJob:
 def new_job_record(job: Job, spec: CommandSpec | None, now: float) -> JobRecord:
     """The record of a job the worker meets for the first time: "dispatching", nothing sent yet."""
     return JobRecord(
-        interaction_id=job.interaction_id,
-        trace_id=job.trace_id,
-        command=job.command,
-        user_id=job.user_id,
-        user_name=job.user_name,
-        guild_id=job.guild_id,
-        channel_id=job.channel_id,
+        interaction_id=job.invocation.interaction_id,
+        trace_id=job.invocation.trace_id,
+        command=job.invocation.command,
+        user_id=job.invocation.user_id,
+        user_name=job.invocation.user_name,
+        guild_id=job.invocation.guild_id,
+        channel_id=job.invocation.channel_id,
         status="dispatching",
         created_at=now,
         updated_at=now,
-        options=dict(job.options),
+        options=dict(job.invocation.options),
         workflow=spec.workflow if spec else None,
         received_at=job.received_at,
         reply_token=job.interaction_token,

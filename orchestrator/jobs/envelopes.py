@@ -19,6 +19,7 @@ from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from orchestrator.audit.model import AuditEvent
+from orchestrator.commands.invocation import INVOCATION_FIELDS, Invocation
 from orchestrator.commands.model import OptionValue
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.traces.model import Trace, TraceStep
@@ -40,15 +41,8 @@ class BadJobMessage(ValueError):
 @dataclass(frozen=True)
 class Job:
     KIND: ClassVar[str] = "dispatch"
-    interaction_id: str
+    invocation: Invocation  # written flat, its fields beside the job's own
     application_id: str
-    command: str
-    options: dict[str, OptionValue]
-    user_id: str
-    user_name: str
-    guild_id: str | None
-    channel_id: str | None
-    trace_id: str
     received_at: float
     # The interaction token lets the worker edit the user's message for 15 minutes. It is a
     # credential: kept out of repr() and never logged.
@@ -58,7 +52,6 @@ class Job:
     ephemeral: bool = False
     # After a confirmation the token is the button press's: the live message is a new follow-up.
     reply_as_followup: bool = False
-    roles: tuple[str, ...] = ()  # the invoker's roles when they ran it, for the audit trail
 
     @property
     def confirmed_at(self) -> float | None:
@@ -67,7 +60,10 @@ class Job:
 
     def to_message(self) -> str:
         # Field by field, not asdict(): asdict deep-copies everything, and this is the ACK's hot path.
-        return _envelope(self.KIND, {**vars(self), "steps": [step.to_dict() for step in self.steps]})
+        own = {name: value for name, value in vars(self).items() if name != "invocation"}
+        return _envelope(
+            self.KIND, {**self.invocation.to_dict(), **own, "steps": [step.to_dict() for step in self.steps]}
+        )
 
     @classmethod
     def from_message(cls, body: str) -> Job:
@@ -77,7 +73,8 @@ class Job:
         return message
 
     def trace(self) -> Trace:
-        return Trace(self.trace_id, self.user_id, self.command, self.received_at, list(self.steps))
+        who = self.invocation
+        return Trace(who.trace_id, who.user_id, who.command, self.received_at, list(self.steps))
 
 
 @dataclass(frozen=True)
@@ -205,9 +202,18 @@ def _wire_types(hint: Any) -> tuple[type, ...]:
 def _schema(kind: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]]:
     """Each field's JSON types, and which fields may be left out, read from the dataclass itself."""
     hints = get_type_hints(kind)
-    types = {f.name: _wire_types(hints[f.name]) for f in fields(kind)}
-    optional = frozenset(f.name for f in fields(kind) if f.default is not MISSING or f.default_factory is not MISSING)
-    return types, optional
+    types: dict[str, tuple[type, ...]] = {}
+    optional: set[str] = set()
+    for f in fields(kind):
+        if hints[f.name] is Invocation:  # written flat
+            flat_types, flat_optional = _schema(Invocation)
+            types.update(flat_types)
+            optional |= flat_optional
+            continue
+        types[f.name] = _wire_types(hints[f.name])
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            optional.add(f.name)
+    return types, frozenset(optional)
 
 
 # Declared once, by the dataclasses above: a message's fields are checked against their annotations.
@@ -258,6 +264,7 @@ def parse_message(body: str) -> Message:
             message: Message = _SCHEMAS[kind][0](**raw)
             return message
         steps = tuple(TraceStep.from_dict(step) for step in raw.get("steps", ()))
-        return Job(**{**raw, "steps": steps, "roles": tuple(raw.get("roles", ()))})
+        own = {name: value for name, value in raw.items() if name not in INVOCATION_FIELDS}
+        return Job(Invocation.from_dict(raw), **{**own, "steps": steps})
     except (KeyError, TypeError, ValueError) as exc:
         raise BadJobMessage(f"malformed {kind} message ({type(exc).__name__})") from exc

@@ -78,7 +78,7 @@ class JobWorker:
         # A signed request may be replayed for 5 minutes (Discord's timestamp window): a replayed
         # refusal or press is audited and answered once, by its interaction (a press's token is its own).
         self._record_refusal_once = self._once(
-            state, "JobWorker._store_refusal", self._record_refusal, "audit.interaction_id", REPLAY_TTL_SECONDS
+            state, "JobWorker._store_refusal", self._record_refusal, "audit.invocation.interaction_id", REPLAY_TTL_SECONDS
         )
         self._cancel_once = self._once(
             state, "JobWorker._cancel", follower.cancel, "interaction_token", REPLAY_TTL_SECONDS
@@ -145,11 +145,9 @@ class JobWorker:
         elif isinstance(message, RefreshCache):
             refresh_cache(message, self._catalog)
         else:
+            who = message.invocation
             with log_context(
-                trace_id=message.trace_id,
-                correlation_id=message.interaction_id,
-                user_id=message.user_id,
-                cmd=message.command,
+                trace_id=who.trace_id, correlation_id=who.interaction_id, user_id=who.user_id, cmd=who.command
             ):
                 try:
                     self._dispatch_job.run(message, final_attempt=final_attempt, sent_at=sent_at)

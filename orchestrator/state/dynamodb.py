@@ -255,8 +255,8 @@ class DynamoAuditStore:
             TableName=self._table,
             Item={
                 PARTITION_KEY: {"S": f"audit#{_day(event.at)}"},
-                SORT_KEY: {"S": f"{event.at:017.6f}#{event.interaction_id}#{event.outcome}"},
-                "user_id": {"S": event.user_id},
+                SORT_KEY: {"S": f"{event.at:017.6f}#{event.invocation.interaction_id}#{event.outcome}"},
+                "user_id": {"S": event.invocation.user_id},
                 "data": {"S": dumps_text(event.to_dict())},
                 TTL_ATTRIBUTE: {"N": str(int(expires_at))},
             },

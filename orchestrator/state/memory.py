@@ -236,5 +236,5 @@ class MemoryAuditStore:
         now = time.time()
         with self._lock:
             kept = [event for event, expires in self._events.values() if expires > now]
-        found = [e for e in kept if e.at >= since and (user_id is None or e.user_id == user_id)]
+        found = [e for e in kept if e.at >= since and (user_id is None or e.invocation.user_id == user_id)]
         return sorted(found, key=lambda e: e.at, reverse=True)[:limit]

@@ -363,7 +363,7 @@ class SqliteAuditStore:
         with self._db.transaction() as conn:
             conn.execute(
                 "INSERT INTO audit (at, user_id, body, expires_at) VALUES (?, ?, ?, ?)",
-                (event.at, event.user_id, dumps_text(event.to_dict()), expires_at),
+                (event.at, event.invocation.user_id, dumps_text(event.to_dict()), expires_at),
             )
             conn.execute("DELETE FROM audit WHERE expires_at < ?", (time.time(),))
 

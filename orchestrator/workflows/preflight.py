@@ -65,7 +65,7 @@ class Preflight:
     def _checked(self, spec: CommandSpec, job: Job, *, final_attempt: bool) -> CommandSpec | Refused:
         name = spec.name
         if spec.workflow.isdigit():  # a workflow named by its id has no file path to read
-            return self._check_listed(spec, job.options)
+            return self._check_listed(spec, job.invocation.options)
         try:
             trigger = self._catalog.trigger(spec.workflow, spec.ref)
         except GitHubCircuitOpen as exc:
@@ -83,7 +83,7 @@ class Preflight:
                     f"/{name} takes its options from its workflow, and {exc}. Nothing was started.", "workflow"
                 )
             get_logger().warning("workflow not checked before dispatch", extra={"reason": str(exc)})
-            return self._check_listed(spec, job.options)
+            return self._check_listed(spec, job.invocation.options)
         if spec.options_from_workflow:
             try:
                 spec = derive_command(spec, trigger)
@@ -91,7 +91,7 @@ class Preflight:
                 return Refused(
                     f"/{name} cannot take its options from its workflow: {exc}. Nothing was started.", "workflow"
                 )
-            _, problems = check_options(spec, invoked_options(spec, job.options))
+            _, problems = check_options(spec, invoked_options(spec, job.invocation.options))
             if problems:
                 return Refused(f"/{name} was not run: " + "; ".join(problems) + ". Nothing was started.", "invalid")
         try:
@@ -106,7 +106,7 @@ class Preflight:
                 "An operator can fix it: `python -m orchestrator validate --remote` lists every such problem.",
                 "drift",
             )
-        return self._check_listed(spec, job.options)
+        return self._check_listed(spec, job.invocation.options)
 
     def _check_listed(self, spec: CommandSpec, options: dict[str, OptionValue]) -> CommandSpec | Refused:
         for option in spec.options:

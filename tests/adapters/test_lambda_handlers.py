@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from orchestrator.adapters import secrets
+from orchestrator.commands.invocation import Invocation
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator.devtools.signing import InteractionSigner
@@ -93,7 +94,7 @@ def test_interactions_function_url(
     )
     assert result["statusCode"] == 200 and json.loads(result["body"]) == {"type": 5, "data": {"flags": 0}}
     messages = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-    assert Job.from_message(messages[0]["Body"]).interaction_id == payload["id"]
+    assert Job.from_message(messages[0]["Body"]).invocation.interaction_id == payload["id"]
 
     ping = signer.encode(signer.ping())
     result = module.handler(
@@ -222,15 +223,17 @@ def job_for(signer: InteractionSigner, discord: FakeDiscord) -> Job:
     payload = signer.application_command("diagnose", {"target": "staging"})
     discord.open_interaction(payload["token"], channel_id=payload["channel_id"], ephemeral=False)
     return Job(
-        interaction_id=payload["id"],
+        invocation=Invocation(
+            interaction_id=payload["id"],
+            trace_id="f" * 32,
+            command="diagnose",
+            options={"target": "staging"},
+            user_id=payload["member"]["user"]["id"],
+            user_name="Tester",
+            guild_id=payload["guild_id"],
+            channel_id=payload["channel_id"],
+        ),
         application_id=signer.application_id,
-        command="diagnose",
-        options={"target": "staging"},
-        user_id=payload["member"]["user"]["id"],
-        user_name="Tester",
-        guild_id=payload["guild_id"],
-        channel_id=payload["channel_id"],
-        trace_id="f" * 32,
         received_at=time.time(),
         interaction_token=payload["token"],
     )

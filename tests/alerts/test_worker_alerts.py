@@ -133,7 +133,7 @@ def test_refused_dispatch_raises_one_alert_with_the_trace(
     assert phrase in embed["title"]
     assert embed["title"].startswith("⚠️ ERROR")
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["trace"] == f"`{job.trace_id[:8]}`"
+    assert fields["trace"] == f"`{job.invocation.trace_id[:8]}`"
     assert fields["command"] == f"/{command}"
     assert harness.record(job).status == "rejected"
 
@@ -149,8 +149,10 @@ def test_same_refusal_five_times_posts_once(make_harness: AlertHarnessFactory) -
 def outcome(harness: Harness, job: Any) -> tuple[Any, ...]:
     record = harness.record(job)
     message = harness.message(job)
-    text = repr(message["embeds"]).replace(job.trace_id, "TRACE").replace(job.trace_id[:8], "TRACE")
-    text = text.replace(job.interaction_id, "ID")
+    text = (
+        repr(message["embeds"]).replace(job.invocation.trace_id, "TRACE").replace(job.invocation.trace_id[:8], "TRACE")
+    )
+    text = text.replace(job.invocation.interaction_id, "ID")
     return record.status, record.detail, record.run_id, text, repr(message.get("components"))
 
 
@@ -171,7 +173,7 @@ def test_user_outcome_unchanged_when_alert_post_fails(make_harness: AlertHarness
     assert alert_posts(harness.discord) == []
     got = outcome(harness, job)
     assert got[:3] == expected[:3]
-    assert got[3] == expected[3].replace(expected_job.interaction_id, "ID")
+    assert got[3] == expected[3].replace(expected_job.invocation.interaction_id, "ID")
 
 
 def test_a_dispatch_whose_outcome_is_unknown_raises_an_alert(make_harness: AlertHarnessFactory) -> None:

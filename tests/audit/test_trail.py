@@ -15,6 +15,7 @@ from orchestrator.audit.model import AuditEvent
 from orchestrator.audit.report import format_event, parse_since, run_audit
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.cli import main
+from orchestrator.commands.invocation import Invocation
 from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.state.memory import MemoryAuditStore
 from tests.runs.conftest import ALICE, BOB, CAROL, Live, LiveFactory, cancel_id
@@ -38,10 +39,18 @@ def test_an_accepted_command_is_audited_once_with_its_run(live: Live) -> None:
     [event] = events(live)
     record = live.record(payload)
     assert event.outcome == "accepted"
-    assert (event.user_id, event.user_name, event.command) == (ALICE["user_id"], "Alice", "diagnose")
-    assert (event.guild_id, event.channel_id) == (payload["guild_id"], payload["channel_id"])
-    assert (event.trace_id, event.interaction_id, event.run_id) == (record.trace_id, payload["id"], record.run_id)
-    assert event.options == {"target": "staging"}
+    assert (event.invocation.user_id, event.invocation.user_name, event.invocation.command) == (
+        ALICE["user_id"],
+        "Alice",
+        "diagnose",
+    )
+    assert (event.invocation.guild_id, event.invocation.channel_id) == (payload["guild_id"], payload["channel_id"])
+    assert (event.invocation.trace_id, event.invocation.interaction_id, event.run_id) == (
+        record.trace_id,
+        payload["id"],
+        record.run_id,
+    )
+    assert event.invocation.options == {"target": "staging"}
     assert event.detail == "dispatched"
     assert event.at == record.received_at, "stamped with when the user ran it"
 
@@ -50,7 +59,7 @@ def test_refusals_are_audited_with_what_the_user_sent(live: Live) -> None:
     live.command("diagnose", {})  # invalid: target missing
     live.command("nonexistent", {"x": "y"})
     live.settle()
-    outcomes = [(e.outcome, e.command, e.options) for e in events(live)]
+    outcomes = [(e.outcome, e.invocation.command, e.invocation.options) for e in events(live)]
     assert outcomes == [("invalid", "diagnose", {}), ("unknown_command", "nonexistent", {"x": "y"})]
     assert all(e.detail for e in events(live)), "the reply the user got is kept"
 
@@ -61,10 +70,10 @@ def test_confirmed_and_cancelled_confirmations_are_audited(live: Live) -> None:
     _, cancel_buttons = ask(live)
     data(live.press(cancel_buttons["Cancel"])[1])
     confirmed, cancelled = events(live)
-    assert (confirmed.outcome, confirmed.command, confirmed.detail) == ("confirmed", "deploy", "dispatched")
+    assert (confirmed.outcome, confirmed.invocation.command, confirmed.detail) == ("confirmed", "deploy", "dispatched")
     assert confirmed.run_id is not None
     assert (cancelled.outcome, cancelled.run_id) == ("cancelled", None)
-    assert cancelled.options == {"environment": "production"}
+    assert cancelled.invocation.options == {"environment": "production"}
 
 
 def test_cancel_presses_on_a_live_run_are_audited_with_the_presser(live: Live) -> None:
@@ -79,10 +88,14 @@ def test_cancel_presses_on_a_live_run_are_audited_with_the_presser(live: Live) -
     live.press(custom_id, CAROL)
     accepted, denied, cancelled = events(live)
     assert accepted.outcome == "accepted"
-    assert (denied.outcome, denied.user_id, denied.run_id) == ("denied", BOB["user_id"], record.run_id)
-    assert (cancelled.outcome, cancelled.user_id, cancelled.user_name) == ("run_cancelled", CAROL["user_id"], "Carol")
-    assert cancelled.roles == tuple(sorted(CAROL["roles"]))
-    assert cancelled.trace_id == record.trace_id
+    assert (denied.outcome, denied.invocation.user_id, denied.run_id) == ("denied", BOB["user_id"], record.run_id)
+    assert (cancelled.outcome, cancelled.invocation.user_id, cancelled.invocation.user_name) == (
+        "run_cancelled",
+        CAROL["user_id"],
+        "Carol",
+    )
+    assert cancelled.invocation.roles == tuple(sorted(CAROL["roles"]))
+    assert cancelled.invocation.trace_id == record.trace_id
     assert accepted.at <= denied.at <= cancelled.at <= time.time(), "stamped with when each press was made"
 
 
@@ -90,22 +103,24 @@ def test_secrets_in_option_values_never_reach_the_trail_or_its_log_line(captured
     token = "ghp_" + secrets.token_urlsafe(27).replace("-", "a").replace("_", "b")[:36]
     store = MemoryAuditStore()
     event = AuditEvent(
+        invocation=Invocation(
+            interaction_id="1150000000000000011",
+            trace_id="a" * 32,
+            command="diagnose",
+            options={"target": f"staging {token}"},
+            user_id="1150000000000000010",
+            user_name="Alice",
+            guild_id=None,
+            channel_id=None,
+            roles=(ROLE,),
+        ),
         at=time.time(),
         outcome="accepted",
-        user_id="1150000000000000010",
-        user_name="Alice",
-        roles=(ROLE,),
-        command="diagnose",
-        options={"target": f"staging {token}"},
-        guild_id=None,
-        channel_id=None,
-        trace_id="a" * 32,
-        interaction_id="1150000000000000011",
     )
     AuditTrail(store).record(event)
     [kept] = store.query(since=0)
     assert token not in json.dumps(kept.to_dict())
-    assert "[redacted:" in str(kept.options["target"])
+    assert "[redacted:" in str(kept.invocation.options["target"])
     line = json.loads(captured_logs.getvalue().splitlines()[-1])
     assert line["msg"] == "audit" and line["outcome"] == "accepted" and line["trace_id"] == "a" * 32
     assert token not in captured_logs.getvalue()
@@ -120,7 +135,21 @@ class FailingStore:
 
 
 def test_a_store_failure_never_fails_the_command(captured_logs: io.StringIO) -> None:
-    event = AuditEvent(time.time(), "denied", "1", "A", (), "deploy", {}, None, None, "b" * 32, "2")
+    event = AuditEvent(
+        invocation=Invocation(
+            interaction_id="2",
+            trace_id="b" * 32,
+            command="deploy",
+            options={},
+            user_id="1",
+            user_name="A",
+            guild_id=None,
+            channel_id=None,
+            roles=(),
+        ),
+        at=time.time(),
+        outcome="denied",
+    )
     AuditTrail(FailingStore()).record(event)
     assert "audit event not stored" in captured_logs.getvalue()
     assert '"msg":"audit"' in captured_logs.getvalue().replace(" ", ""), "the log line still carries the event"
@@ -138,7 +167,21 @@ def test_the_audit_command_reads_the_trail(tmp_path: Path, monkeypatch: pytest.M
         (now - 60, "1150000000000000020", "denied"),
     ):
         store.record(
-            AuditEvent(at, outcome, user, "Alice", (ROLE,), "deploy", {"environment": "prod"}, "1", "2", "c" * 32, "3"),
+            AuditEvent(
+                invocation=Invocation(
+                    interaction_id="3",
+                    trace_id="c" * 32,
+                    command="deploy",
+                    options={"environment": "prod"},
+                    user_id=user,
+                    user_name="Alice",
+                    guild_id="1",
+                    channel_id="2",
+                    roles=(ROLE,),
+                ),
+                at=at,
+                outcome=outcome,
+            ),
             expires_at=now + 3600,
         )
     out, err = io.StringIO(), io.StringIO()
@@ -182,7 +225,21 @@ def test_signer_is_importable_for_the_live_rig() -> None:
 
 def test_the_audit_command_escapes_what_could_rewrite_the_terminal() -> None:
     hostile = "\x1b[2J\x1b]0;owned\x07back\rline\nnext\u202eevil"
-    event = AuditEvent(time.time(), "denied", "1", hostile, (), "deploy", {"env": hostile}, None, None, "d" * 32, "2")
+    event = AuditEvent(
+        invocation=Invocation(
+            interaction_id="2",
+            trace_id="d" * 32,
+            command="deploy",
+            options={"env": hostile},
+            user_id="1",
+            user_name=hostile,
+            guild_id=None,
+            channel_id=None,
+            roles=(),
+        ),
+        at=time.time(),
+        outcome="denied",
+    )
     line = format_event(event)
     assert not any(ord(c) < 0x20 or c == "\u202e" for c in line)
     assert "\\x1b[2J" in line and "\\x07" in line and "\\x0d" in line and "\\n" in line and "\\u202e" in line

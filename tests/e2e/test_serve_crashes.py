@@ -59,7 +59,7 @@ class Crash:
 
     def outcomes(self, payload: dict[str, Any]) -> list[str]:
         store = open_state_store(self.environment["STATE_STORE"])
-        return [e.outcome for e in store.audit.query(since=0) if e.interaction_id == payload["id"]]
+        return [e.outcome for e in store.audit.query(since=0) if e.invocation.interaction_id == payload["id"]]
 
 
 def kill(serve: ServeProcess) -> None:

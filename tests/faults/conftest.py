@@ -143,7 +143,7 @@ class FaultRig:
 
     def shown(self, job: Job) -> dict[str, Any] | None:
         """What the user sees last: the interaction's message, or its continuation in the channel."""
-        record = self.harness.state.jobs.get(job.interaction_id)
+        record = self.harness.state.jobs.get(job.invocation.interaction_id)
         if record is not None and record.channel_message_id:
             for message in self.discord.channel_messages(CHANNEL_ID):
                 if message["id"] == record.channel_message_id:
@@ -200,7 +200,7 @@ def assert_truthful(rig: FaultRig, job: Job, expected: Category) -> None:
         assert (record.status, record.run_id) == ("dispatched", run["id"])
         # Webhook deliveries find the job by its run.
         found = rig.harness.state.jobs.get_by_run(run["id"])
-        assert found is not None and found.interaction_id == job.interaction_id
+        assert found is not None and found.interaction_id == job.invocation.interaction_id
     if expected == "not started":
         assert runs == [], "the user was told nothing started, but a run did"
 
@@ -208,7 +208,10 @@ def assert_truthful(rig: FaultRig, job: Job, expected: Category) -> None:
 def assert_no_secrets(rig: FaultRig, logs: str, jobs: Sequence[Job]) -> None:
     """No token in a log line, in what was sent to Discord (messages and alerts), or in a stored trace."""
     sent = [json.dumps(r.json) for r in rig.discord.requests if r.json is not None]
-    traces = [json.dumps(t.to_dict()) for t in filter(None, (rig.harness.state.traces.latest(j.user_id) for j in jobs))]
+    traces = [
+        json.dumps(t.to_dict())
+        for t in filter(None, (rig.harness.state.traces.latest(j.invocation.user_id) for j in jobs))
+    ]
     tokens = {"GitHub token": GITHUB_TOKEN, "bot token": BOT_TOKEN}
     tokens.update({f"interaction token {n}": job.interaction_token for n, job in enumerate(jobs)})
     for where, text in (("logs", logs), *(("Discord", body) for body in sent), *(("traces", t) for t in traces)):

@@ -77,7 +77,7 @@ def test_github_fault(rig: FaultRig, case: Case, worker_logs: io.StringIO) -> No
         assert rig.deliver(job) == 0  # settled on its first receive
 
         assert_truthful(rig, job, case.told)
-        posts = [r for r in rig.harness.dispatch_posts() if job.trace_id in str(r.json)]
+        posts = [r for r in rig.harness.dispatch_posts() if job.invocation.trace_id in str(r.json)]
         assert len(posts) == case.posts
     assert rig.github.pending_faults == []
     if case.waited is not None:

@@ -74,7 +74,7 @@ def test_a_user_with_no_name_at_all_is_named_by_id(signer: InteractionSigner, co
     assert endpoint.handle(HttpRequest("POST", "/interactions", headers, body)).status == 200
     [message] = queue.messages
     job = Job.from_message(message)  # the worker reads it (an empty name made it refuse the job)
-    assert job.user_name == payload["member"]["user"]["id"]
+    assert job.invocation.user_name == payload["member"]["user"]["id"]
 
 
 def test_the_fuzz_queue_refuses_what_the_worker_would(targets: FuzzTargets) -> None:

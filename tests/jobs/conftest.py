@@ -21,6 +21,7 @@ from orchestrator.alerts.alerter import Alerter
 from orchestrator.clients import discord_api, github_api
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
+from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
 from orchestrator.composition.worker import assemble_worker
@@ -212,15 +213,17 @@ def new_job(command: str = "diagnose", options: Mapping[str, OptionValue] | None
     """A job with realistic ids: snowflakes, a 32-hex trace id and a Discord-shaped interaction token."""
     interaction_id = snowflake()
     return Job(
-        interaction_id=interaction_id,
+        invocation=Invocation(
+            interaction_id=interaction_id,
+            trace_id=uuid.uuid4().hex,
+            command=command,
+            options=dict({"target": "staging"} if options is None else options),
+            user_id=USER_ID,
+            user_name="Tester",
+            guild_id=GUILD_ID,
+            channel_id=CHANNEL_ID,
+        ),
         application_id=APPLICATION_ID,
-        command=command,
-        options=dict({"target": "staging"} if options is None else options),
-        user_id=USER_ID,
-        user_name="Tester",
-        guild_id=GUILD_ID,
-        channel_id=CHANNEL_ID,
-        trace_id=uuid.uuid4().hex,
         received_at=time.time(),
         interaction_token=interaction_token(interaction_id),
     )
@@ -262,7 +265,7 @@ class Harness:
         return [r for r in requests if job.interaction_token in r.path]
 
     def record(self, job: Job) -> JobRecord:
-        record = self.state.jobs.get(job.interaction_id)
+        record = self.state.jobs.get(job.invocation.interaction_id)
         assert record is not None, "the worker kept no record of the job"
         return record
 
@@ -277,7 +280,7 @@ class Harness:
         return embed
 
     def runs_for(self, job: Job) -> list[dict[str, Any]]:
-        return [run for run in self.github.runs if job.trace_id in run["display_title"]]
+        return [run for run in self.github.runs if job.invocation.trace_id in run["display_title"]]
 
 
 def link_button(message: Mapping[str, Any]) -> dict[str, Any] | None:

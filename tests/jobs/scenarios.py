@@ -14,7 +14,7 @@ from tests.jobs.conftest import Harness, HarnessFactory, http_client, link_butto
 
 def assert_linked_to_the_one_run(harness: Harness, job: Job) -> None:
     [run] = harness.github.runs
-    assert job.trace_id in run["display_title"]
+    assert job.invocation.trace_id in run["display_title"]
     record = harness.record(job)
     assert (record.status, record.run_id, record.html_url) == ("dispatched", run["id"], run["html_url"])
     button = link_button(harness.message(job))

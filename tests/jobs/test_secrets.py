@@ -69,7 +69,7 @@ def test_no_token_in_our_log_lines(make_harness: HarnessFactory, worker_logs: io
         "interaction token no longer valid: continuing in the channel",
     } <= messages
     assert {line["correlation_id"] for line in lines if line["msg"] == "dispatch finished"} == {
-        job.interaction_id for job in jobs
+        job.invocation.interaction_id for job in jobs
     }
     assert GITHUB_TOKEN not in text
     assert GITHUB_TOKEN.removeprefix("ghp_") not in text

@@ -34,7 +34,7 @@ def test_happy_path_dispatches_once_and_links_the_run(harness: Harness) -> None:
             "target": "production",
             "verbose": "true",
             "count": "3",
-            "trace_id": job.trace_id,
+            "trace_id": job.invocation.trace_id,
             "requested_by": "Tester",
             "prompt": PROMPT,
         },
@@ -42,7 +42,7 @@ def test_happy_path_dispatches_once_and_links_the_run(harness: Harness) -> None:
     }
     assert all(isinstance(value, str) for value in post.json["inputs"].values())
     [run] = harness.github.runs
-    assert job.trace_id in run["display_title"]
+    assert job.invocation.trace_id in run["display_title"]
     assert harness.run_lookups() == []  # GitHub returned the run: nothing to look for
 
     message = harness.message(job)
@@ -53,7 +53,7 @@ def test_happy_path_dispatches_once_and_links_the_run(harness: Harness) -> None:
     [embed] = message["embeds"]
     assert embed["title"] == "/diagnose · ⏳ queued"
     assert embed["url"] == run["html_url"]
-    assert embed["footer"]["text"] == f"trace {job.trace_id[:8]} · started by {job.user_name}"
+    assert embed["footer"]["text"] == f"trace {job.invocation.trace_id[:8]} · started by {job.invocation.user_name}"
     assert not message["flags"] & LOADING  # no longer "thinking…"
     assert {field["name"]: field["value"] for field in embed["fields"]} == {
         "target": "production",
@@ -65,8 +65,12 @@ def test_happy_path_dispatches_once_and_links_the_run(harness: Harness) -> None:
     assert record.status == "dispatched"
     assert record.run_id == run["id"]
     assert record.html_url == run["html_url"]
-    assert record.trace_id == job.trace_id
-    assert (record.command, record.user_id, record.channel_id) == ("diagnose", job.user_id, job.channel_id)
+    assert record.trace_id == job.invocation.trace_id
+    assert (record.command, record.user_id, record.channel_id) == (
+        "diagnose",
+        job.invocation.user_id,
+        job.invocation.channel_id,
+    )
     assert record.dispatch_attempted_at is not None
     assert record.created_at <= record.updated_at
 

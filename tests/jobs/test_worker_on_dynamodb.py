@@ -44,14 +44,14 @@ def test_happy_path_and_duplicate_delivery(harness: Harness) -> None:
     assert_linked_to_the_one_run(harness, job)
     assert len(harness.patches(job)) == 1
     keys = {item[PARTITION_KEY]["S"] for item in boto3.client("dynamodb").scan(TableName=TABLE)["Items"]}
-    run_id = harness.state.jobs.get(job.interaction_id).run_id  # type: ignore[union-attr]
+    run_id = harness.state.jobs.get(job.invocation.interaction_id).run_id  # type: ignore[union-attr]
     [event] = harness.state.audit.query(since=time.time() - 3600)
     assert (event.outcome, event.run_id) == ("accepted", run_id), "the duplicate delivery recorded nothing more"
     audit_day = datetime.fromtimestamp(event.at, UTC).date().isoformat()
     assert keys == {
-        f"job#{job.interaction_id}",
+        f"job#{job.invocation.interaction_id}",
         "idempotency",
-        f"trace#{job.user_id}",
+        f"trace#{job.invocation.user_id}",
         "traces",
         f"run#{run_id}",
         f"audit#{audit_day}",

@@ -39,7 +39,7 @@ def test_500_and_no_run_looks_then_sends_once_more(harness: Harness) -> None:
     lookups = harness.run_lookups()
     assert len(lookups) == 2  # find_attempts: it looked, and only then resent
     assert all(lookup.time <= first_resend for lookup in lookups)
-    assert all(job.trace_id not in str(lookup.query) for lookup in lookups)  # filtered by us, not by GitHub
+    assert all(job.invocation.trace_id not in str(lookup.query) for lookup in lookups)  # filtered by us, not by GitHub
     assert_linked_to_the_one_run(harness, job)
 
 

@@ -94,8 +94,12 @@ def test_a_user_over_the_limit_is_told_to_slow_down_and_nothing_is_queued(
     message = parse_message(json.dumps(trace_only))
     assert isinstance(message, TraceOnly) and message.outcome == "rate_limited"
     assert message.audit is not None
-    assert (message.audit.outcome, message.audit.user_id, message.audit.command) == ("rate_limited", ALICE, "diagnose")
-    assert message.audit.options == {"target": "staging"}
+    assert (message.audit.outcome, message.audit.invocation.user_id, message.audit.invocation.command) == (
+        "rate_limited",
+        ALICE,
+        "diagnose",
+    )
+    assert message.audit.invocation.options == {"target": "staging"}
 
     assert run(endpoint, signer, "diagnose", BOB, target="staging")["type"] == 5, "Bob has a bucket of his own"
     clock.now += 30

@@ -36,6 +36,7 @@ from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.clients import discord_api, github_api
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
+from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
 from orchestrator.composition.worker import assemble_worker
@@ -430,15 +431,17 @@ class Rig:
     ) -> Job:
         interaction_id = snowflake()
         job = Job(
-            interaction_id=interaction_id,
+            invocation=Invocation(
+                interaction_id=interaction_id,
+                trace_id=uuid.uuid4().hex,
+                command=command,
+                options=dict({"target": "staging"} if options is None else options),
+                user_id=ALICE["user_id"],
+                user_name=ALICE["global_name"],
+                guild_id=GUILD_ID,
+                channel_id=CHANNEL_ID,
+            ),
             application_id=APPLICATION_ID,
-            command=command,
-            options=dict({"target": "staging"} if options is None else options),
-            user_id=ALICE["user_id"],
-            user_name=ALICE["global_name"],
-            guild_id=GUILD_ID,
-            channel_id=CHANNEL_ID,
-            trace_id=uuid.uuid4().hex,
             received_at=self.clock() if received_at is None else received_at,
             interaction_token=interaction_token(interaction_id),
             ephemeral=ephemeral,
@@ -458,7 +461,7 @@ class Rig:
         return run_id
 
     def record(self, job: Job) -> JobRecord:
-        record = self.state.jobs.get(job.interaction_id)
+        record = self.state.jobs.get(job.invocation.interaction_id)
         assert record is not None
         return record
 
@@ -468,7 +471,7 @@ class Rig:
         self.process(RunEvent(delivery_id or str(uuid.uuid4()), snapshot).to_message())
 
     def poll(self, job: Job, attempt: int) -> None:
-        self.process(PollRequest(job.interaction_id, attempt).to_message())
+        self.process(PollRequest(job.invocation.interaction_id, attempt).to_message())
 
     def run_due(self, until: float | None = None) -> int:
         """Process queued messages in due order up to `until` (now by default), moving the clock."""

@@ -183,5 +183,5 @@ def test_a_replayed_refused_command_is_audited_once(live: Live) -> None:
     for _ in range(3):
         assert live.send(payload).json() == body
     live.settle()
-    events = [e for e in live.runtime.state.audit.query(since=0) if e.interaction_id == payload["id"]]
+    events = [e for e in live.runtime.state.audit.query(since=0) if e.invocation.interaction_id == payload["id"]]
     assert [e.outcome for e in events] == ["invalid"]

@@ -237,8 +237,8 @@ def handmade_record(rig: Rig, lines: list[JobLine], total: int, *, options: dict
     job = rig.job(options=options)
     now = time.time()
     record = JobRecord(
-        interaction_id=job.interaction_id,
-        trace_id=job.trace_id,
+        interaction_id=job.invocation.interaction_id,
+        trace_id=job.invocation.trace_id,
         command="diagnose",
         user_id=ALICE["user_id"],
         user_name=ALICE["global_name"],
@@ -249,7 +249,7 @@ def handmade_record(rig: Rig, lines: list[JobLine], total: int, *, options: dict
         updated_at=now,
         run_id=16_000_000_001,
         html_url=f"https://github.com/{REPO}/actions/runs/16000000001",
-        options=dict(job.options),
+        options=dict(job.invocation.options),
         run_status="in_progress",
         run_started_at="2026-11-22T10:00:00Z",
         run_updated_at="2026-11-22T10:03:00Z",
@@ -260,7 +260,7 @@ def handmade_record(rig: Rig, lines: list[JobLine], total: int, *, options: dict
         render_pending=True,
     )
     rig.state.jobs.put(record)
-    stored = rig.state.jobs.get(job.interaction_id)
+    stored = rig.state.jobs.get(job.invocation.interaction_id)
     assert stored is not None
     return stored
 

@@ -27,7 +27,7 @@ def test_first_poll_is_a_delayed_message_ten_seconds_after_the_dispatch(rig: Rig
     job = rig.job()
     rig.dispatch(job)
 
-    assert rig.queue.polls() == [(PollRequest(job.interaction_id, 0), 10)]
+    assert rig.queue.polls() == [(PollRequest(job.invocation.interaction_id, 0), 10)]
     assert rig.queue.of_kind("poll")[0].delay == 10
 
 
@@ -43,7 +43,7 @@ def test_poll_delays_double_from_ten_seconds_and_cap_at_sixty(rig: Rig) -> None:
     polls = rig.queue.polls()
     assert [delay for _, delay in polls] == [10, 20, 40, 60, 60, 60, 60]
     assert [poll.attempt for poll, _ in polls] == [0, 1, 2, 3, 4, 5, 6]
-    assert {poll.interaction_id for poll, _ in polls} == {job.interaction_id}
+    assert {poll.interaction_id for poll, _ in polls} == {job.invocation.interaction_id}
     assert run_reads(rig) == 6
     # Nothing changed on GitHub: no job lists were fetched and the message was not edited again.
     assert not [r for r in rig.github.requests if r.path.endswith("/jobs")]
@@ -92,7 +92,7 @@ def test_with_webhooks_only_a_five_minute_safety_poll_is_scheduled(rig_factory: 
     job = rig.job()
     rig.dispatch(job)
 
-    assert rig.queue.polls() == [(PollRequest(job.interaction_id, 0), WATCHDOG_DELAY_SECONDS)]
+    assert rig.queue.polls() == [(PollRequest(job.invocation.interaction_id, 0), WATCHDOG_DELAY_SECONDS)]
 
 
 GITHUB_FAILURES = {
@@ -134,7 +134,7 @@ def test_github_failures_during_a_poll_never_escape_and_the_next_poll_is_schedul
     rig.run_due(rig.clock() + 10)  # no exception
 
     # The next poll comes as usual, or no sooner than GitHub asked (a rate limit's Retry-After or reset).
-    assert rig.queue.polls()[-1] == (PollRequest(job.interaction_id, 1), next_delay)
+    assert rig.queue.polls()[-1] == (PollRequest(job.invocation.interaction_id, 1), next_delay)
     assert any("poll failed; will poll again" in line["msg"] for line in log_lines(logs))
     assert rig.github.pending_faults == []
     # The next poll, with GitHub back, catches up (past 14 minutes, in the channel).
@@ -164,7 +164,7 @@ def test_read_timeouts_during_a_poll_never_escape(rig_factory: RigFactory) -> No
 
     rig.run_due(rig.clock() + 10)
 
-    assert rig.queue.polls()[-1] == (PollRequest(job.interaction_id, 1), 20)
+    assert rig.queue.polls()[-1] == (PollRequest(job.invocation.interaction_id, 1), 20)
     assert stage_of(rig.message(job)) == QUEUED
     rig.run_due(rig.clock() + 20)
     assert stage_of(rig.message(job)) == IN_PROGRESS
@@ -174,7 +174,9 @@ def test_duplicate_poll_chains_only_one_proceeds(rig: Rig) -> None:
     job = rig.job()
     rig.dispatch(job)
     reads = run_reads(rig)
-    rig.queue.send(PollRequest(job.interaction_id, 0).to_message(), delay_seconds=10)  # e.g. the job delivered twice
+    rig.queue.send(
+        PollRequest(job.invocation.interaction_id, 0).to_message(), delay_seconds=10
+    )  # e.g. the job delivered twice
 
     rig.run_due(rig.clock() + 10)
 
@@ -219,7 +221,7 @@ def test_discord_down_during_a_poll_does_not_end_the_chain(rig: Rig) -> None:
     except DiscordError:
         rig.process(entry.body)  # the queue delivers the failed message again
 
-    assert rig.queue.polls()[-1] == (PollRequest(job.interaction_id, 1), 20)
+    assert rig.queue.polls()[-1] == (PollRequest(job.invocation.interaction_id, 1), 20)
     assert rig.record(job).run_status == "in_progress"
     rig.run_due(rig.clock() + 20)  # Discord is back by the next poll
     assert stage_of(rig.message(job)) == IN_PROGRESS

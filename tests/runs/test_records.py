@@ -99,7 +99,7 @@ def test_a_finished_run_is_fully_recorded(rig_factory: RigFactory, backend: tupl
     rig.event(rig.github.run(run_id))
     run = rig.github.run(run_id)
 
-    record = read_back(reopen, job.interaction_id)
+    record = read_back(reopen, job.invocation.interaction_id)
 
     assert record.status == "dispatched"
     assert record.run_id == run_id
@@ -110,7 +110,7 @@ def test_a_finished_run_is_fully_recorded(rig_factory: RigFactory, backend: tupl
     assert timestamp(record.run_started_at) <= timestamp(record.run_updated_at)
     assert (record.user_id, record.user_name) == (ALICE["user_id"], "Alice")
     assert record.cancelled_by is None
-    assert record.trace_id == job.trace_id
+    assert record.trace_id == job.invocation.trace_id
     assert record.jobs_total == 2
     assert [(j["name"], j["conclusion"]) for j in record.jobs] == [("build", "success"), ("test", "failure")]
     assert record.message_id is not None
@@ -126,10 +126,10 @@ def test_a_cancelled_run_records_who_cancelled_it(rig_factory: RigFactory, backe
     rig.github.advance_job(run_id)
     rig.event(rig.github.run(run_id))
 
-    cancel(rig, job.interaction_id, CAROL)
+    cancel(rig, job.invocation.interaction_id, CAROL)
     rig.event(rig.github.run(run_id))  # GitHub's completed delivery
 
-    record = read_back(reopen, job.interaction_id)
+    record = read_back(reopen, job.invocation.interaction_id)
     assert (record.run_status, record.conclusion) == ("completed", "cancelled")
     assert record.cancelled_by == "Carol"
     assert record.user_name == "Alice"

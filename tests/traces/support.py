@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from orchestrator.commands.invocation import INVOCATION_FIELDS
 from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.devtools.signing import interaction_token, snowflake
@@ -70,7 +71,11 @@ class TraceHarness:
 
     def job(self, command: str = "diagnose", options: dict[str, Any] | None = None, **changes: Any) -> Job:
         """A job as the endpoint queues it, its deferred message open in Discord."""
-        job = replace(new_job(command, options), **changes)
+        job = new_job(command, options)
+        who = {name: value for name, value in changes.items() if name in INVOCATION_FIELDS}
+        job = replace(
+            job, invocation=replace(job.invocation, **who), **{k: changes[k] for k in changes.keys() - who.keys()}
+        )
         self.discord.open_interaction(job.interaction_token, channel_id=CHANNEL_ID, ephemeral=False)
         return job
 

@@ -157,7 +157,7 @@ def test_an_accepted_command_carries_the_handlers_steps(
 
     [message] = queue.messages
     job = Job.from_message(message)
-    assert (job.trace_id, job.user_id, job.command) == (TRACE_ID, USER, "diagnose")
+    assert (job.invocation.trace_id, job.invocation.user_id, job.invocation.command) == (TRACE_ID, USER, "diagnose")
     verify, check = job.steps
     assert (verify.name, verify.status) == ("verify signature", "ok")
     assert (check.name, check.status) == ("check command", "ok")

@@ -62,7 +62,7 @@ def test_a_dispatched_command_leaves_a_complete_trace(harness: TraceHarness) -> 
 
     trace = stored(harness)
     [run] = harness.github.runs
-    assert (trace.trace_id, trace.user_id, trace.command) == (job.trace_id, USER_ID, "diagnose")
+    assert (trace.trace_id, trace.user_id, trace.command) == (job.invocation.trace_id, USER_ID, "diagnose")
     assert trace.started_at == received
     assert (trace.status, trace.error, trace.run_url) == ("ok", None, run["html_url"])
     assert [s.name for s in trace.steps] == [
@@ -84,7 +84,7 @@ def test_a_dispatched_command_leaves_a_complete_trace(harness: TraceHarness) -> 
     assert trace.duration_ms >= 1400
     # Saved three times (running, then finished), counted once.
     assert harness.state.traces.evictions() == 0
-    assert harness.state.traces.find(USER_ID, job.trace_id[:8]) == trace
+    assert harness.state.traces.find(USER_ID, job.invocation.trace_id[:8]) == trace
 
 
 def test_without_a_sent_time_there_is_no_queue_step(harness: TraceHarness) -> None:
@@ -121,7 +121,7 @@ def test_discord_failing_every_try_stores_a_failed_trace_and_raises(harness: Tra
         harness.process(job)
 
     trace = stored(harness)
-    assert trace.trace_id == job.trace_id
+    assert trace.trace_id == job.invocation.trace_id
     assert trace.status == "failed"
     assert trace.error == "the job failed before it finished; the queue will retry it"
     assert step_named(trace, "dispatch").status == "ok"
@@ -133,7 +133,7 @@ def test_discord_failing_every_try_stores_a_failed_trace_and_raises(harness: Tra
     harness.discord.clear_faults()
     harness.process(job)
     trace = stored(harness)
-    assert (trace.trace_id, trace.status, trace.error) == (job.trace_id, "ok", None)
+    assert (trace.trace_id, trace.status, trace.error) == (job.invocation.trace_id, "ok", None)
     assert harness.state.traces.evictions() == 0
     assert [o.name for o in harness.metrics.observations] == ["CommandAccepted", "DispatchLatency"]
 
@@ -198,10 +198,10 @@ def test_debug_last_shows_the_users_latest_trace(harness: TraceHarness) -> None:
     content = harness.debug(USER_ID)
 
     latest = stored(harness)
-    assert latest.trace_id == second.trace_id
+    assert latest.trace_id == second.invocation.trace_id
     assert content == debug_report(latest, requested=None)
     assert content.startswith("**/ghost** · ❌ failed")
-    assert second.trace_id in content and first.trace_id not in content
+    assert second.invocation.trace_id in content and first.invocation.trace_id not in content
 
 
 def test_debug_last_with_an_id_shows_that_trace(harness: TraceHarness) -> None:
@@ -209,9 +209,9 @@ def test_debug_last_with_an_id_shows_that_trace(harness: TraceHarness) -> None:
     harness.process(first)
     harness.process(second)
 
-    for requested in (first.trace_id, first.trace_id[:8]):
+    for requested in (first.invocation.trace_id, first.invocation.trace_id[:8]):
         content = harness.debug(USER_ID, requested)
-        older = harness.state.traces.find(USER_ID, first.trace_id)
+        older = harness.state.traces.find(USER_ID, first.invocation.trace_id)
         assert older is not None
         assert content == debug_report(older, requested=requested)
         assert content.startswith("**/diagnose** · ✅ ok")
@@ -226,15 +226,15 @@ def test_debug_last_never_shows_another_users_trace(harness: TraceHarness) -> No
     harness.process(job)
 
     assert harness.debug(OTHER_USER) == debug_report(None, requested=None)
-    for requested in (job.trace_id, job.trace_id[:8]):
+    for requested in (job.invocation.trace_id, job.invocation.trace_id[:8]):
         content = harness.debug(OTHER_USER, requested)
         assert content == debug_report(None, requested=requested)
         assert "/diagnose" not in content and "dispatch" not in content
 
     other = harness.job(user_id=OTHER_USER)
     harness.process(other)
-    assert other.trace_id in harness.debug(OTHER_USER)
-    assert job.trace_id in harness.debug(USER_ID)  # and each still sees their own
+    assert other.invocation.trace_id in harness.debug(OTHER_USER)
+    assert job.invocation.trace_id in harness.debug(USER_ID)  # and each still sees their own
 
 
 def test_debug_last_edits_only_the_callers_message_without_mentions(harness: TraceHarness) -> None:

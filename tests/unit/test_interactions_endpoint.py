@@ -122,12 +122,12 @@ def test_accepted_command_is_queued_and_deferred(
     assert answer(post(endpoint, signer, payload)) == {"type": 5, "data": {"flags": 0}}
     [message] = queue.messages
     job = Job.from_message(message)
-    assert job.interaction_id == payload["id"]
+    assert job.invocation.interaction_id == payload["id"]
     assert job.interaction_token == payload["token"]
-    assert job.options == {"target": "staging", "verbose": True, "count": 3, "ratio": 0.5}
-    assert job.user_id == payload["member"]["user"]["id"] and job.user_name == "Alice"
-    assert job.guild_id == payload["guild_id"] and job.channel_id == payload["channel_id"]
-    assert len(job.trace_id) == 32
+    assert job.invocation.options == {"target": "staging", "verbose": True, "count": 3, "ratio": 0.5}
+    assert job.invocation.user_id == payload["member"]["user"]["id"] and job.invocation.user_name == "Alice"
+    assert job.invocation.guild_id == payload["guild_id"] and job.invocation.channel_id == payload["channel_id"]
+    assert len(job.invocation.trace_id) == 32
     assert payload["token"] not in repr(job)
 
 
@@ -260,7 +260,7 @@ def test_the_interaction_takes_the_requests_trace_id(
     body = signer.encode(signer.application_command("diagnose", {"target": "staging"}))
     headers = {k.lower(): v for k, v in signer.headers(body).items()}
     endpoint.handle(HttpRequest("POST", "/interactions", headers, body, trace_id="5759e988bd862e3fe1be46a994272793"))
-    assert Job.from_message(queue.messages[0]).trace_id == "5759e988bd862e3fe1be46a994272793"
+    assert Job.from_message(queue.messages[0]).invocation.trace_id == "5759e988bd862e3fe1be46a994272793"
 
 
 def test_lambda_requests_take_the_xray_root_as_trace_id(monkeypatch: pytest.MonkeyPatch) -> None:

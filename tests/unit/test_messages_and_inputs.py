@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.model import CommandSet, CommandSpec
 from orchestrator.dispatch.inputs import InputsTooLarge, correlation_input, render_inputs
 from orchestrator.dispatch.outcome import DispatchOutcome
@@ -19,15 +20,17 @@ PATCH_PATH = "/api/v10/webhooks/111111111111111111/token/messages/@original"
 
 def job(**options: str | int | float | bool) -> Job:
     return Job(
-        interaction_id="1",
+        invocation=Invocation(
+            interaction_id="1",
+            trace_id="a" * 32,
+            command="diagnose",
+            options=dict(options),
+            user_id="3",
+            user_name="Alice",
+            guild_id=None,
+            channel_id="4",
+        ),
         application_id="2",
-        command="diagnose",
-        options=dict(options),
-        user_id="3",
-        user_name="Alice",
-        guild_id=None,
-        channel_id="4",
-        trace_id="a" * 32,
         received_at=time.time(),
         interaction_token="aW50ZXJhY3Rpb246secret",
     )
