@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.jobs.envelopes import Job
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import REPO_ROOT
 
 REGION = "us-east-1"

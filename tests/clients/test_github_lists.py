@@ -15,8 +15,8 @@ from orchestrator.clients.github_api import (
     NameList,
     WorkflowFile,
 )
-from orchestrator.devtools.fake_github import FakeGitHub, workflow_yaml
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.fake_github import FakeGitHub, workflow_yaml
+from orchestrator_dev.standins.http_standin import Fault
 from tests.contract.openapi import github_contract
 from tests.jobs.conftest import GITHUB_TOKEN, REPO, http_client
 

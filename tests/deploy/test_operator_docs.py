@@ -27,8 +27,6 @@ RUNBOOK = REPO_ROOT / "RUNBOOK.md"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 TEMPLATE = REPO_ROOT / "template.yaml"
 PACKAGE = REPO_ROOT / "orchestrator"
-# Development tools read their own variables (the benchmark's child process); operators never set them.
-NOT_OPERATIONS = ("devtools", "bench")
 
 _VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _ENVIRON_READ = re.compile(r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
@@ -62,8 +60,6 @@ def package_variables() -> set[str]:
     """Variables read straight from os.environ elsewhere in the package (LOG_LEVEL, WORKER_MAX_RECEIVES, ...)."""
     names: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
-        if any(part in NOT_OPERATIONS for part in path.relative_to(PACKAGE).parts):
-            continue
         names |= set(_ENVIRON_READ.findall(path.read_text(encoding="utf-8")))
     return {name for name in names if not _provided_by_lambda(name)}
 

@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from orchestrator.devtools.http_standin import Request, Response, StandinServer
+from orchestrator_dev.standins.http_standin import Request, Response, StandinServer
 
 # What a failing step prints, unless a test says otherwise: a test runner's last words.
 DEFAULT_FAILURE_OUTPUT = (

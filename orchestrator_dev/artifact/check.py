@@ -1,6 +1,6 @@
 """Checks the Lambda artifacts `sam build` made (CI runs it after the build; see .ci/run).
 
-    python -m orchestrator.devtools.artifact .aws-sam/build/template.yaml --python python3.13 \
+    python -m orchestrator_dev.artifact.check .aws-sam/build/template.yaml --python python3.13 \
         [--importable DIR]
 
 For each function of the built template, its code folder must hold only the runtime package,
@@ -8,7 +8,7 @@ commands.yaml, prompts/ and what requirements.lock installed (nothing of tests, 
 benchmarks, local state or caches); every module must have a .pyc the runtime loads without
 checking its source; native code must be for the function's architecture. Its size is printed.
 Then each handler is imported from an artifact with only that artifact and the standard library
-on the path (artifact_probe.py): the deployed one when this machine can run its native code, else
+on the path (probe.py): the deployed one when this machine can run its native code, else
 `--importable`, the same build made for this machine.
 """
 
@@ -29,14 +29,16 @@ from typing import Any
 import yaml
 
 OWN_ENTRIES = frozenset({"orchestrator", "commands.yaml", "prompts", "__pycache__"})
-# The package's parts that only development uses: the handlers never import them.
-DEV_ONLY_PACKAGES = ("orchestrator/devtools", "orchestrator/bench")
+# The runtime package's one part that only development uses: the benchmark's entry point
+# (`python -m orchestrator.bench`, into orchestrator_dev). orchestrator_dev itself is never copied; were
+# it there, it would be neither the runtime package nor a locked dependency.
+DEV_ONLY_PARTS = ("orchestrator/bench.py",)
 LOCAL_STATE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".sqlite", ".sqlite3")
 CACHE_FOLDERS = frozenset({".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".git", ".aws-sam"})
 # ELF e_machine values, as platform.machine() names them.
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
 LAMBDA_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
-PROBE = Path(__file__).with_name("artifact_probe.py")
+PROBE = Path(__file__).with_name("probe.py")
 MAKEFILE = Path(__file__).parents[2] / "Makefile"
 # Settings that let every handler start without calling AWS (clients are built, never used).
 PROBE_ENVIRONMENT = {
@@ -117,7 +119,7 @@ def content_problems(folder: Path, *, cache_tag: str, services: frozenset[str] =
     problems += [
         f"{folder}: {name} is neither the runtime package nor a locked dependency" for name in sorted(unexpected)
     ]
-    problems += [f"{folder}: {part} is for development only" for part in DEV_ONLY_PACKAGES if (folder / part).exists()]
+    problems += [f"{folder}: {part} is for development only" for part in DEV_ONLY_PARTS if (folder / part).exists()]
     if (models := folder / "botocore" / "data").is_dir():
         kept = {path.name for path in models.iterdir() if path.is_dir()}
         problems += [f"{folder}: botocore has no model for {name}" for name in sorted(services - kept)]
@@ -169,7 +171,7 @@ def size_line(function: Function) -> str:
 
 def probe(python: str, folder: Path, handlers: Iterable[str], services: Iterable[str]) -> int:
     """Imports the handlers from the folder alone, in the runtime's Python, and builds a client of
-    each service (artifact_probe.py)."""
+    each service (probe.py)."""
     environment = {
         **{name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ},
         **PROBE_ENVIRONMENT,
@@ -210,7 +212,7 @@ def check(template_path: Path, python: str, importable: Path | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestrator.devtools.artifact", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m orchestrator_dev.artifact.check", description=__doc__)
     parser.add_argument("template", type=Path, help="the template sam build wrote (.aws-sam/build/template.yaml)")
     parser.add_argument("--python", required=True, help="the runtime's Python (the functions' Runtime)")
     parser.add_argument("--importable", type=Path, help="the same build for this machine, when the artifacts are not")

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.devtools.fake_commands import command_form_errors, overwrite
-from orchestrator.devtools.form_errors import INVALID_FORM_BODY, FormErrors
-from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
-from orchestrator.devtools.signing import snowflake
 from orchestrator.discord.wire import EPHEMERAL, ButtonStyle
+from orchestrator_dev.standins.fake_commands import command_form_errors, overwrite
+from orchestrator_dev.standins.form_errors import INVALID_FORM_BODY, FormErrors
+from orchestrator_dev.standins.http_standin import Fault, Request, Response, StandinServer
+from orchestrator_dev.standins.signing import snowflake
 
 API_PREFIX = "/api/v10"
 LOADING = 1 << 7  # message flag: the deferred "thinking…" state

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.adapters.lambda_http import function_url_response, request_from_function_url
-from orchestrator.bench import fuzz_mutations as mutations
 from orchestrator.commands.model import AllowList, CommandSet, CommandSpec, OptionSpec
-from orchestrator.devtools.signing import InteractionSigner, snowflake
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.interactions.endpoint import MAX_BODY_BYTES, InteractionsEndpoint
 from orchestrator.interactions.presses import ButtonHandler
@@ -37,6 +35,8 @@ from orchestrator.state.memory import MemoryPendingStore
 from orchestrator.web.app import WebApp
 from orchestrator.web.github_webhook import GitHubWebhookEndpoint
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.bench import fuzz_mutations as mutations
+from orchestrator_dev.standins.signing import InteractionSigner, snowflake
 
 INTERACTIONS, WEBHOOK = "/interactions", "/github/webhook"
 REPOSITORY = "acme/ops"

@@ -1,6 +1,6 @@
 """The long-form fuzzer: seeded mutational fuzzing of POST /interactions and POST /github/webhook.
 
-    python -m orchestrator.bench.fuzz --cases 100000 [--seed 1]
+    python -m orchestrator_dev.bench.fuzz --cases 100000 [--seed 1]
 
 Every case is a real payload (a slash command, a button press, a PING, a workflow_run delivery),
 mutated and, mostly, validly signed, so that it gets past the signature check to the parsers and
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.bench.fuzz_targets import Case, FuzzTargets, logging_that_raises
+from orchestrator_dev.bench.fuzz_targets import Case, FuzzTargets, logging_that_raises
 
 MAX_FINDINGS_KEPT = 20
 
@@ -100,7 +100,7 @@ def _raised_at(exc: Exception) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestrator.bench.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m orchestrator_dev.bench.fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)

@@ -1,11 +1,11 @@
 """Optional coverage-guided fuzzing with atheris (libFuzzer for Python), not part of the test run.
 
     pip install atheris
-    python -m orchestrator.bench.atheris_fuzz -runs=100000 [-max_len=65536] [corpus_dir]
+    python -m orchestrator_dev.bench.atheris_fuzz -runs=100000 [-max_len=65536] [corpus_dir]
 
 Each input is signed as Discord or GitHub would sign it and sent to the endpoint below WebApp's
 catch-all: as raw bytes (libFuzzer evolves the body itself), or as the seed of one case of the
-mutational fuzzer (`orchestrator.bench.fuzz`). An exception or a response of 500 or more is a crash.
+mutational fuzzer (`orchestrator_dev.bench.fuzz`). An exception or a response of 500 or more is a crash.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports(include=["orchestrator"]):
-    from orchestrator.bench.fuzz_targets import INTERACTIONS, Case, FuzzTargets, logging_that_raises
+    from orchestrator_dev.bench.fuzz_targets import INTERACTIONS, Case, FuzzTargets, logging_that_raises
 
 _targets: FuzzTargets | None = None
 

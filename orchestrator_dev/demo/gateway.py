@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 
-from orchestrator.devtools.demo import ALICE, BOB, WORKFLOWS, free_port, render_message, step
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_gateway import FakeGateway
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.settings import DEFAULT_COMMANDS_FILE
+from orchestrator_dev.demo.endpoint import ALICE, BOB, WORKFLOWS, free_port, render_message, step
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_gateway import FakeGateway
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.signing import InteractionSigner
 
 REPOSITORY = "acme/delivery"
 CHANNEL = "1150000000000000002"

@@ -10,8 +10,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from orchestrator.devtools.form_errors import FormErrors
-from orchestrator.devtools.signing import snowflake
+from orchestrator_dev.standins.form_errors import FormErrors
+from orchestrator_dev.standins.signing import snowflake
 
 MAX_COMMANDS = 100  # slash commands per scope
 MAX_OPTIONS = 25

@@ -45,7 +45,7 @@ class DigestFigures:
 
 def measure() -> DigestFigures:
     child = subprocess.run(
-        [sys.executable, "-m", "orchestrator.bench.failure_digest"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "orchestrator_dev.bench.failure_digest"], capture_output=True, text=True, check=True
     )
     return DigestFigures(**json.loads(child.stdout))
 

@@ -22,7 +22,6 @@ from typing import Any
 from nacl.signing import VerifyKey
 
 from orchestrator.commands.loader import load_commands
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.observability.logging import configure_logging
@@ -31,6 +30,7 @@ from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.settings import DEFAULT_COMMANDS_FILE
 from orchestrator.state.memory import MemoryRateLimitStore
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.signing import InteractionSigner
 
 # The baseline for cold start: what the ACK cannot do without. A: the imports and one verify,
 # as the issue words it. B: the same plus constructing the clients the ACK uses (SQS to queue the
@@ -157,7 +157,7 @@ def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
         body.decode(),
         headers["x-signature-ed25519"],
     ]
-    ours_cmd = [sys.executable, "-m", "orchestrator.bench.cold_child"]
+    ours_cmd = [sys.executable, "-m", "orchestrator_dev.bench.cold_child"]
     suggest_env = {**env, **_autocomplete_env(signer)}
     commands = {
         "pass": [sys.executable, "-c", "pass"],
@@ -420,7 +420,7 @@ def api_calls() -> list[Row]:
     """Issue 3's figure: GitHub calls per dispatched command for a 3-minute run."""
     import io
 
-    from orchestrator.bench.api_calls import count_calls
+    from orchestrator_dev.bench.api_calls import count_calls
 
     configure_logging("bench", level="WARNING", stream=io.StringIO())
     counted = count_calls()
@@ -450,9 +450,9 @@ def list_budget() -> list[Row]:
     import httpx
 
     from orchestrator.clients.github_api import GitHubClient
-    from orchestrator.devtools.fake_github import FakeGitHub
     from orchestrator.state.memory import MemoryCacheStore
     from orchestrator.workflows.catalog import LIST_PAGES, LIST_TIME_BUDGET_SECONDS, WorkflowCatalog
+    from orchestrator_dev.standins.fake_github import FakeGitHub
 
     token, repository = "ghp_" + "c" * 36, "acme/delivery"
     with FakeGitHub(token, repository, {}) as github, httpx.Client(timeout=10) as http:
@@ -487,7 +487,7 @@ def list_budget() -> list[Row]:
 
 def failure_digest() -> list[Row]:
     """Issue 11's figures: a failed job's digest with a 50 MB log, and GitHub calls per run."""
-    from orchestrator.bench.failure_digest import LOG_BYTES, measure
+    from orchestrator_dev.bench.failure_digest import LOG_BYTES, measure
 
     figures = measure()
     size = f"{LOG_BYTES // 1_000_000} MB log"
@@ -542,10 +542,10 @@ def hardening(*, quick: bool) -> list[Row]:
     import sqlite3
     import tempfile
 
-    from orchestrator.bench.fuzz import run_fuzz
-    from orchestrator.bench.load import run_load
     from orchestrator.state.ratelimits import Bucket
     from orchestrator.state.sqlite import SqliteDatabase, SqliteRateLimitStore
+    from orchestrator_dev.bench.fuzz import run_fuzz
+    from orchestrator_dev.bench.load import run_load
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:

@@ -23,7 +23,7 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import WSMsgType, web
 
-from orchestrator.devtools.http_standin import StartsAndStops
+from orchestrator_dev.standins.http_standin import StartsAndStops
 
 logger = logging.getLogger(__name__)
 

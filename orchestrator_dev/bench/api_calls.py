@@ -16,9 +16,6 @@ import httpx
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.model import CommandSet, CommandSpec
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
-from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.assembly import assemble_worker
@@ -26,6 +23,9 @@ from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_messag
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.queues.local import LocalContext
 from orchestrator.state.store import open_state_store
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator_dev.standins.signing import interaction_token, snowflake
 
 RUN_SECONDS = 180
 STARTS_AT = 15

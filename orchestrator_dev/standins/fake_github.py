@@ -23,8 +23,8 @@ from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
-from orchestrator.devtools.fake_job_logs import DEFAULT_FAILURE_OUTPUT, FakeLogStorage, job_log
-from orchestrator.devtools.http_standin import Request, Response, StandinServer
+from orchestrator_dev.standins.fake_job_logs import DEFAULT_FAILURE_OUTPUT, FakeLogStorage, job_log
+from orchestrator_dev.standins.http_standin import Request, Response, StandinServer
 
 logger = logging.getLogger(__name__)
 

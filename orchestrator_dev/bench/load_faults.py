@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from orchestrator.clients.retries import DEFAULT_TIMEOUT
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.http_standin import Fault
 
 DISPATCH_PATH = r"/actions/workflows/[^/]+/dispatches$"
 EDIT_PATH = r"/messages/@original$"

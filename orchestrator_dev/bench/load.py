@@ -1,4 +1,4 @@
-"""`python -m orchestrator.bench.load [--faults]`: signed commands from many users against the real `serve`.
+"""`python -m orchestrator_dev.bench.load [--faults]`: signed commands from many users against the real `serve`.
 
 The stand-in Discord and GitHub run in this process; `python -m orchestrator serve` runs as a
 process of its own, so every request crosses a real loopback socket. Commands go out open-loop
@@ -29,8 +29,8 @@ from typing import IO
 
 import httpx
 
-from orchestrator.bench.load_faults import DISPATCH_PATH, FAULT_KINDS, InjectedFault, spread
-from orchestrator.bench.load_report import (
+from orchestrator_dev.bench.load_faults import DISPATCH_PATH, FAULT_KINDS, InjectedFault, spread
+from orchestrator_dev.bench.load_report import (
     ACK_DEADLINE_SECONDS,
     DEFERRED,
     LoadReport,
@@ -39,11 +39,11 @@ from orchestrator.bench.load_report import (
     first_final_edit_at,
     is_truthful,
 )
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.http_standin import Request
-from orchestrator.devtools.serve_process import LOG_FILE, json_line, serve_environment, serve_running
-from orchestrator.devtools.signing import InteractionSigner, snowflake
+from orchestrator_dev.demo.serve_process import LOG_FILE, json_line, serve_environment, serve_running
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.http_standin import Request
+from orchestrator_dev.standins.signing import InteractionSigner, snowflake
 
 REPOSITORY = "acme/load"
 COMMAND = "load"
@@ -288,7 +288,7 @@ def _check(
 
 
 def main(argv: list[str] | None = None, out: IO[str] = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestrator.bench.load", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m orchestrator_dev.bench.load", description=__doc__.split("\n")[0])
     parser.add_argument("--commands", type=int, default=200)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -20,14 +20,14 @@ import httpx
 
 from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.audit.report import format_event
-from orchestrator.devtools.demo_workflows import release_from_its_workflow, stock_repository
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
-from orchestrator.devtools.fake_job_logs import FakeLogStorage
-from orchestrator.devtools.http_standin import Fault
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.observability.logging import configure_logging
 from orchestrator.settings import load_settings
+from orchestrator_dev.demo.workflows import release_from_its_workflow, stock_repository
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator_dev.standins.fake_job_logs import FakeLogStorage
+from orchestrator_dev.standins.http_standin import Fault
+from orchestrator_dev.standins.signing import InteractionSigner
 
 REPOSITORY = "acme/delivery"
 OPS_CHANNEL = "1150000000000000099"

@@ -2,7 +2,7 @@
 with `-I -S`, so that only the artifact and the standard library can be imported. Standard library
 only: nothing of this checkout or its virtualenv is on the path.
 
-    python3.13 -I -S artifact_probe.py ARTIFACT_DIR module.handler ...
+    python3.13 -I -S probe.py ARTIFACT_DIR module.handler ...
 
 Prints one line per handler and exits non-zero, naming the problem, when a handler cannot be
 imported, a module came from outside the artifact, a module had no compiled file to load, the

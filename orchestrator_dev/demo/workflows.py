@@ -10,11 +10,11 @@ import httpx
 
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.loader import load_commands
-from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 from orchestrator.workflows.remote import checked_commands
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeJob, FakeWorkflow
 
 if TYPE_CHECKING:
-    from orchestrator.devtools.demo import Demo
+    from orchestrator_dev.demo.endpoint import Demo
 
 RELEASE_WORKFLOW = FakeWorkflow(
     id=103,
@@ -47,7 +47,7 @@ def stock_repository(github: FakeGitHub, commands_file: Path) -> None:
 
 def release_from_its_workflow(demo: Demo, token: str, commands_file: Path) -> bool:
     """True when /release ran once with the options its workflow declares and a suggested ref."""
-    from orchestrator.devtools.demo import step
+    from orchestrator_dev.demo.endpoint import step
 
     step("An operator runs `register`: /release's options are read from release.yml on GitHub")
     with httpx.Client(timeout=10) as http:
