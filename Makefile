@@ -1,7 +1,7 @@
 # The Lambda artifact, built by `sam build` (BuildMethod: makefile in template.yaml): SAM runs the
 # target named after each function with ARTIFACTS_DIR set to the folder that becomes its code. The
 # three functions share one build. The folder holds the locked runtime dependencies, the
-# `orchestrator` package without its dev tools and benchmark, commands.yaml and prompts/: never
+# `orchestrator` package without the benchmark's entry point, commands.yaml and prompts/: never
 # tests, docs, local state (.orchestrator/), caches or virtualenvs.
 #
 # PYTHON must be the runtime's Python (3.13), since it compiles the .pyc files Lambda will load.
@@ -29,7 +29,8 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 	  $(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r requirements.lock
 	rm -rf "$(ARTIFACTS_DIR)/bin" "$(ARTIFACTS_DIR)/orchestrator" "$(ARTIFACTS_DIR)/prompts"
 	cp -R orchestrator prompts commands.yaml "$(ARTIFACTS_DIR)/"
-	rm -rf "$(ARTIFACTS_DIR)/orchestrator/devtools" "$(ARTIFACTS_DIR)/orchestrator/bench"
+# The benchmark's entry point (`python -m orchestrator.bench`) is all of orchestrator_dev that is in the package.
+	rm -f "$(ARTIFACTS_DIR)/orchestrator/bench.py"
 	find "$(ARTIFACTS_DIR)/botocore/data" -mindepth 1 -maxdepth 1 -type d \
 	  $(foreach service,$(AWS_SERVICES),! -name $(service)) -exec rm -rf {} +
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +

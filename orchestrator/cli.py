@@ -73,17 +73,38 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.gateway:
         try:
-            from orchestrator.devtools.demo_gateway import run_gateway_demo
+            from orchestrator_dev.demo.gateway import run_gateway_demo
         except ImportError as exc:  # the stand-in gateway and the bot's side both need the extra
+            if _is_dev_package(exc):
+                return _demo_unavailable(exc)
             print(
                 f"`demo --gateway` needs discord.py: pip install -e '.[gateway]' ({exc.name} is missing)",
                 file=sys.stderr,
             )
             return 2
         return run_gateway_demo()
-    from orchestrator.devtools.demo import run_demo
-
+    try:
+        from orchestrator_dev.demo.endpoint import run_demo
+    except ImportError as exc:
+        if not _is_dev_package(exc):
+            raise
+        return _demo_unavailable(exc)
     return run_demo()
+
+
+def _is_dev_package(exc: ImportError) -> bool:
+    return (exc.name or "").split(".")[0] == "orchestrator_dev"
+
+
+def _demo_unavailable(exc: ImportError) -> int:
+    """The demo is development code, in the package beside this one: an install from a checkout has
+    it, the Lambda artifact does not."""
+    print(
+        f"the demo needs orchestrator_dev, installed beside this package from a checkout: pip install -e . "
+        f"({exc.name} is missing)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _positive_seconds(text: str) -> float:

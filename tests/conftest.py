@@ -14,9 +14,9 @@ import pytest
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.queues.base import QueueUnavailable
+from orchestrator_dev.standins.signing import InteractionSigner
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ROLE = "222222222222222222"

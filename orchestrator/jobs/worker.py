@@ -78,7 +78,11 @@ class JobWorker:
         # A signed request may be replayed for 5 minutes (Discord's timestamp window): a replayed
         # refusal or press is audited and answered once, by its interaction (a press's token is its own).
         self._record_refusal_once = self._once(
-            state, "JobWorker._store_refusal", self._record_refusal, "audit.invocation.interaction_id", REPLAY_TTL_SECONDS
+            state,
+            "JobWorker._store_refusal",
+            self._record_refusal,
+            "audit.invocation.interaction_id",
+            REPLAY_TTL_SECONDS,
         )
         self._cancel_once = self._once(
             state, "JobWorker._cancel", follower.cancel, "interaction_token", REPLAY_TTL_SECONDS

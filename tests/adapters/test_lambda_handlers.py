@@ -19,10 +19,10 @@ from moto import mock_aws
 
 from orchestrator.adapters import secrets
 from orchestrator.commands.invocation import Invocation
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.jobs.envelopes import Job
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.adapters.test_snapstart import FakeRuntime
 from tests.conftest import REPO_ROOT
 

@@ -15,12 +15,12 @@ from moto import mock_aws
 
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.clients.discord_api import DiscordClient
-from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.state.alerts import AlertStateStore
 from orchestrator.state.dynamodb import DynamoAlertStore
 from orchestrator.state.memory import MemoryAlertStore
 from orchestrator.state.sqlite import SqliteAlertStore, SqliteDatabase
+from orchestrator_dev.standins.fake_discord import FakeDiscord
 from tests.state.conftest import TABLE, create_state_table
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ import uuid
 import pytest
 
 from orchestrator.alerts.model import Alert
-from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.settings import Settings, load_settings
 from orchestrator.state.memory import MemoryAlertStore
+from orchestrator_dev.standins.fake_discord import FakeDiscord
 from tests.alerts.conftest import ALERT_CHANNEL, BOT_TOKEN, AlerterFactory, Clock
 
 MISSING = "ALERT_CHANNEL_ID or DISCORD_BOT_TOKEN is missing"

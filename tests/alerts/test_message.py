@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from orchestrator.alerts.alerter import THROTTLED
 from orchestrator.alerts.model import Alert
 from orchestrator.alerts.ops_post import alert_message
-from orchestrator.devtools.fake_discord import form_errors
 from orchestrator.observability import redaction
 from orchestrator.observability.redaction import Redactor
 from orchestrator.state.memory import MemoryAlertStore
+from orchestrator_dev.standins.fake_discord import form_errors
 from tests.alerts.conftest import AlerterFactory, Clock
 from tests.contract.openapi import discord_contract
 

@@ -7,11 +7,11 @@ import uuid
 import pytest
 
 from orchestrator.alerts.model import Alert
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.observability.metrics import ALERT_SENT, ALERT_SUPPRESSED
 from orchestrator.state.alerts import Claim
 from orchestrator.state.memory import MemoryAlertStore
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.http_standin import Fault
 from tests.alerts.conftest import AlerterFactory, Clock, StoreFactory
 
 CHANNEL_ROUTE = r"/api/v10/channels/[0-9]+/messages$"

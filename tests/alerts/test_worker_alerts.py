@@ -16,14 +16,14 @@ from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.loader import load_commands
 from orchestrator.composition.worker import assemble_worker
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.http_standin import Fault
 from tests.alerts.conftest import ALERT_CHANNEL, BOT_TOKEN, Clock
 from tests.conftest import RecordingQueue
 from tests.jobs.conftest import (

@@ -16,8 +16,8 @@ from orchestrator.audit.report import format_event, parse_since, run_audit
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.cli import main
 from orchestrator.commands.invocation import Invocation
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.state.memory import MemoryAuditStore
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.runs.conftest import ALICE, BOB, CAROL, Live, LiveFactory, cancel_id
 from tests.runs.test_confirmations import ask, data
 

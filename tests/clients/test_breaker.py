@@ -16,14 +16,14 @@ from orchestrator.clients.github_errors import GitHubCircuitOpen
 from orchestrator.clients.retries import RetryPolicy, send
 from orchestrator.commands.loader import load_commands
 from orchestrator.composition.worker import build_worker
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.settings import Role, load_settings
 from orchestrator.state.store import open_state_store
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.http_standin import Fault
 from tests.conftest import RecordingQueue
 from tests.jobs.conftest import (
     APPLICATION_ID,

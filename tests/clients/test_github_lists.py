@@ -9,8 +9,8 @@ import pytest
 
 from orchestrator.clients.github_api import GitHubClient, ListKind, NameList, WorkflowFile
 from orchestrator.clients.github_errors import GitHubOutcomeUnknown, GitHubRejected
-from orchestrator.devtools.fake_github import FakeGitHub, workflow_yaml
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.fake_github import FakeGitHub, workflow_yaml
+from orchestrator_dev.standins.http_standin import Fault
 from tests.contract.openapi import github_contract
 from tests.jobs.conftest import GITHUB_TOKEN, REPO, http_client
 

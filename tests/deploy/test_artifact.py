@@ -19,8 +19,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from samtranslator.yaml_helper import yaml_parse
 
-from orchestrator.devtools.artifact import (
-    DEV_ONLY_PACKAGES,
+from orchestrator_dev.artifact.check import (
+    DEV_ONLY_PARTS,
     LAMBDA_MACHINES,
     PROBE_ENVIRONMENT,
     aws_services,
@@ -81,7 +81,7 @@ def test_it_installs_the_lock_with_hashes_compiles_and_leaves_the_dev_parts_out(
     for flag in ("--require-hashes", "-r requirements.lock", "--only-binary=:all:", "--no-compile"):
         assert flag in MAKEFILE, flag
     assert "cp -R orchestrator prompts commands.yaml" in MAKEFILE
-    for part in DEV_ONLY_PACKAGES:
+    for part in DEV_ONLY_PARTS:
         assert f'"$(ARTIFACTS_DIR)/{part}"' in MAKEFILE, part
     assert "compileall -q -j 0 --invalidation-mode unchecked-hash" in MAKEFILE
 
@@ -135,7 +135,7 @@ def test_the_handlers_never_import_the_dev_only_packages() -> None:
     )
     loaded = json.loads(done.stdout.splitlines()[-1])
     assert set(modules) <= set(loaded)
-    dev_only = tuple(part.replace("/", ".") for part in DEV_ONLY_PACKAGES)
+    dev_only = ("orchestrator_dev", *(part.removesuffix(".py").replace("/", ".") for part in DEV_ONLY_PARTS))
     assert not [name for name in loaded if name.startswith(dev_only)]
 
 
@@ -165,8 +165,8 @@ def test_the_check_accepts_the_runtime_code_alone(artifact: Path) -> None:
 
 def test_the_check_names_everything_else(artifact: Path) -> None:
     compiled(artifact / "tests" / "test_x.py")
-    compiled(artifact / "orchestrator" / "devtools" / "__init__.py")
-    compiled(artifact / "orchestrator" / "bench" / "__init__.py")
+    compiled(artifact / "orchestrator_dev" / "__init__.py")
+    compiled(artifact / "orchestrator" / "bench.py")
     (artifact / "orchestrator" / ".hypothesis").mkdir()
     (artifact / "dep" / "state.db").write_bytes(b"")
     (artifact / "orchestrator" / "stale.py").write_text("", encoding="utf-8")
@@ -174,8 +174,8 @@ def test_the_check_names_everything_else(artifact: Path) -> None:
     (artifact / "orchestrator" / "raw.py").write_text("", encoding="utf-8")
     problems = "\n".join(content_problems(artifact, cache_tag=CACHE_TAG))
     assert "tests is neither the runtime package nor a locked dependency" in problems
-    assert "orchestrator/devtools is for development only" in problems
-    assert "orchestrator/bench is for development only" in problems
+    assert "orchestrator_dev is neither the runtime package nor a locked dependency" in problems
+    assert "orchestrator/bench.py is for development only" in problems
     assert "orchestrator/.hypothesis is a cache" in problems
     assert "dep/state.db is local state" in problems
     assert f"orchestrator/stale.py: stale.{CACHE_TAG}.pyc is checked against its source" in problems
@@ -216,7 +216,7 @@ def test_the_makefile_keeps_the_model_of_every_service_the_functions_call() -> N
     runtime = [
         path
         for path in (REPO_ROOT / "orchestrator").rglob("*.py")
-        if not path.relative_to(REPO_ROOT).as_posix().startswith(DEV_ONLY_PACKAGES)
+        if not path.relative_to(REPO_ROOT).as_posix().startswith(DEV_ONLY_PARTS)
     ]
     source = "\n".join(path.read_text(encoding="utf-8") for path in runtime)
     called = set(re.findall(r"""\bclient\(\s*["']([a-z0-9-]+)["']""", source))

@@ -28,8 +28,6 @@ REFERENCE = REPO_ROOT / "docs" / "configuration.md"
 REGENERATE = "out of date: run python -m orchestrator.settings.reference"
 TEMPLATE = REPO_ROOT / "template.yaml"
 PACKAGE = REPO_ROOT / "orchestrator"
-# Development tools read their own variables (the benchmark's child process); operators never set them.
-NOT_OPERATIONS = ("devtools", "bench")
 
 _VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _ENVIRON_READ = re.compile(r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
@@ -52,8 +50,6 @@ def package_variables() -> set[str]:
     """Variables read straight from os.environ elsewhere in the package (LOG_LEVEL, WORKER_MAX_RECEIVES, ...)."""
     names: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
-        if any(part in NOT_OPERATIONS for part in path.relative_to(PACKAGE).parts):
-            continue
         names |= set(_ENVIRON_READ.findall(path.read_text(encoding="utf-8")))
     return {name for name in names if not _provided_by_lambda(name)}
 

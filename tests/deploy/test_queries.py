@@ -14,9 +14,6 @@ from samtranslator.yaml_helper import yaml_parse
 from orchestrator.alerts.model import Alert
 from orchestrator.alerts.ops_post import logs_insights_url
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.http_standin import Fault
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
@@ -25,6 +22,9 @@ from orchestrator.runs.follower import log_run_failure
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.memory import MemoryAlertStore
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.http_standin import Fault
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.alerts.conftest import AlerterFactory, clock, discord, http, make_alerter  # noqa: F401 - fixtures
 from tests.conftest import REPO_ROOT, RecordingQueue
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_discord import LOADING, FakeDiscord
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.discord.wire import EPHEMERAL
+from orchestrator_dev.standins.fake_discord import LOADING, FakeDiscord
+from orchestrator_dev.standins.http_standin import Fault
 from tests.contract.openapi import discord_contract, validate_interaction_response
 
 # One TLS context for every client: httpx builds one per client otherwise, ~45 ms each.

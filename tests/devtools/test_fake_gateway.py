@@ -14,8 +14,8 @@ import discord.http
 import pytest
 import yarl
 
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_gateway import PRIVILEGED_INTENTS, FakeGateway
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_gateway import PRIVILEGED_INTENTS, FakeGateway
 
 APP_ID = "1234567890123456789"
 BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"

@@ -22,8 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_github import FIRST_RUN_ID, Delivery, FakeGitHub, FakeJob, FakeWorkflow, workflow_yaml
-from orchestrator.devtools.http_standin import Fault, Request, Response, StandinServer
+from orchestrator_dev.standins.fake_github import (
+    FIRST_RUN_ID,
+    Delivery,
+    FakeGitHub,
+    FakeJob,
+    FakeWorkflow,
+    workflow_yaml,
+)
+from orchestrator_dev.standins.http_standin import Fault, Request, Response, StandinServer
 from tests.contract.openapi import github_contract
 
 # One TLS context for every client: httpx builds one per client otherwise, ~45 ms each.

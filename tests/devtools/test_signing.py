@@ -11,7 +11,7 @@ import pytest
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from orchestrator.devtools.signing import (
+from orchestrator_dev.standins.signing import (
     DISCORD_EPOCH_MS,
     INTERACTION_TOKEN_PREFIX,
     InteractionSigner,

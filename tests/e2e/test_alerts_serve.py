@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from orchestrator.adapters.local_server import LocalRuntime
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.settings import load_settings
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.signing import InteractionSigner
 
 GITHUB_TOKEN = "ghp_" + "alerts" * 6
 BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.GtestX.test-bot-token-0123456789abcdef"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.devtools.demo import run_demo
+from orchestrator_dev.demo.endpoint import run_demo
 
 
 def test_the_demo_plays_the_whole_flow(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,6 +28,6 @@ def test_the_demo_plays_the_whole_flow(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_the_gateway_demo_runs_to_the_end() -> None:
-    from orchestrator.devtools.demo_gateway import run_gateway_demo
+    from orchestrator_dev.demo.gateway import run_gateway_demo
 
     assert run_gateway_demo() == 0

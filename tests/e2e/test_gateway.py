@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.demo import WORKFLOWS, free_port
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_gateway import FakeGateway
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.signing import InteractionSigner
+from orchestrator_dev.demo.endpoint import WORKFLOWS, free_port
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_gateway import FakeGateway
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import REPO_ROOT, wait_for
 
 BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.Gtest0." + secrets.token_urlsafe(27)
@@ -190,7 +190,7 @@ def test_missing_settings_are_named_and_nothing_connects(stack: Stack) -> None:
 def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path: Path) -> None:
     """The documented pairing: `gateway` takes the commands, `serve` (reachable by GitHub) takes the
     webhooks; both on one STATE_STORE, so the deliveries land in the queue they share."""
-    from orchestrator.devtools.serve_process import serve_running
+    from orchestrator_dev.demo.serve_process import serve_running
 
     signer = InteractionSigner.generate()
     webhook_secret = secrets.token_urlsafe(24)

@@ -22,10 +22,10 @@ import pytest
 from orchestrator import __version__
 from orchestrator.adapters import local_server
 from orchestrator.adapters.local_server import LocalRuntime
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.settings import Settings, load_settings
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import REPO_ROOT
 from tests.contract.openapi import validate_interaction_response
 

@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.http_standin import Fault
-from orchestrator.devtools.serve_process import ServeProcess, serve_environment, serve_running
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.state.store import open_state_store
+from orchestrator_dev.demo.serve_process import ServeProcess, serve_environment, serve_running
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.http_standin import Fault
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import REPO_ROOT, wait_for
 from tests.e2e.test_serve import GITHUB_TOKEN, WORKFLOWS
 

@@ -20,11 +20,11 @@ import httpx
 import pytest
 
 from orchestrator.adapters.sqs_batch import process_batch
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.signing import snowflake
 from orchestrator.jobs.envelopes import Job
 from orchestrator.state.store import StateStore, open_state_store
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.signing import snowflake
 from tests.jobs.conftest import (  # noqa: F401 - fixtures, found by pytest under these names
     APPLICATION_ID,
     CHANNEL_ID,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 
 from orchestrator.clients.discord_api import EDIT_POLICY
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.jobs.envelopes import Job
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.http_standin import Fault
 from tests.faults.conftest import (
     MAX_RECEIVES,
     SLOW,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.http_standin import Fault
 from tests.faults.conftest import (
     MAX_RECEIVES,
     SLOW,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bench.fuzz_targets import REPOSITORY, FuzzTargets, logging_that_raises
+from orchestrator_dev.bench.fuzz_targets import REPOSITORY, FuzzTargets, logging_that_raises
 from tests.runs import payloads
 
 

@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bench.fuzz_mutations import encode
-from orchestrator.bench.fuzz_targets import (
+from orchestrator.commands.model import CommandSet
+from orchestrator.interactions.endpoint import InteractionsEndpoint
+from orchestrator.interactions.signature import SignatureVerifier
+from orchestrator.jobs.envelopes import Job, RunEvent
+from orchestrator.runs.model import RunSnapshot
+from orchestrator.web.http import HttpRequest
+from orchestrator_dev.bench.fuzz_mutations import encode
+from orchestrator_dev.bench.fuzz_targets import (
     MAX_QUEUE_MESSAGE_BYTES,
     WEBHOOK,
     FuzzTargets,
@@ -16,13 +22,7 @@ from orchestrator.bench.fuzz_targets import (
     UnreadableMessage,
     workflow_run_payload,
 )
-from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.signing import InteractionSigner
-from orchestrator.interactions.endpoint import InteractionsEndpoint
-from orchestrator.interactions.signature import SignatureVerifier
-from orchestrator.jobs.envelopes import Job, RunEvent
-from orchestrator.runs.model import RunSnapshot
-from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import RecordingQueue
 
 RUN = Seed(WEBHOOK, workflow_run_payload("completed", "completed", "success", 16_000_000_009), "workflow_run")

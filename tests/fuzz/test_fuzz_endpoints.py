@@ -1,6 +1,6 @@
 """The short form of the fuzzer: a few hundred cases per property, derandomized so CI is stable.
 
-The long form (100,000 cases) is `python -m orchestrator.bench.fuzz`. Cases go to the endpoints
+The long form (100,000 cases) is `python -m orchestrator_dev.bench.fuzz`. Cases go to the endpoints
 below WebApp's catch-all, so a bug raises here instead of hiding behind a 500.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.bench import fuzz_mutations as mutations
-from orchestrator.bench.fuzz import run_fuzz
-from orchestrator.bench.fuzz_targets import INTERACTIONS, Case, FuzzTargets
+from orchestrator_dev.bench import fuzz_mutations as mutations
+from orchestrator_dev.bench.fuzz import run_fuzz
+from orchestrator_dev.bench.fuzz_targets import INTERACTIONS, Case, FuzzTargets
 from tests.fuzz.conftest import vendored_deliveries
 
 SHORT = settings(max_examples=300, deadline=None, derandomize=True, database=None)

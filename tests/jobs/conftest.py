@@ -25,10 +25,6 @@ from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
 from orchestrator.composition.worker import assemble_worker
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.http_standin import Request
-from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.envelopes import Job
@@ -39,6 +35,10 @@ from orchestrator.queues.local import LocalContext
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.http_standin import Request
+from orchestrator_dev.standins.signing import interaction_token, snowflake
 from tests.conftest import RecordingQueue
 
 # A token shaped like a classic PAT: if it ever shows up in a log line, the test can find it.
@@ -357,10 +357,10 @@ def harness(make_harness: HarnessFactory) -> Harness:
 def worker_logs() -> Iterator[io.StringIO]:
     """Every line our logger writes during the test (DEBUG and up); the previous stream is restored after.
 
-    The stand-ins log each request path at DEBUG under `orchestrator.devtools`, webhook tokens included:
+    The stand-ins log each request path at DEBUG under `orchestrator_dev`, webhook tokens included:
     they are test equipment, not the code under test, so they stay at INFO here.
     """
-    devtools = logging.getLogger("orchestrator.devtools")
+    devtools = logging.getLogger("orchestrator_dev")
     devtools_level = devtools.level
     devtools.setLevel(logging.INFO)  # setLevel, not .level =: it also clears logging's isEnabledFor cache
     handler = get_logger().registered_handler

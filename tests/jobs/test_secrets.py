@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from orchestrator.clients.discord_api import DiscordUnavailable
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.jobs.envelopes import Job
+from orchestrator_dev.standins.http_standin import Fault
 from tests.jobs.conftest import GITHUB_TOKEN, Harness, HarnessFactory, free_port
 
 DISPATCH_PATH = r"/dispatches$"

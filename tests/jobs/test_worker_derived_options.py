@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.jobs.dispatch_job import new_job_record
 from orchestrator.jobs.envelopes import RefreshCache
 from orchestrator.state.caches import Cached
 from orchestrator.workflows.cache import cached_names, list_key, workflow_key
+from orchestrator_dev.standins.http_standin import Fault
 from tests.conftest import REPO_ROOT
 from tests.jobs.conftest import COMMANDS_YAML, GITHUB_TOKEN, PROMPT, REPO, Harness, context
 
@@ -47,7 +47,7 @@ def commands_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def release(harness: Harness) -> Harness:
-    from orchestrator.devtools.fake_github import FakeWorkflow
+    from orchestrator_dev.standins.fake_github import FakeWorkflow
 
     harness.github.workflows["release.yml"] = FakeWorkflow(
         106,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.clients.discord_api import EDIT_POLICY, DiscordUnavailable
-from orchestrator.devtools.fake_discord import LOADING
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.fake_discord import LOADING
+from orchestrator_dev.standins.http_standin import Fault
 from tests.jobs.conftest import Harness, link_button
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_discord import LOADING
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import NO_LINK
 from orchestrator.queues.local import LocalQueue
 from orchestrator.queues.stored import MemoryQueueStore
+from orchestrator_dev.standins.fake_discord import LOADING
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.http_standin import Fault
 from tests.jobs.conftest import PROMPT, Harness, HarnessFactory, http_client, link_button
 from tests.jobs.scenarios import process_until_done
 

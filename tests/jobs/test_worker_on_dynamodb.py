@@ -12,9 +12,9 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.clients.discord_api import EDIT_POLICY, DiscordUnavailable
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.state.dynamodb import PARTITION_KEY
 from orchestrator.state.store import StateStore, open_state_store
+from orchestrator_dev.standins.http_standin import Fault
 from tests.jobs.conftest import Harness, HarnessFactory, link_button
 from tests.jobs.scenarios import assert_linked_to_the_one_run, kill_mid_dispatch, process_until_done
 from tests.state.conftest import TABLE, create_state_table, make_moto_writes_atomic

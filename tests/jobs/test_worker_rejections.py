@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.http_standin import Fault
 from tests.jobs.conftest import Harness, HarnessFactory, link_button
 
 DISPATCH_PATH = r"/dispatches$"

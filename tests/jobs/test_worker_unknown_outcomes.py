@@ -7,10 +7,10 @@ import uuid
 import httpx
 import pytest
 
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.dispatch.explain import UNREACHABLE
 from orchestrator.jobs.envelopes import Job
+from orchestrator_dev.standins.http_standin import Fault
 from tests.jobs.conftest import Harness, HarnessFactory, free_port, http_client, link_button
 from tests.jobs.scenarios import assert_linked_to_the_one_run, kill_mid_dispatch
 

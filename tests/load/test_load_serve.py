@@ -1,7 +1,7 @@
 """The load test's short form: many users against the real `serve` process, with and without faults.
 
 Only correctness is asserted (no 5xx, one dispatch per command, nothing lost); speed is what
-`python -m orchestrator.bench.load` reports, never a test's verdict.
+`python -m orchestrator_dev.bench.load` reports, never a test's verdict.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import socket
 import pytest
 
 from orchestrator.adapters import local_server
-from orchestrator.bench.load import main, run_load
-from orchestrator.bench.load_faults import FAULT_KINDS, spread
-from orchestrator.bench.load_report import final_message, is_truthful
+from orchestrator_dev.bench.load import main, run_load
+from orchestrator_dev.bench.load_faults import FAULT_KINDS, spread
+from orchestrator_dev.bench.load_report import final_message, is_truthful
 
 RUN = "https://github.com/acme/load/actions/runs/16000000001"
 OTHER_RUN = "https://github.com/acme/load/actions/runs/16000000002"

@@ -86,7 +86,7 @@ def test_custom_levels_map_onto_the_four_levels(logs: io.StringIO, levelno: int,
 
 
 def test_child_loggers_of_the_library_share_the_format(logs: io.StringIO) -> None:
-    logging.getLogger("orchestrator.devtools.http_standin").warning("from a module logger: %s", "ok")
+    logging.getLogger("orchestrator.clients.github_api").warning("from a module logger: %s", "ok")
     [line] = parse_lines(logs.getvalue())
     assert tuple(line) == FIRST_KEYS and line["level"] == "warn" and line["msg"] == "from a module logger: ok"
 

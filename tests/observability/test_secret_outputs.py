@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.commands.model import OptionValue
-from orchestrator.devtools.signing import interaction_token
 from orchestrator.discord.wire import EPHEMERAL, ResponseType
 from orchestrator.interactions import responses
 from orchestrator.messages import limits
@@ -29,6 +28,7 @@ from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import Redactor, active_redactor
 from orchestrator.settings import SECRETS, SettingsError, load_settings
 from orchestrator.traces.model import Trace, step
+from orchestrator_dev.standins.signing import interaction_token
 from tests.observability.strategies import (
     B64TOKEN,
     BUILT_IN_SHAPES,

@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from orchestrator.adapters.local_server import LocalRuntime
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import DISPATCH_DOCS_URL, FakeGitHub, FakeWorkflow
-from orchestrator.devtools.http_standin import Fault
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.settings import load_settings
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import DISPATCH_DOCS_URL, FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.http_standin import Fault
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import wait_for
 from tests.observability.support import assert_no_leak, capture_logs, leaks, parse_lines
 

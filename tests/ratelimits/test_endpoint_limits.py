@@ -11,7 +11,6 @@ import pytest
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.envelopes import TraceOnly, parse_message
@@ -20,6 +19,7 @@ from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.state.memory import MemoryRateLimitStore
 from orchestrator.state.ratelimits import Bucket, RateLimitConflict, RateLimitStore, Refused
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import COMMANDS_YAML, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
 

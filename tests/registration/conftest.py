@@ -14,9 +14,9 @@ import pytest
 from orchestrator.cli import main
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.redaction import active_redactor, install
+from orchestrator_dev.standins.fake_discord import FakeDiscord
 from tests.conftest import ADMIN_ROLE, ADMIN_USER
 
 APP_ID = "1234567890123456789"

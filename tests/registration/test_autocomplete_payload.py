@@ -14,9 +14,9 @@ import pytest
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.registration.payload import build_commands
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
 from tests.contract.openapi import discord_contract
 from tests.registration.conftest import APP_ID, GUILD_ID, Register
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.fake_discord import FakeDiscord
 from orchestrator.registration.payload import build_commands
+from orchestrator_dev.standins.fake_discord import FakeDiscord
 from tests.contract.openapi import discord_contract
 from tests.registration.conftest import GUILD_ID, OTHER_GUILD_ID, Register
 

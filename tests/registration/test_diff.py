@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.fake_commands import overwrite
 from orchestrator.registration.diff import diff_commands
 from orchestrator.registration.payload import build_commands
+from orchestrator_dev.standins.fake_commands import overwrite
 from tests.registration.conftest import APP_ID, GUILD_ID
 
 

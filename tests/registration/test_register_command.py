@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.http_standin import Fault
 from tests.conftest import ADMIN_ROLE, ADMIN_USER
 from tests.registration.conftest import APP_ID, GUILD_ID, OTHER_GUILD_ID, Register
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator.devtools.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_discord import FakeDiscord
 from tests.contract.openapi import discord_contract
 from tests.registration.conftest import APP_ID, GUILD_ID, OTHER_GUILD_ID
 

@@ -40,11 +40,6 @@ from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import OptionValue
 from orchestrator.composition.worker import assemble_worker
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub, FakeJob, FakeWorkflow
-from orchestrator.devtools.fake_job_logs import FakeLogStorage
-from orchestrator.devtools.http_standin import Request, Response, StandinServer
-from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
@@ -59,6 +54,11 @@ from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.store import StateStore, open_state_store
 from orchestrator.web.github_webhook import GitHubWebhookEndpoint
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeJob, FakeWorkflow
+from orchestrator_dev.standins.fake_job_logs import FakeLogStorage
+from orchestrator_dev.standins.http_standin import Request, Response, StandinServer
+from orchestrator_dev.standins.signing import InteractionSigner, interaction_token, snowflake
 from tests.runs.payloads import signature as sign
 
 GITHUB_TOKEN = "ghp_" + "Rn5tK8wQ2zX7cV4bM9pL3hJ6gF1dS0aE8uY2"
@@ -221,7 +221,7 @@ def commands_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def logs() -> Iterator[io.StringIO]:
     """Every line our logger writes during the test (DEBUG and up)."""
-    devtools = logging.getLogger("orchestrator.devtools")
+    devtools = logging.getLogger("orchestrator_dev")
     level = devtools.level
     devtools.setLevel(logging.INFO)
     stream = io.StringIO()

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from orchestrator.devtools.http_standin import Request
+from orchestrator_dev.standins.http_standin import Request
 from tests.contract.openapi import discord_contract
 
 CONTENT_LIMIT = 2000

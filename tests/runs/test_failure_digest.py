@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.devtools.http_standin import Fault
 from orchestrator.messages.debug_report import debug_report
 from orchestrator.traces.model import Trace
+from orchestrator_dev.standins.http_standin import Fault
 from tests.contract.openapi import github_contract, validate_interaction_response
 from tests.runs.conftest import (
     ALICE,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.devtools.http_standin import Fault
+from orchestrator_dev.standins.http_standin import Fault
 from tests.runs.conftest import Live, LiveFactory
 from tests.runs.test_failure_digest import button, failed_run, press
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from orchestrator.devtools.http_standin import Fault, Request
 from orchestrator.jobs.envelopes import Job
+from orchestrator_dev.standins.http_standin import Fault, Request
 from tests.runs.conftest import CHANNEL_ID, IN_PROGRESS, QUEUED, RESULT, Rig, RigFactory, log_lines, stage_of
 from tests.runs.messages import check_requests
 

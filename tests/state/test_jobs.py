@@ -12,11 +12,11 @@ from pathlib import Path
 
 import boto3
 
-from orchestrator.devtools.signing import snowflake
 from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, DynamoJobStore
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
 from orchestrator.state.memory import MemoryJobStore
 from orchestrator.state.store import StateStore, open_state_store
+from orchestrator_dev.standins.signing import snowflake
 from tests.state.conftest import TABLE, Backend, close_state_store, state_table_properties
 
 

@@ -26,8 +26,6 @@ from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
 from orchestrator.commands.loader import load_commands
 from orchestrator.composition.worker import assemble_worker
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
 from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.observability.metrics import MemoryMetrics
@@ -38,6 +36,8 @@ from orchestrator.state.memory import MemoryTraceStore
 from orchestrator.state.sqlite import SqliteDatabase, SqliteTraceStore
 from orchestrator.state.store import StateStore
 from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, TraceStore
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
 from tests.conftest import RecordingQueue
 from tests.jobs.conftest import (
     APPLICATION_ID,

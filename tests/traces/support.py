@@ -8,15 +8,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestrator.commands.invocation import INVOCATION_FIELDS
-from orchestrator.devtools.fake_discord import FakeDiscord
-from orchestrator.devtools.fake_github import FakeGitHub
-from orchestrator.devtools.signing import interaction_token, snowflake
 from orchestrator.jobs.envelopes import DebugRequest, Job, TraceOnly
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.metrics import MemoryMetrics, Observation
 from orchestrator.state.store import StateStore
 from orchestrator.state.traces import TraceStore
 from orchestrator.traces.model import Trace, TraceStep
+from orchestrator_dev.standins.fake_discord import FakeDiscord
+from orchestrator_dev.standins.fake_github import FakeGitHub
+from orchestrator_dev.standins.signing import interaction_token, snowflake
 from tests.jobs.conftest import APPLICATION_ID, CHANNEL_ID, context, new_job
 
 # A fixed, recent moment (2023-11-14 22:13:20 UTC). Stored traces expire 14 days after they are

@@ -11,11 +11,11 @@ import pytest
 
 from orchestrator.commands.loader import check_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.envelopes import DebugRequest, Job, TraceOnly, parse_message
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import ADMIN_ROLE, RecordingQueue
 
 USER = "115000000000000003"

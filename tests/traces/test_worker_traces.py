@@ -13,8 +13,6 @@ import pytest
 from orchestrator.clients import discord_api
 from orchestrator.clients.discord_api import DiscordUnavailable
 from orchestrator.commands.loader import load_commands
-from orchestrator.devtools.http_standin import Fault
-from orchestrator.devtools.signing import InteractionSigner, interaction_token, snowflake
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.envelopes import DebugRequest
@@ -23,6 +21,8 @@ from orchestrator.observability.metrics import Observation
 from orchestrator.observability.redaction import Redactor
 from orchestrator.traces.model import Trace, TraceStep
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.standins.http_standin import Fault
+from orchestrator_dev.standins.signing import InteractionSigner, interaction_token, snowflake
 from tests.conftest import RecordingQueue
 from tests.jobs.conftest import APPLICATION_ID, CHANNEL_ID, USER_ID, context
 from tests.traces.support import TraceHarness

@@ -76,9 +76,9 @@ def test_a_real_sns_notification_posts_one_alert_and_repeats_are_suppressed() ->
     """The alarm function's path: SNS record → alert → the shared dedupe → one post."""
     from orchestrator.alerts.alerter import Alerter
     from orchestrator.clients.discord_api import DiscordClient
-    from orchestrator.devtools.fake_discord import FakeDiscord
     from orchestrator.observability.metrics import MemoryMetrics
     from orchestrator.state.memory import MemoryAlertStore
+    from orchestrator_dev.standins.fake_discord import FakeDiscord
 
     bot_token = "MTE1MDAwMDAwMDAwMDAwMDAwMDE.Galarm.alarm-test-token-0123456789abcdef"
     with FakeDiscord("1150000000000000001", bot_token=bot_token) as discord:

@@ -16,7 +16,6 @@ import pytest
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet, CommandSpec, OptionSpec
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.autocomplete import Suggestions, ranked
 from orchestrator.interactions.endpoint import InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
@@ -30,6 +29,7 @@ from orchestrator.state.store import open_state_store
 from orchestrator.web.http import HttpRequest
 from orchestrator.workflows.cache import list_key, workflow_key
 from orchestrator.workflows.dispatch_inputs import DispatchInput, DispatchTrigger
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import ADMIN_USER, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
 

@@ -11,12 +11,12 @@ import pytest
 
 from orchestrator.adapters.lambda_http import request_from_function_url
 from orchestrator.commands.model import CommandSet
-from orchestrator.devtools.signing import InteractionSigner
 from orchestrator.interactions.endpoint import MAX_BODY_BYTES, InteractionsEndpoint
 from orchestrator.interactions.signature import SignatureVerifier
 from orchestrator.jobs.envelopes import Job, TraceOnly, parse_message
 from orchestrator.observability.trace_ids import is_trace_id
 from orchestrator.web.http import HttpRequest, HttpResponse
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import ADMIN_ROLE, ADMIN_USER, RecordingQueue
 from tests.contract.openapi import validate_interaction_response
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.devtools.fake_github import FakeGitHub, FakeWorkflow
-from orchestrator.devtools.signing import InteractionSigner
+from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
+from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import REPO_ROOT
 from tests.contract.openapi import github_contract
 

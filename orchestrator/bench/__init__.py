@@ -1,1 +1,0 @@
-"""`python -m orchestrator.bench`: the speed and memory goals, measured beside their baselines."""

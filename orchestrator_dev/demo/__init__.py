@@ -1,0 +1,1 @@
+"""`python -m orchestrator demo [--gateway]`: the whole flow on this machine against the stand-ins."""
