@@ -3,7 +3,7 @@ is a secret, and what it is for.
 
 `load_settings` reads the environment from these declarations, and `.env.example` and the
 configuration reference (docs/configuration.md) are generated from them
-(`python -m orchestrator.settings.reference`; a test keeps both equal to this file).
+(`python -m orchestrator_dev.settings_reference`; a test keeps both equal to this file).
 """
 
 from __future__ import annotations

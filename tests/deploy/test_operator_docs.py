@@ -19,13 +19,13 @@ from samtranslator.yaml_helper import yaml_parse
 
 from orchestrator import settings
 from orchestrator.cli import main
-from orchestrator.settings import reference
+from orchestrator_dev import settings_reference as reference
 from tests.conftest import REPO_ROOT
 
 RUNBOOK = REPO_ROOT / "RUNBOOK.md"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 REFERENCE = REPO_ROOT / "docs" / "configuration.md"
-REGENERATE = "out of date: run python -m orchestrator.settings.reference"
+REGENERATE = "out of date: run python -m orchestrator_dev.settings_reference"
 TEMPLATE = REPO_ROOT / "template.yaml"
 PACKAGE = REPO_ROOT / "orchestrator"
 
