@@ -142,7 +142,7 @@ def _child() -> DigestFigures:
         baseline_rss_increase_mb=base_rss,
         lines_kept=lines,
         calls_per_failed_run=1 + len(calls),
-        # The tracker asks for a digest only when the conclusion is a failure (tests/runs prove it
+        # The tracker asks for a digest only when the conclusion is a failure (tests/unit/runs prove it
         # end to end): a successful run makes no call beyond the jobs list it always fetched.
         calls_per_successful_run=0,
     )

@@ -1,7 +1,7 @@
 """Mutations of JSON payloads, their bytes and HTTP headers, driven by one `random.Random`.
 
 Shared by the seeded long-form fuzzer (`orchestrator_dev.bench.fuzz`) and the hypothesis suite
-(`tests/fuzz/`), which draws a seed and calls these. A mutated tree may hold `Raw` values: JSON
+(`tests/integration/fuzz/`), which draws a seed and calls these. A mutated tree may hold `Raw` values: JSON
 text that Python's encoder cannot write (10,000 levels of nesting, duplicate keys, `1e400`,
 escaped lone surrogates); `encode` splices them in.
 """
