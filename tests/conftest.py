@@ -18,6 +18,9 @@ from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.queues.base import QueueUnavailable
 from orchestrator_dev.standins.signing import InteractionSigner
 
+# Fixtures more than one folder uses (tests/fixtures/): asked for by name, never imported.
+pytest_plugins = ["tests.fixtures.state", "tests.fixtures.worker", "tests.fixtures.alerts"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ROLE = "222222222222222222"
 ADMIN_USER = "333333333333333333"

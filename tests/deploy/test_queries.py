@@ -26,7 +26,7 @@ from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.http_standin import Fault
 from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import REPO_ROOT, RecordingQueue
-from tests.unit.alerts.conftest import AlerterFactory, clock, discord, http, make_alerter  # noqa: F401 - fixtures
+from tests.fixtures.alerts import AlerterFactory
 
 # Logs Insights' own words in our queries: commands, operators, functions, sort orders.
 INSIGHTS_WORDS = {"fields", "filter", "stats", "sort", "limit", "display", "by", "as", "asc", "desc", "in", "like"}

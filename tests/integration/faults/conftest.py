@@ -25,20 +25,16 @@ from orchestrator.state.store import StateStore, open_state_store
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from orchestrator_dev.standins.signing import snowflake
-from tests.unit.jobs.conftest import (  # noqa: F401 - fixtures, found by pytest under these names
+from tests.fixtures.worker import (
     APPLICATION_ID,
     CHANNEL_ID,
     REPO,
     WORKFLOWS,
     Harness,
     HarnessFactory,
-    commands_path,
     context,
-    fast_backoff,
     http_client,
     link_button,
-    make_harness,
-    worker_logs,
 )
 
 _ALNUM = string.ascii_letters + string.digits
@@ -56,6 +52,11 @@ SLOW = 1.0
 RECEIVE_SECONDS = 0.05
 
 Category = Literal["started", "not started", "unknown", "nothing shown"]
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(fast_backoff: None) -> None:
+    """The shipped retry policies, without their seconds of backoff (the faults make them retry)."""
 
 
 @pytest.fixture

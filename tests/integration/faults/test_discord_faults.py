@@ -16,6 +16,7 @@ from orchestrator.clients.discord_api import EDIT_POLICY
 from orchestrator.jobs.envelopes import Job
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.http_standin import Fault
+from tests.fixtures.worker import CHANNEL_ID
 from tests.integration.faults.conftest import (
     MAX_RECEIVES,
     SLOW,
@@ -25,7 +26,6 @@ from tests.integration.faults.conftest import (
     assert_no_secrets,
     assert_truthful,
 )
-from tests.unit.jobs.conftest import CHANNEL_ID
 
 EDIT = r"/messages/@original$"
 BURST = 3

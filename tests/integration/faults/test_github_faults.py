@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from orchestrator_dev.standins.http_standin import Fault
+from tests.fixtures.worker import free_port
 from tests.integration.faults.conftest import (
     MAX_RECEIVES,
     SLOW,
@@ -22,7 +23,6 @@ from tests.integration.faults.conftest import (
     assert_no_secrets,
     assert_truthful,
 )
-from tests.unit.jobs.conftest import free_port
 
 DISPATCH = r"/dispatches$"
 BURST = 3

@@ -16,9 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.state.store import StateStore, dynamodb_state_store
+from tests.fixtures.state import TABLE
 from tests.integration.faults.conftest import MAX_RECEIVES, FaultRig, assert_no_secrets, assert_truthful
-from tests.unit.alerts.conftest import aws  # noqa: F401 - fixture: moto, credentials and the state table
-from tests.unit.state.conftest import TABLE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -73,7 +72,7 @@ class ThrottledDynamoDB:
 
 
 @pytest.fixture
-def dynamodb(aws: None) -> ThrottledDynamoDB:
+def dynamodb(dynamodb_table: str) -> ThrottledDynamoDB:  # moto, with the state table
     return ThrottledDynamoDB(boto3.client("dynamodb"))
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from orchestrator.alerts.alerter import Alerter
 from orchestrator.alerts.model import Alert
 from orchestrator.observability.metrics import ALERT_SUPPRESSED
-from tests.unit.alerts.conftest import AlerterFactory, Clock, StoreFactory
+from tests.fixtures.alerts import AlerterFactory, Clock, StoreFactory
 
 
 def occurrence(n: int) -> Alert:

@@ -14,7 +14,7 @@ from orchestrator.alerts.model import Alert
 from orchestrator.settings import Settings, load_settings
 from orchestrator.state.memory import MemoryAlertStore
 from orchestrator_dev.standins.fake_discord import FakeDiscord
-from tests.unit.alerts.conftest import ALERT_CHANNEL, BOT_TOKEN, AlerterFactory, Clock
+from tests.fixtures.alerts import ALERT_CHANNEL, BOT_TOKEN, AlerterFactory, Clock
 
 MISSING = "ALERT_CHANNEL_ID or DISCORD_BOT_TOKEN is missing"
 

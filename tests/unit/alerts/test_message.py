@@ -19,7 +19,7 @@ from orchestrator.observability.redaction import Redactor
 from orchestrator.state.memory import MemoryAlertStore
 from orchestrator_dev.standins.fake_discord import form_errors
 from tests.contract.openapi import discord_contract
-from tests.unit.alerts.conftest import AlerterFactory, Clock
+from tests.fixtures.alerts import AlerterFactory, Clock
 
 MESSAGES_PATH = "/api/v10/channels/123456789012345678/messages"
 GHP_TOKEN = "ghp_" + "Zq7xK2mR9vT4wY8nB3cF6hJ1pL5sD0gA2eU7"

@@ -12,7 +12,7 @@ from orchestrator.state.alerts import Claim
 from orchestrator.state.memory import MemoryAlertStore
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.alerts.conftest import AlerterFactory, Clock, StoreFactory
+from tests.fixtures.alerts import AlerterFactory, Clock, StoreFactory
 
 CHANNEL_ROUTE = r"/api/v10/channels/[0-9]+/messages$"
 

@@ -25,8 +25,8 @@ from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from orchestrator_dev.standins.http_standin import Fault
 from tests.conftest import RecordingQueue
-from tests.unit.alerts.conftest import ALERT_CHANNEL, BOT_TOKEN, Clock
-from tests.unit.jobs.conftest import (
+from tests.fixtures.alerts import ALERT_CHANNEL, BOT_TOKEN, Clock
+from tests.fixtures.worker import (
     APPLICATION_ID,
     COMMANDS_YAML,
     GITHUB_TOKEN,

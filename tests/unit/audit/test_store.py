@@ -10,7 +10,7 @@ import pytest
 import orchestrator.state.dynamodb
 from orchestrator.audit.model import AuditEvent
 from orchestrator.state.store import dynamodb_state_store
-from tests.unit.state.conftest import Backend
+from tests.fixtures.state import Backend
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

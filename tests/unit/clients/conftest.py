@@ -1,11 +1,8 @@
-"""The clients' tests drive the worker harness of tests/unit/jobs."""
+"""The clients' tests drive the worker harness (tests/fixtures/worker.py), with millisecond retries."""
 
-from tests.unit.jobs.conftest import (  # noqa: F401
-    commands_path,
-    fake_discord,
-    fake_github,
-    fast_backoff,
-    github_factory,
-    make_harness,
-    state,
-)
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(fast_backoff: None) -> None:
+    """The shipped retry policies, without their seconds of backoff."""

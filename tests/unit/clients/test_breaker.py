@@ -25,7 +25,7 @@ from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from orchestrator_dev.standins.http_standin import Fault
 from tests.conftest import RecordingQueue
-from tests.unit.jobs.conftest import (
+from tests.fixtures.worker import (
     APPLICATION_ID,
     CHANNEL_ID,
     GITHUB_TOKEN,

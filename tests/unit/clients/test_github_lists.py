@@ -12,7 +12,7 @@ from orchestrator.clients.github_errors import GitHubOutcomeUnknown, GitHubRejec
 from orchestrator_dev.standins.fake_github import FakeGitHub, workflow_yaml
 from orchestrator_dev.standins.http_standin import Fault
 from tests.contract.openapi import github_contract
-from tests.unit.jobs.conftest import GITHUB_TOKEN, REPO, http_client
+from tests.fixtures.worker import GITHUB_TOKEN, REPO, http_client
 
 ENVIRONMENTS = [
     ("staging", "2026-01-02T10:00:00Z"),

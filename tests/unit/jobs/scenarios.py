@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from orchestrator.jobs.envelopes import Job
-from tests.unit.jobs.conftest import Harness, HarnessFactory, http_client, link_button
+from tests.fixtures.worker import Harness, HarnessFactory, http_client, link_button
 
 
 def assert_linked_to_the_one_run(harness: Harness, job: Job) -> None:

@@ -20,7 +20,7 @@ from orchestrator.jobs.envelopes import (
     RunEvent,
     parse_message,
 )
-from tests.unit.jobs.conftest import Harness, context, new_job
+from tests.fixtures.worker import Harness, context, new_job
 
 
 def good_message() -> dict[str, Any]:

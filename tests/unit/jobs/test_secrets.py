@@ -12,7 +12,7 @@ from orchestrator.clients.discord_api import DiscordUnavailable
 from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.jobs.envelopes import Job
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.jobs.conftest import GITHUB_TOKEN, Harness, HarnessFactory, free_port
+from tests.fixtures.worker import GITHUB_TOKEN, Harness, HarnessFactory, free_port
 
 DISPATCH_PATH = r"/dispatches$"
 

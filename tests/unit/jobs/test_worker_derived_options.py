@@ -19,7 +19,7 @@ from orchestrator.state.caches import Cached
 from orchestrator.workflows.cache import cached_names, list_key, workflow_key
 from orchestrator_dev.standins.http_standin import Fault
 from tests.conftest import REPO_ROOT
-from tests.unit.jobs.conftest import COMMANDS_YAML, GITHUB_TOKEN, PROMPT, REPO, Harness, context
+from tests.fixtures.worker import COMMANDS_YAML, GITHUB_TOKEN, PROMPT, REPO, Harness, context
 
 RELEASE_YAML = (REPO_ROOT / "examples" / "workflows" / "release.yml").read_text(encoding="utf-8")
 RELEASE_COMMAND = """

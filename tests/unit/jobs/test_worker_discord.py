@@ -7,7 +7,7 @@ import pytest
 from orchestrator.clients.discord_api import EDIT_POLICY, DiscordUnavailable
 from orchestrator_dev.standins.fake_discord import LOADING
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.jobs.conftest import Harness, link_button
+from tests.fixtures.worker import Harness, link_button
 
 
 def test_discord_429_is_waited_out_and_the_edit_retried(harness: Harness) -> None:

@@ -15,7 +15,7 @@ from orchestrator.queues.stored import MemoryQueueStore
 from orchestrator_dev.standins.fake_discord import LOADING
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.jobs.conftest import PROMPT, Harness, HarnessFactory, http_client, link_button
+from tests.fixtures.worker import PROMPT, Harness, HarnessFactory, http_client, link_button
 from tests.unit.jobs.scenarios import process_until_done
 
 DISPATCH_PATH = r"/dispatches$"

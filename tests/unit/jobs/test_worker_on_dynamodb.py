@@ -15,9 +15,9 @@ from orchestrator.clients.discord_api import EDIT_POLICY, DiscordUnavailable
 from orchestrator.state.dynamodb import PARTITION_KEY
 from orchestrator.state.store import StateStore, open_state_store
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.jobs.conftest import Harness, HarnessFactory, link_button
+from tests.fixtures.state import TABLE, create_state_table, make_moto_writes_atomic
+from tests.fixtures.worker import Harness, HarnessFactory, link_button
 from tests.unit.jobs.scenarios import assert_linked_to_the_one_run, kill_mid_dispatch, process_until_done
-from tests.unit.state.conftest import TABLE, create_state_table, make_moto_writes_atomic
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.jobs.conftest import Harness, HarnessFactory, link_button
+from tests.fixtures.worker import Harness, HarnessFactory, link_button
 
 DISPATCH_PATH = r"/dispatches$"
 

@@ -11,7 +11,7 @@ from orchestrator.dispatch.dispatcher import RetryLater
 from orchestrator.dispatch.explain import UNREACHABLE
 from orchestrator.jobs.envelopes import Job
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.jobs.conftest import Harness, HarnessFactory, free_port, http_client, link_button
+from tests.fixtures.worker import Harness, HarnessFactory, free_port, http_client, link_button
 from tests.unit.jobs.scenarios import assert_linked_to_the_one_run, kill_mid_dispatch
 
 DISPATCH_PATH = r"/dispatches$"

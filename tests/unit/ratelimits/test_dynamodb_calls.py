@@ -10,7 +10,7 @@ import pytest
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.state.dynamodb_ratelimits import DynamoRateLimitStore
 from orchestrator.state.ratelimits import Bucket
-from tests.unit.state.conftest import TABLE, create_state_table
+from tests.fixtures.state import TABLE, create_state_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

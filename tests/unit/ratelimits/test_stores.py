@@ -8,7 +8,7 @@ from functools import partial
 
 from orchestrator.ratelimits.bucket import BucketRule
 from orchestrator.state.ratelimits import Bucket, RateLimitStore, Refused
-from tests.unit.state.conftest import Backend, race
+from tests.fixtures.state import Backend, race
 
 RULE = BucketRule(per_minute=1, burst=4)
 NOW = 1_700_000_000.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from orchestrator.state.caches import Cached, CacheStore
 from orchestrator.state.store import StateStore, open_state_store
-from tests.unit.state.conftest import Backend, close_state_store, race
+from tests.fixtures.state import Backend, close_state_store, race
 
 KEY = "workflow#acme/ops#release.yml#main"
 NOW = 1_750_000_000.0

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from orchestrator.state.dynamodb import dynamo_idempotency_layer
 from orchestrator.state.store import StateStore, open_state_store
-from tests.unit.state.conftest import TABLE, close_state_store, configured, race
+from tests.fixtures.state import TABLE, close_state_store, configured, race
 
 MINUTE_MS = 60_000
 

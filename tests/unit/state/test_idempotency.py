@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from orchestrator.queues.local import LocalContext
 from orchestrator.state.idempotency_rules import may_overwrite
 from orchestrator.state.store import StateStore, open_state_store
-from tests.unit.state.conftest import Backend, close_state_store, configured
+from tests.fixtures.state import Backend, close_state_store, configured
 
 MINUTE_MS = 60_000
 EVENT = {"id": "1283810254398574592", "other": "ignored by the key"}

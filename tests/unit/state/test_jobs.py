@@ -17,7 +17,7 @@ from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
 from orchestrator.state.memory import MemoryJobStore
 from orchestrator.state.store import StateStore, open_state_store
 from orchestrator_dev.standins.signing import snowflake
-from tests.unit.state.conftest import TABLE, Backend, close_state_store, state_table_properties
+from tests.fixtures.state import TABLE, Backend, close_state_store, state_table_properties
 
 
 def make_record(**changes: object) -> JobRecord:

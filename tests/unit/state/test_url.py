@@ -12,7 +12,7 @@ from orchestrator.state.sqlite import SqliteJobStore
 from orchestrator.state.sqlite_idempotency import SqliteIdempotencyLayer
 from orchestrator.state.store import open_state_store
 from orchestrator.state.url import StateStoreUrl, StateStoreUrlError, parse_state_store_url
-from tests.unit.state.conftest import close_state_store
+from tests.fixtures.state import close_state_store
 
 
 def test_memory() -> None:

@@ -39,14 +39,14 @@ from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, Tra
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from tests.conftest import RecordingQueue
-from tests.unit.jobs.conftest import (
+from tests.fixtures.state import create_state_table, make_moto_writes_atomic
+from tests.fixtures.worker import (
     APPLICATION_ID,
     GITHUB_TOKEN,
     REPO,
     WORKFLOWS,
     http_client,
 )
-from tests.unit.state.conftest import create_state_table, make_moto_writes_atomic
 from tests.unit.traces.support import TraceHarness
 
 if TYPE_CHECKING:
@@ -200,10 +200,6 @@ def fake_github() -> Iterator[FakeGitHub]:
     server = FakeGitHub(GITHUB_TOKEN, REPO, WORKFLOWS, refs={"main"}).start()
     yield server
     server.stop()
-
-
-# The worker harness's own fixtures, shared rather than copied (pytest finds imported fixtures).
-from tests.unit.jobs.conftest import commands_path, fake_discord, state  # noqa: E402, F401
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from orchestrator.traces.model import Trace, TraceStep
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from orchestrator_dev.standins.signing import interaction_token, snowflake
-from tests.unit.jobs.conftest import APPLICATION_ID, CHANNEL_ID, context, new_job
+from tests.fixtures.worker import APPLICATION_ID, CHANNEL_ID, context, new_job
 
 # A fixed, recent moment (2023-11-14 22:13:20 UTC). Stored traces expire 14 days after they are
 # *saved*, not after they started, so an old start time is fine on every backend.

@@ -24,7 +24,7 @@ from orchestrator.web.http import HttpRequest
 from orchestrator_dev.standins.http_standin import Fault
 from orchestrator_dev.standins.signing import InteractionSigner, interaction_token, snowflake
 from tests.conftest import RecordingQueue
-from tests.unit.jobs.conftest import APPLICATION_ID, CHANNEL_ID, USER_ID, context
+from tests.fixtures.worker import APPLICATION_ID, CHANNEL_ID, USER_ID, context
 from tests.unit.traces.support import TraceHarness
 
 OTHER_USER = "115000000000000099"
