@@ -30,6 +30,7 @@ from orchestrator.observability import metrics
 from orchestrator.queues.base import JobQueue
 from orchestrator.runs.actions import RunActions
 from orchestrator.runs.follower import RunFollower
+from orchestrator.runs.parts import RunParts
 from orchestrator.runs.polling import DEFAULT_POLL_LIMIT
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.settings import Settings
@@ -145,12 +146,9 @@ def assemble_worker(
         digests=digests or DigestBuilder(github, JobLogDownloader()),
         clock=clock,
     )
+    parts = RunParts(state.jobs, commands, github, discord, tracker)
     follower = RunFollower(
-        state.jobs,
-        commands,
-        github,
-        discord,
-        tracker,
+        parts,
         queue,
         metrics_sink,
         webhooks=webhooks,
@@ -161,11 +159,7 @@ def assemble_worker(
         clock=clock,
     )
     run_actions = RunActions(
-        state.jobs,
-        commands,
-        github,
-        discord,
-        tracker,
+        parts,
         signer,
         audit,
         start_following=follower.start_following,

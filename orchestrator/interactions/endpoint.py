@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -164,7 +164,8 @@ class InteractionsEndpoint:
         if name == DEBUG_COMMAND:
             # Only the caller's own traces, only to them: as safe in a DM as in a server.
             return self._debug_last(interaction, caller)
-        refuse = partial(self._refuse, interaction, caller, trace, origin, checking)
+        attempt = _Attempt(interaction, caller, trace, origin, checking)
+        refuse = partial(self._refuse, attempt)
         if not interaction.in_server:
             # Commands are registered for servers: allow lists name server roles, and a run's message
             # outlives its 15-minute token only in a channel the bot can post in.
@@ -179,7 +180,7 @@ class InteractionsEndpoint:
                 f"/{name} is not a command this bot knows (any more). "
                 "Ask an operator to run `orchestrator register` so Discord shows the current commands.",
             )
-        return self._checked(interaction, caller, trace, origin, checking, spec)
+        return self._checked(attempt, spec)
 
     def _again(self, interaction: Interaction, caller: Caller, trace: Trace, origin: float) -> dict[str, Any]:
         """Run again…: the button opens the prefilled form (or, where the options do not fit one,
@@ -197,7 +198,7 @@ class InteractionsEndpoint:
                 interaction, command_name=original.name, options=typed_options(original, interaction.options)
             )
             trace.command = original.name
-            return self._checked(typed, caller, trace, origin, checking, original)
+            return self._checked(_Attempt(typed, caller, trace, origin, checking), original)
         if isinstance(original, str):
             return responses.ephemeral_message(original)
         spec, values = original
@@ -210,23 +211,14 @@ class InteractionsEndpoint:
         # An option since removed from the command is left out (a derived command's are all checked by the worker).
         kept = {name: value for name, value in values.items() if spec.options_from_workflow or spec.option(name)}
         same = replace(interaction, command_name=spec.name, options=invoked_options(spec, kept))
-        return self._checked(same, caller, trace, origin, checking, spec, confirm=True)
+        return self._checked(_Attempt(same, caller, trace, origin, checking), spec, confirm=True)
 
-    def _checked(
-        self,
-        interaction: Interaction,
-        caller: Caller,
-        trace: Trace,
-        origin: float,
-        checking: float,
-        spec: CommandSpec,
-        *,
-        confirm: bool = False,
-    ) -> dict[str, Any]:
+    def _checked(self, attempt: _Attempt, spec: CommandSpec, *, confirm: bool = False) -> dict[str, Any]:
         """A command's own checks (allow list, options, rate limits), then queued or confirmed first."""
         log = get_logger()
         name = spec.name
-        refuse = partial(self._refuse, interaction, caller, trace, origin, checking)
+        interaction, caller, trace, origin = attempt.interaction, attempt.caller, attempt.trace, attempt.origin
+        refuse = partial(self._refuse, attempt)
         if spec.allow is not None and not spec.allow.permits(caller.user_id, caller.roles):
             return refuse(
                 "denied",
@@ -255,7 +247,7 @@ class InteractionsEndpoint:
                 f"Slow down: you have run {which} too often. /{name} was not run; try again in {retry} s.",
             )
         queueing = time.perf_counter()
-        trace.steps.append(_timed("check command", trace.started_at, origin, checking, queueing))
+        trace.steps.append(_timed("check command", trace.started_at, origin, attempt.checking, queueing))
         job = Job(
             invoked(interaction, caller, trace.trace_id, name, values),
             application_id=interaction.application_id,
@@ -294,25 +286,17 @@ class InteractionsEndpoint:
         spec = self._commands.get(command)
         return bool(spec and spec.ephemeral)
 
-    def _refuse(
-        self,
-        interaction: Interaction,
-        caller: Caller,
-        trace: Trace,
-        origin: float,
-        checking: float,
-        outcome: str,
-        reply: str,
-    ) -> dict[str, Any]:
+    def _refuse(self, attempt: _Attempt, outcome: str, reply: str) -> dict[str, Any]:
         """Answer at once, and hand the trace and audit event to the worker to store (best effort:
         the user's answer must not wait on, or fail with, the queue)."""
-        step = _timed("check command", trace.started_at, origin, checking, time.perf_counter())
+        trace = attempt.trace
+        step = _timed("check command", trace.started_at, attempt.origin, attempt.checking, time.perf_counter())
         step.status = "failed"
         step.details["outcome"] = outcome
         trace.steps.append(step)
         trace.fail(reply)
         get_logger().info(f"command {outcome.replace('_', ' ')}", extra={"outcome": outcome})
-        audit = refusal_event(interaction, caller, trace.trace_id, trace.started_at, outcome, reply)
+        audit = refusal_event(attempt.interaction, attempt.caller, trace.trace_id, trace.started_at, outcome, reply)
         send_best_effort(self._queue, TraceOnly(trace, outcome, audit).to_message(), what="trace")
         return responses.ephemeral_message(reply)
 
@@ -343,6 +327,19 @@ class InteractionsEndpoint:
                 f"/{DEBUG_COMMAND} is unavailable right now (the bot's work queue is down). Try again in a minute."
             )
         return deferred(ephemeral=True)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A command being checked: the interaction, who sent it, its trace, and two perf_counter
+    readings (`origin`, the trace's start; `checking`, when the checks began) that place its
+    steps in time."""
+
+    interaction: Interaction
+    caller: Caller
+    trace: Trace
+    origin: float
+    checking: float
 
 
 def _timed(name: str, trace_start: float, origin: float, started: float, ended: float) -> TraceStep:

@@ -14,10 +14,9 @@ from collections.abc import Callable
 
 from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
-from orchestrator.clients.discord_api import DiscordClient, DiscordError
-from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.discord_api import DiscordError
 from orchestrator.clients.github_errors import GitHubError, GitHubOutcomeUnknown, GitHubRateLimited, GitHubRejected
-from orchestrator.commands.model import CommandSet, CommandSpec
+from orchestrator.commands.model import CommandSpec
 from orchestrator.discord.components import ActionRow, Button, LinkButton, is_linkable
 from orchestrator.discord.message import Message
 from orchestrator.discord.wire import ButtonStyle
@@ -29,8 +28,9 @@ from orchestrator.messages.limits import CONTENT, fit_lines
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.runs.model import FAILED_CONCLUSIONS
-from orchestrator.runs.tracker import RunTracker, start_attempt
-from orchestrator.state.jobs import JobRecord, JobStore
+from orchestrator.runs.parts import RunParts
+from orchestrator.runs.tracker import start_attempt
+from orchestrator.state.jobs import JobRecord
 
 # How long a `confirm: true` command's "Confirm re-run" stays usable (not the 5-minute command confirmation).
 RERUN_CONFIRM_SECONDS = 15 * 60
@@ -39,22 +39,15 @@ RERUN_CONFIRM_SECONDS = 15 * 60
 class RunActions:
     def __init__(
         self,
-        jobs: JobStore,
-        commands: CommandSet,
-        github: GitHubClient,
-        discord: DiscordClient,
-        tracker: RunTracker,
+        parts: RunParts,
         signer: ButtonSigner,
         audit: AuditTrail,
         *,
         start_following: Callable[[JobRecord], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._jobs = jobs
-        self._commands = commands
-        self._github = github
-        self._discord = discord
-        self._tracker = tracker
+        self._jobs, self._commands, self._tracker = parts.jobs, parts.commands, parts.tracker
+        self._github, self._discord = parts.github, parts.discord
         self._signer = signer
         self._audit = audit
         self._start_following = start_following

@@ -11,10 +11,8 @@ from orchestrator.alerts.alerter import Alerter
 from orchestrator.alerts.bot_alerts import run_failed_alert, run_recovered_alert
 from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
-from orchestrator.clients.discord_api import DiscordClient, DiscordError
-from orchestrator.clients.github_api import GitHubClient
+from orchestrator.clients.discord_api import DiscordError
 from orchestrator.clients.github_errors import GitHubError, GitHubRateLimited
-from orchestrator.commands.model import CommandSet
 from orchestrator.discord.message import Message
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.jobs.envelopes import CancelRequest, PollRequest, RunEvent
@@ -22,10 +20,10 @@ from orchestrator.observability import metrics
 from orchestrator.observability.logging import get_logger, log_context
 from orchestrator.queues.base import JobQueue, QueueUnavailable
 from orchestrator.runs.model import FAILED_CONCLUSIONS, BadRunData, RunSnapshot
+from orchestrator.runs.parts import RunParts
 from orchestrator.runs.polling import poll_delay
 from orchestrator.runs.run_trace import follow_in_trace
-from orchestrator.runs.tracker import RunTracker
-from orchestrator.state.jobs import JobRecord, JobStore
+from orchestrator.state.jobs import JobRecord
 from orchestrator.state.traces import TraceStore
 
 MAX_QUEUE_DELAY_SECONDS = 900  # SQS's longest delay: a longer wait is made of several polls
@@ -34,11 +32,7 @@ MAX_QUEUE_DELAY_SECONDS = 900  # SQS's longest delay: a longer wait is made of s
 class RunFollower:
     def __init__(
         self,
-        jobs: JobStore,
-        commands: CommandSet,
-        github: GitHubClient,
-        discord: DiscordClient,
-        tracker: RunTracker,
+        parts: RunParts,
         queue: JobQueue,
         metrics_sink: metrics.MetricsSink,
         *,
@@ -49,13 +43,10 @@ class RunFollower:
         traces: TraceStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._jobs = jobs
+        self._jobs, self._commands, self._tracker = parts.jobs, parts.commands, parts.tracker
+        self._github, self._discord = parts.github, parts.discord
         self._traces = traces
         self._audit = audit
-        self._commands = commands
-        self._github = github
-        self._discord = discord
-        self._tracker = tracker
         self._queue = queue
         self._metrics = metrics_sink
         self._webhooks = webhooks
