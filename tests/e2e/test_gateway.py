@@ -227,6 +227,14 @@ def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path:
                 gateway.dispatch("INTERACTION_CREATE", payload)
                 wait_for(lambda: bool(github.runs), "the run", timeout=20)
                 run_id = github.runs[0]["id"]
+
+                def linked() -> bool:
+                    message = discord.message_for(payload["token"]) or {}
+                    return any(embed.get("url") for embed in message.get("embeds") or [])
+
+                # The bot knows its run (the message links it) before GitHub finishes it, as with any
+                # real workflow: a webhook for a run not yet recorded is ignored, and polls catch up.
+                wait_for(linked, "the run's link in the message", timeout=20)
                 github.advance_job(run_id)
                 while github.run(run_id)["status"] != "completed":
                     github.advance_job(run_id)
