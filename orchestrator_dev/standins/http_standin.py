@@ -1,4 +1,5 @@
-"""Shared base of the loopback API stand-ins: routing, a request log and fault injection."""
+"""Shared base of the API stand-ins: routing, a request log and fault injection, served on loopback
+(`start()`, `url`) or in-process to an httpx client (`transport()`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from socketserver import TCPServer
 from types import TracebackType
 from typing import Any, Self, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +210,15 @@ class StandinServer(StartsAndStops):
 
     def _serve(self, handler: _Handler) -> None:
         request = self._read_request(handler)
+        response = self._exchange(request, self._stopping.wait)
+        if response is None:
+            handler.reset_connection()
+            return
+        self._write(handler, request, response)
+
+    def _exchange(self, request: Request, wait: Callable[[float], object]) -> Response | None:
+        """Log the request, apply the first fault that matches it, and answer (None: drop the
+        connection). `wait` spends a fault's delay."""
         with self._lock:
             self._requests.append(request)
             fault = next((f for f in self._faults if f.matches(request)), None)
@@ -216,17 +228,57 @@ class StandinServer(StartsAndStops):
         if fault is not None and fault.then_apply:
             response = self._answer(request)  # done at once: only the answer is late, lost or a failure
         if fault is not None and fault.delay > 0:
-            # An Event rather than sleep() so that stop() is not held up by a slow fault.
-            self._stopping.wait(fault.delay)
+            wait(fault.delay)
         if fault is None or (fault.status is None and not fault.drop):
             response = self._answer(request)
         if fault is not None and fault.drop:
-            handler.reset_connection()
-            return
+            return None
         if fault is not None and fault.status is not None:
             response = Response(fault.status, fault.body, fault.headers)
         assert response is not None
-        self._write(handler, request, response)
+        return response
+
+    # -- in-process ------------------------------------------------------------
+
+    def transport(self) -> httpx.MockTransport:
+        """This stand-in in-process, for an httpx client: the same routes, request log and faults,
+        without a socket or a thread. What a client on a socket would see, it sees here: a dropped
+        connection raises httpx.RemoteProtocolError, and a fault delaying the answer to or past the
+        request's read timeout raises httpx.ReadTimeout (after the work, with `then_apply`)."""
+        return httpx.MockTransport(self._handle_in_process)
+
+    def _handle_in_process(self, sent: httpx.Request) -> httpx.Response:
+        body = sent.read()
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        request = Request(
+            method=sent.method,
+            path=unquote(sent.url.path),
+            query=dict(parse_qsl(sent.url.query.decode(), keep_blank_values=True)),
+            headers={k.lower(): v for k, v in sent.headers.items()},
+            body=body,
+            json=parsed,
+            time=time.time(),
+        )
+        read_timeout = (sent.extensions.get("timeout") or {}).get("read")
+        timed_out = False
+
+        def wait(seconds: float) -> None:
+            nonlocal timed_out
+            if read_timeout is not None and seconds >= read_timeout:
+                timed_out = True  # the client would have given up first: no need to wait it out
+            else:
+                self._stopping.wait(seconds)
+
+        response = self._exchange(request, wait)
+        if timed_out:
+            raise httpx.ReadTimeout("timed out (in-process stand-in)", request=sent)
+        if response is None:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=sent)
+        status, headers, payload = self._encoded(request, response)
+        return httpx.Response(status, headers=list(headers), content=payload, request=sent)
 
     def _read_request(self, handler: _Handler) -> Request:
         split = urlsplit(handler.path)
@@ -263,7 +315,8 @@ class StandinServer(StartsAndStops):
             )
             return self.server_error(request)
 
-    def _write(self, handler: _Handler, request: Request, response: Response) -> None:
+    def _encoded(self, request: Request, response: Response) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The status, header lines and body bytes of an answer, as either way of serving sends them."""
         headers = {k.lower(): (k, v) for k, v in self.common_headers(request, response.status).items()}
         if isinstance(response.body, bytes):
             payload = response.body
@@ -277,9 +330,13 @@ class StandinServer(StartsAndStops):
             payload = b""
         else:
             headers["content-length"] = ("Content-Length", str(len(payload)))
+        return response.status, list(headers.values()), payload
+
+    def _write(self, handler: _Handler, request: Request, response: Response) -> None:
+        status, headers, payload = self._encoded(request, response)
         try:
-            handler.send_response(response.status)
-            for name, value in headers.values():
+            handler.send_response(status)
+            for name, value in headers:
                 handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(payload)
