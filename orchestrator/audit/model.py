@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.commands.invocation import Invocation
+from orchestrator.commands.invocation import INVOCATION_FIELDS, Invocation
 
 # accepted: queued and dispatched (run_id when GitHub started one); failed: queued, and GitHub
 # refused the dispatch; unknown: queued, and whether a run started is not known (a timeout or 5xx,
@@ -58,4 +58,10 @@ class AuditEvent:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> AuditEvent:
+        unknown = raw.keys() - INVOCATION_FIELDS - _OWN_FIELDS
+        if unknown:
+            raise TypeError(f"unknown audit event fields: {', '.join(sorted(unknown))}")
         return cls(raw["at"], raw["outcome"], Invocation.from_dict(raw), raw.get("run_id"), raw.get("detail"))
+
+
+_OWN_FIELDS = frozenset({"at", "outcome", "run_id", "detail"})

@@ -48,7 +48,7 @@ class Job:
     # credential: kept out of repr() and never logged.
     interaction_token: str = field(repr=False)
     # What the interactions function did before queueing: the trace's first steps.
-    steps: tuple[TraceStep, ...] = ()
+    steps: tuple[TraceStep, ...] = field(default=(), metadata={"always_sent": True})
     ephemeral: bool = False
     # After a confirmation the token is the button press's: the live message is a new follow-up.
     reply_as_followup: bool = False
@@ -187,7 +187,10 @@ Message = Job | TraceOnly | DebugRequest | PollRequest | RunEvent | CancelReques
 def _wire_types(hint: Any) -> tuple[type, ...]:
     """The JSON types a field declared with this annotation may arrive as."""
     if get_origin(hint) in (Union, UnionType):
-        return tuple(wire for arg in get_args(hint) for wire in _wire_types(arg))
+        parts = get_args(hint)
+        if any(is_dataclass(part) for part in parts):  # a nested part is an object, or left out: never null
+            parts = tuple(part for part in parts if part is not _NONE)
+        return tuple(wire for arg in parts for wire in _wire_types(arg))
     if hint is float:
         return (int, float)  # JSON has one number type
     if hint in (str, int, bool, _NONE):
@@ -211,7 +214,7 @@ def _schema(kind: type) -> tuple[dict[str, tuple[type, ...]], frozenset[str]]:
             optional |= flat_optional
             continue
         types[f.name] = _wire_types(hints[f.name])
-        if f.default is not MISSING or f.default_factory is not MISSING:
+        if (f.default is not MISSING or f.default_factory is not MISSING) and not f.metadata.get("always_sent"):
             optional.add(f.name)
     return types, frozenset(optional)
 
@@ -263,7 +266,7 @@ def parse_message(body: str) -> Message:
         if kind != Job.KIND:  # the kinds whose fields are taken as they come
             message: Message = _SCHEMAS[kind][0](**raw)
             return message
-        steps = tuple(TraceStep.from_dict(step) for step in raw.get("steps", ()))
+        steps = tuple(TraceStep.from_dict(step) for step in raw["steps"])
         own = {name: value for name, value in raw.items() if name not in INVOCATION_FIELDS}
         return Job(Invocation.from_dict(raw), **{**own, "steps": steps})
     except (KeyError, TypeError, ValueError) as exc:

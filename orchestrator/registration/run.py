@@ -60,7 +60,11 @@ def run_register(
         try:
             settings = load_settings(roles={Role.REGISTRATION, Role.WORKFLOWS})
         except SettingsError as exc:
-            lines = [f"settings: {problem} (a command takes its options from its workflow)" for problem in exc.problems]
+            # Through the operator's redact_patterns too, installed above from the first settings.
+            lines = [
+                redactor.text(f"settings: {problem} (a command takes its options from its workflow)")
+                for problem in exc.problems
+            ]
             return _fail(err, lines, CONFIGURATION_PROBLEM)
         from orchestrator.workflows.remote import checked_with_settings
 

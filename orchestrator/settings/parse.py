@@ -102,7 +102,7 @@ def fraction(raw: str) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 <= value <= 1.0:
-        raise Invalid(f"expected a number from 0 to 1, got {raw!r}")
+        raise Invalid("expected a number from 0 to 1")  # not echoed: it may be a secret pasted here
     return value
 
 

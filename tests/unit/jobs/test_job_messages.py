@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from orchestrator.audit.model import AuditEvent
+from orchestrator.commands.invocation import Invocation
 from orchestrator.jobs.envelopes import (
     SCHEMA_VERSION,
     BadJobMessage,
@@ -18,8 +20,10 @@ from orchestrator.jobs.envelopes import (
     RefreshCache,
     RunAction,
     RunEvent,
+    TraceOnly,
     parse_message,
 )
+from orchestrator.traces.model import Trace
 from tests.fixtures.worker import Harness, context, new_job
 
 
@@ -76,7 +80,7 @@ def test_boolean_version_is_not_version_one() -> None:
         Job.from_message(json.dumps(raw))
 
 
-@pytest.mark.parametrize("field", ["v", "kind", "interaction_id", "options", "trace_id", "interaction_token"])
+@pytest.mark.parametrize("field", ["v", "kind", "interaction_id", "options", "trace_id", "interaction_token", "steps"])
 def test_missing_field(field: str) -> None:
     raw = good_message()
     del raw[field]
@@ -174,3 +178,14 @@ def test_roles_of_a_button_press_must_be_ids() -> None:
     raw = json.loads(EVERY_KIND[4].to_message())
     with pytest.raises(BadJobMessage, match="roles"):
         parse_message(json.dumps({**raw, "roles": [1150000000000000006]}))
+
+
+def test_a_refusals_audit_event_is_an_object_with_only_its_own_fields() -> None:
+    trace = Trace("a" * 32, "1150000000000000007", "deploy", 12.0, [])
+    invocation = Invocation("1150000000000000009", "a" * 32, "deploy", {}, "1150000000000000007", "ana", None, None)
+    raw = json.loads(TraceOnly(trace, "denied", AuditEvent(12.0, "denied", invocation)).to_message())
+    assert parse_message(json.dumps(raw)) == TraceOnly(trace, "denied", AuditEvent(12.0, "denied", invocation))
+    with pytest.raises(BadJobMessage, match="wrong type"):
+        parse_message(json.dumps({**raw, "audit": None}))
+    with pytest.raises(BadJobMessage, match="malformed"):
+        parse_message(json.dumps({**raw, "audit": {**raw["audit"], "surprise": 1}}))

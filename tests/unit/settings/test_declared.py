@@ -13,7 +13,7 @@ from orchestrator.clients import breaker
 from orchestrator.failures import builder
 from orchestrator.observability import levels
 from orchestrator.runs import polling
-from orchestrator.settings import SETTINGS, Secret, load_settings
+from orchestrator.settings import SETTINGS, Secret, SettingsError, load_settings
 from orchestrator.settings.declared import SETTINGS_BY_NAME
 from orchestrator.state import audit
 from tests.conftest import REPO_ROOT
@@ -109,3 +109,10 @@ def test_a_new_secret_value_is_told_to_its_watchers() -> None:
     assert loaded.github_token.get() == "rotated-value-0123456789"
     assert loaded.github_token.get() == "rotated-value-0123456789"
     assert told == ["rotated-value-0123456789"]
+
+
+def test_a_malformed_value_that_may_be_a_secret_is_not_echoed() -> None:
+    pasted = "Zq9xPLm3vT7wK2rBzz-not-a-rate"
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"POWERTOOLS_LOGGER_SAMPLE_RATE": pasted}, roles=(), in_lambda=False)
+    assert caught.value.problems == ["POWERTOOLS_LOGGER_SAMPLE_RATE: expected a number from 0 to 1"]
