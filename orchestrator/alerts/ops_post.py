@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from orchestrator.alerts.model import ICONS, Alert
 from orchestrator.discord.components import ActionRow, LinkButton
-from orchestrator.discord.message import Message
+from orchestrator.discord.outbound import Message
 from orchestrator.messages import limits
 from orchestrator.observability.queries import trace_query
 from orchestrator.observability.redaction import active_redactor

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from orchestrator.commands.model import CommandSpec, OptionSpec
-from orchestrator.discord.message import choices
+from orchestrator.discord.outbound import choices
 from orchestrator.discord.wire import MAX_CHOICE_CHARS, MAX_CHOICES
 from orchestrator.interactions.payload import Caller, Interaction
 from orchestrator.jobs.envelopes import RefreshCache

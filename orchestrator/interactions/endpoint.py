@@ -16,7 +16,7 @@ from typing import Any
 from orchestrator.audit.events import refusal_event
 from orchestrator.commands.builtin import DEBUG_COMMAND, DEBUG_TRACE_OPTION
 from orchestrator.commands.model import CommandSet, CommandSpec
-from orchestrator.discord.message import choices, deferred, pong
+from orchestrator.discord.outbound import choices, deferred, pong
 from orchestrator.discord.wire import CommandType, InteractionType
 from orchestrator.interactions import responses
 from orchestrator.interactions.autocomplete import Suggestions

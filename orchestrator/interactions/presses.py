@@ -15,7 +15,7 @@ from typing import Any
 from orchestrator.audit.events import job_event
 from orchestrator.commands.model import CommandSpec
 from orchestrator.discord.components import Button
-from orchestrator.discord.message import deferred, deferred_update
+from orchestrator.discord.outbound import deferred, deferred_update
 from orchestrator.discord.wire import ButtonStyle
 from orchestrator.interactions import responses
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner

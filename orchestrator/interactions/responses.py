@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.discord.components import ActionRow, Button
-from orchestrator.discord.message import MAX_CONTENT, Message, reply, update
+from orchestrator.discord.outbound import MAX_CONTENT, Message, reply, update
 from orchestrator.observability.redaction import active_redactor
 
 

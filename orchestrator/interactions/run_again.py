@@ -16,7 +16,7 @@ from typing import Any
 
 from orchestrator.commands.model import DISCORD_OPTION_TYPES, CommandSet, CommandSpec, OptionType, OptionValue
 from orchestrator.discord.components import MAX_PLACEHOLDER, MAX_TEXT_INPUT_LABEL, TextInput
-from orchestrator.discord.message import MAX_MODAL_TITLE, modal
+from orchestrator.discord.outbound import MAX_MODAL_TITLE, modal
 from orchestrator.discord.wire import TextInputStyle
 from orchestrator.interactions.buttons import ButtonRejected, ButtonSigner
 from orchestrator.interactions.payload import MAX_FORM_ROWS, Interaction, InvokedOption

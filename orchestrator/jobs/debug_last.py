@@ -4,7 +4,7 @@ them (the message is ephemeral)."""
 from __future__ import annotations
 
 from orchestrator.clients.discord_api import DiscordClient, DiscordRejected, InteractionExpired
-from orchestrator.discord.message import Message
+from orchestrator.discord.outbound import Message
 from orchestrator.jobs.envelopes import DebugRequest
 from orchestrator.messages.debug_report import debug_report
 from orchestrator.observability.logging import get_logger

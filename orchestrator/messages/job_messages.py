@@ -6,7 +6,7 @@ from typing import Any
 
 from orchestrator.commands.model import OptionValue
 from orchestrator.discord.components import ActionRow, LinkButton, is_linkable
-from orchestrator.discord.message import Message
+from orchestrator.discord.outbound import Message
 from orchestrator.dispatch.outcome import DispatchOutcome
 from orchestrator.messages import limits
 from orchestrator.messages.markdown import clip_escaped

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.discord.components import ActionRow, Button, LinkButton, is_linkable
-from orchestrator.discord.message import Message
+from orchestrator.discord.outbound import Message
 from orchestrator.discord.wire import ButtonStyle
 from orchestrator.failures.digest import FailedJob, FailureDigest
 from orchestrator.messages import limits

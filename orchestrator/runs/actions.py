@@ -18,7 +18,7 @@ from orchestrator.clients.discord_api import DiscordError
 from orchestrator.clients.github_errors import GitHubError, GitHubOutcomeUnknown, GitHubRateLimited, GitHubRejected
 from orchestrator.commands.model import CommandSpec
 from orchestrator.discord.components import ActionRow, Button, LinkButton, is_linkable
-from orchestrator.discord.message import Message
+from orchestrator.discord.outbound import Message
 from orchestrator.discord.wire import ButtonStyle
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.buttons import ButtonSigner

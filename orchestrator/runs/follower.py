@@ -13,7 +13,7 @@ from orchestrator.audit.events import run_button_event
 from orchestrator.audit.trail import AuditTrail
 from orchestrator.clients.discord_api import DiscordError
 from orchestrator.clients.github_errors import GitHubError, GitHubRateLimited
-from orchestrator.discord.message import Message
+from orchestrator.discord.outbound import Message
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.jobs.envelopes import CancelRequest, PollRequest, RunEvent
 from orchestrator.observability import metrics

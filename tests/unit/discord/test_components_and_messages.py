@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from orchestrator.discord.components import ActionRow, Button, LinkButton, TextInput, is_linkable
-from orchestrator.discord.message import Message, choices, deferred, modal, reply, update
+from orchestrator.discord.outbound import Message, choices, deferred, modal, reply, update
 from orchestrator.discord.wire import EPHEMERAL, ButtonStyle, TextInputStyle
 
 

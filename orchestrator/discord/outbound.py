@@ -1,4 +1,4 @@
-"""A message the bot sends or edits, and its answers to Discord's POST, as frozen values.
+"""What the bot sends Discord: a message (sent or edited), and its answers to Discord's POST.
 
 Every message goes through `Message`: mentions are off whatever the text says (echoed user input
 must never ping anyone), `ephemeral` becomes Discord's flag, and what Discord would refuse (more
