@@ -80,7 +80,7 @@ def run_failed_alert(record: JobRecord) -> Alert:
     digest = FailureDigest.from_dict(record.failure) if record.failure else None
     first = digest.first if digest else None
     where = f": {first.name}" + (f" › {failed_step(first)}" if failed_step(first) else "") if first else ""
-    cause = f"Workflow {record.workflow or record.command} run #{record.run_id}"
+    cause = f"Workflow {record.workflow or record.invocation.command} run #{record.run_id}"
     cause += f" attempt {record.run_attempt}" if record.run_attempt > 1 else ""
     cause += f" concluded {record.conclusion}."
     error = digest.error_line if digest else None
@@ -89,11 +89,11 @@ def run_failed_alert(record: JobRecord) -> Alert:
     return Alert(
         "error",
         "run",
-        f"/{record.command} run concluded {record.conclusion}{where}",
+        f"/{record.invocation.command} run concluded {record.conclusion}{where}",
         cause,
-        trace_id=record.trace_id,
-        command=record.command,
-        user_name=record.user_name,
+        trace_id=record.invocation.trace_id,
+        command=record.invocation.command,
+        user_name=record.invocation.user_name,
         run_url=record.html_url,
         problem_key=f"failed-run|{digest.fingerprint}" if digest and digest.fingerprint else None,
     )
@@ -105,12 +105,12 @@ def run_recovered_alert(record: JobRecord) -> Alert:
     return Alert(
         "resolved",
         "run",
-        f"/{record.command} recovered{by}",
-        f"Workflow {record.workflow or record.command} run #{record.run_id} attempt {record.run_attempt} "
+        f"/{record.invocation.command} recovered{by}",
+        f"Workflow {record.workflow or record.invocation.command} run #{record.run_id} attempt {record.run_attempt} "
         f"succeeded after attempt {record.run_attempt - 1} failed.",
-        trace_id=record.trace_id,
-        command=record.command,
-        user_name=record.user_name,
+        trace_id=record.invocation.trace_id,
+        command=record.invocation.command,
+        user_name=record.invocation.user_name,
         run_url=record.html_url,
     )
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from orchestrator.audit.model import AuditEvent
-from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.model import OptionValue
 from orchestrator.interactions.payload import Caller, Interaction, invoked
 from orchestrator.jobs.envelopes import Job
@@ -34,16 +34,8 @@ def run_button_event(
     record: JobRecord, user_id: str, user_name: str, roles: Iterable[str], outcome: str, at: float, detail: str
 ) -> AuditEvent:
     """Someone pressed a run's Cancel or Re-run button: they are the actor, the run is the job's."""
-    invocation = Invocation(
-        interaction_id=record.interaction_id,
-        trace_id=record.trace_id,
-        command=record.command,
-        options=dict(record.options),
-        user_id=user_id,
-        user_name=user_name,
-        guild_id=record.guild_id,
-        channel_id=record.channel_id,
-        roles=tuple(sorted(roles)),
+    invocation = dataclasses.replace(
+        record.invocation, user_id=user_id, user_name=user_name, roles=tuple(sorted(roles))
     )
     return AuditEvent(at, outcome, invocation, run_id=record.run_id, detail=detail)
 

@@ -52,10 +52,10 @@ class RunAgain:
         record = self._jobs.get(button.ref)
         if record is None:
             return "This run is not known to the bot (any more). Run the command again."
-        spec = self._commands.get(record.command)
+        spec = self._commands.get(record.invocation.command)
         if spec is None:
-            return f"/{record.command} was removed from the bot's commands."
-        values = {k: v for k, v in record.options.items() if isinstance(v, OptionValue)}
+            return f"/{record.invocation.command} was removed from the bot's commands."
+        values = {k: v for k, v in record.invocation.options.items() if isinstance(v, OptionValue)}
         return spec, values
 
     def form(self, spec: CommandSpec, values: dict[str, OptionValue]) -> dict[str, Any] | None:

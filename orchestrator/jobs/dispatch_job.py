@@ -209,17 +209,10 @@ class DispatchJob:
 def new_job_record(job: Job, spec: CommandSpec | None, now: float) -> JobRecord:
     """The record of a job the worker meets for the first time: "dispatching", nothing sent yet."""
     return JobRecord(
-        interaction_id=job.invocation.interaction_id,
-        trace_id=job.invocation.trace_id,
-        command=job.invocation.command,
-        user_id=job.invocation.user_id,
-        user_name=job.invocation.user_name,
-        guild_id=job.invocation.guild_id,
-        channel_id=job.invocation.channel_id,
+        invocation=job.invocation,
         status="dispatching",
         created_at=now,
         updated_at=now,
-        options=dict(job.invocation.options),
         workflow=spec.workflow if spec else None,
         received_at=job.received_at,
         reply_token=job.interaction_token,

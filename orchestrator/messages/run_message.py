@@ -83,16 +83,17 @@ def run_message(record: JobRecord, buttons: RunButtons) -> dict[str, Any]:
         lines.append(attempt_history(record))
     description = "\n".join(lines) or "Waiting for GitHub to start the run."
     embed: dict[str, Any] = {
-        "title": limits.clip(f"/{record.command} · {state}", limits.EMBED_TITLE),
+        "title": limits.clip(f"/{record.invocation.command} · {state}", limits.EMBED_TITLE),
         "description": limits.fit_lines(description, limits.EMBED_DESCRIPTION),
         "color": color,
         "footer": {
             "text": limits.clip(
-                f"trace {trace_fingerprint(record.trace_id)} · started by {record.user_name}", limits.FOOTER
+                f"trace {trace_fingerprint(record.invocation.trace_id)} · started by {record.invocation.user_name}",
+                limits.FOOTER,
             )
         },
     }
-    fields = option_fields(record.options, embed)
+    fields = option_fields(record.invocation.options, embed)
     if fields:
         embed["fields"] = fields
     row: list[Button | LinkButton] = []

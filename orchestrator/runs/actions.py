@@ -55,11 +55,11 @@ class RunActions:
 
     def handle(self, action: RunAction) -> None:
         record = self._jobs.get(action.interaction_id)
-        spec = self._commands.get(record.command) if record else None
+        spec = self._commands.get(record.invocation.command) if record else None
         if record is None or record.run_id is None or spec is None:
             self._answer(action, "This run is not known to the bot (any more).")
             return
-        with log_context(trace_id=record.trace_id, user_id=action.user_id, cmd=record.command):
+        with log_context(trace_id=record.invocation.trace_id, user_id=action.user_id, cmd=record.invocation.command):
             if spec.allow is not None and not spec.allow.permits(action.user_id, set(action.roles)):
                 get_logger().info("run button denied", extra={"outcome": "denied", "action": action.action})
                 detail = f"pressed {action.action}: not in /{spec.name}'s allow list"
@@ -76,7 +76,8 @@ class RunActions:
         if digest is None or record.run_attempt != action.attempt:
             self._answer(action, "The log of that attempt is no longer kept: the run was re-run since.")
             return
-        lines = [f"**/{record.command}** run #{record.run_id} · attempt {digest.run_attempt} · {digest.conclusion}"]
+        command = record.invocation.command
+        lines = [f"**/{command}** run #{record.run_id} · attempt {digest.run_attempt} · {digest.conclusion}"]
         room = CONTENT - 300
         for job in digest.jobs:
             lines += log_section(job, room - sum(len(line) + 1 for line in lines))
@@ -89,7 +90,7 @@ class RunActions:
 
     def _rerun(self, action: RunAction, record: JobRecord, spec: CommandSpec) -> None:
         log = get_logger()
-        may_rerun = action.user_id == record.user_id or bool(
+        may_rerun = action.user_id == record.invocation.user_id or bool(
             spec.rerun and spec.rerun.permits(action.user_id, set(action.roles))
         )
         if not may_rerun:
@@ -97,8 +98,8 @@ class RunActions:
             self._audit_press(action, record, "denied", "pressed Re-run on a run they may not re-run")
             self._answer(
                 action,
-                f"Only {record.user_name}, who started this run, or the people allowed to re-run "
-                f"/{record.command} may re-run it.",
+                f"Only {record.invocation.user_name}, who started this run, or the people allowed to re-run "
+                f"/{record.invocation.command} may re-run it.",
             )
             return
         if record.run_attempt != action.attempt or record.conclusion not in FAILED_CONCLUSIONS:
@@ -109,7 +110,7 @@ class RunActions:
             self._ask_confirmation(action, record, debug=debug)
             return
         if not self._claim(record, action.attempt):
-            self._answer(action, _already(self._jobs.get(record.interaction_id) or record, action.attempt))
+            self._answer(action, _already(self._jobs.get(record.invocation.interaction_id) or record, action.attempt))
             return
         outcome, reply = self._ask_github(record, debug=debug)
         if outcome == "rerun_failed":
@@ -153,7 +154,7 @@ class RunActions:
             won.append(True)
             return current
 
-        self._jobs.update(record.interaction_id, claim)
+        self._jobs.update(record.invocation.interaction_id, claim)
         return bool(won)
 
     def _release(self, record: JobRecord, attempt: int) -> None:
@@ -163,7 +164,7 @@ class RunActions:
             current.rerun_claimed = None
             return current
 
-        self._jobs.update(record.interaction_id, release)
+        self._jobs.update(record.invocation.interaction_id, release)
 
     def _started(self, record: JobRecord, action: RunAction, *, debug: bool) -> None:
         """GitHub accepted: the message moves to the next attempt at once, and polls follow it."""
@@ -176,7 +177,7 @@ class RunActions:
             current.render_pending, current.updated_at = True, self._clock()
             return current
 
-        updated = self._jobs.update(record.interaction_id, next_attempt)
+        updated = self._jobs.update(record.invocation.interaction_id, next_attempt)
         if updated is None:
             return
         try:
@@ -188,12 +189,12 @@ class RunActions:
     def _ask_confirmation(self, action: RunAction, record: JobRecord, *, debug: bool) -> None:
         ok = "rerun-debug-ok" if debug else "rerun-ok"
         custom_id = self._signer.make(
-            ok, f"{record.interaction_id}.{action.attempt}", expires_at=self._clock() + RERUN_CONFIRM_SECONDS
+            ok, f"{record.invocation.interaction_id}.{action.attempt}", expires_at=self._clock() + RERUN_CONFIRM_SECONDS
         )
         label = "Confirm re-run" + (" with debug logging" if debug else "")
         self._answer(
             action,
-            f"/{record.command} asks for a confirmation: re-run the failed jobs of run #{record.run_id}"
+            f"/{record.invocation.command} asks for a confirmation: re-run the failed jobs of run #{record.run_id}"
             f"{' with debug logging' if debug else ''}? This expires in {RERUN_CONFIRM_SECONDS // 60} minutes.",
             (Button(label, custom_id, ButtonStyle.PRIMARY),),
         )

@@ -57,14 +57,14 @@ class RunFollower:
     def start_following(self, record: JobRecord) -> None:
         """After a dispatch: schedule the first poll (the only poll, in practice, with webhooks)."""
         if record.run_id is not None and record.conclusion is None:
-            self._schedule(record.interaction_id, record.polls)
+            self._schedule(record.invocation.interaction_id, record.polls)
 
     def poll(self, request: PollRequest) -> None:
         record = self._jobs.get(request.interaction_id)
         if record is None or record.run_id is None:
             return
         if record.conclusion is not None:
-            self._end_chain(record.interaction_id)  # finished, perhaps through a webhook: no API call
+            self._end_chain(record.invocation.interaction_id)  # finished, perhaps through a webhook: no API call
             return
 
         took: list[bool] = []
@@ -77,10 +77,12 @@ class RunFollower:
             took.append(True)
             return current
 
-        record = self._jobs.update(record.interaction_id, take_turn)
+        record = self._jobs.update(record.invocation.interaction_id, take_turn)
         if record is None or not took or record.run_id is None:
             return
-        with log_context(trace_id=record.trace_id, user_id=record.user_id, cmd=record.command):
+        with log_context(
+            trace_id=record.invocation.trace_id, user_id=record.invocation.user_id, cmd=record.invocation.command
+        ):
             wait = 0.0
             try:
                 snapshot = RunSnapshot.from_api(self._github.get_run(record.run_id))
@@ -92,12 +94,12 @@ class RunFollower:
                     wait = exc.retry_after_seconds or 0.0
                 get_logger().warning("poll failed; will poll again", extra={"error": type(exc).__name__})
             if record.conclusion is not None:
-                self._end_chain(record.interaction_id)
+                self._end_chain(record.invocation.interaction_id)
                 return
             if record.polls >= self._poll_limit:
                 get_logger().warning("poll limit reached: the message will not be updated further")
                 return
-            self._schedule(record.interaction_id, record.polls, at_least=wait)
+            self._schedule(record.invocation.interaction_id, record.polls, at_least=wait)
 
     def _end_chain(self, interaction_id: str) -> None:
         """The run is finished and no poll follows: if a render gave up (or failed) on the way,
@@ -117,7 +119,9 @@ class RunFollower:
         if record is None:
             get_logger().info("webhook for a run we did not dispatch: ignored", extra={"run_id": snapshot.run_id})
             return {"applied": False}
-        with log_context(trace_id=record.trace_id, user_id=record.user_id, cmd=record.command):
+        with log_context(
+            trace_id=record.invocation.trace_id, user_id=record.invocation.user_id, cmd=record.invocation.command
+        ):
             self._observe(record, snapshot)
         return {"applied": True}
 
@@ -126,9 +130,9 @@ class RunFollower:
         if record is None or record.run_id is None:
             self._tell_presser(request, "This run is not known to the bot (any more), so it cannot be cancelled here.")
             return
-        with log_context(trace_id=record.trace_id, user_id=request.user_id, cmd=record.command):
-            spec = self._commands.get(record.command)
-            allowed = request.user_id == record.user_id or bool(
+        with log_context(trace_id=record.invocation.trace_id, user_id=request.user_id, cmd=record.invocation.command):
+            spec = self._commands.get(record.invocation.command)
+            allowed = request.user_id == record.invocation.user_id or bool(
                 spec and spec.cancel and spec.cancel.permits(request.user_id, request.roles)
             )
             if not allowed:
@@ -136,8 +140,8 @@ class RunFollower:
                 self._audit_cancel(request, record, "denied", "pressed Cancel on a run they may not cancel")
                 self._tell_presser(
                     request,
-                    f"Only {record.user_name}, who started this run, or the roles allowed to cancel "
-                    f"/{record.command} may cancel it.",
+                    f"Only {record.invocation.user_name}, who started this run, or the roles allowed to cancel "
+                    f"/{record.invocation.command} may cancel it.",
                 )
                 return
             if record.conclusion is not None:
@@ -161,7 +165,7 @@ class RunFollower:
                 current.cancelled_by, current.render_pending = request.user_name, True
                 return current
 
-            updated = self._jobs.update(record.interaction_id, note)
+            updated = self._jobs.update(record.invocation.interaction_id, note)
             if updated is not None:
                 self._tracker.refresh(updated)
             self._tell_presser(request, "Cancel requested: the message shows the result when GitHub confirms it.")
@@ -194,7 +198,7 @@ class RunFollower:
         """An attempt ended: count it; a failure is logged once with its fingerprint and may alert,
         a success after a failed attempt resolves that alert."""
         values = [(metrics.RUN_COMPLETED, 1.0)]
-        spec = self._commands.get(record.command)
+        spec = self._commands.get(record.invocation.command)
         alerter = self._alerter if spec and spec.alert_on_failure else None
         if record.conclusion in FAILED_CONCLUSIONS:
             values.append((metrics.RUN_FAILED, 1.0))
@@ -203,7 +207,7 @@ class RunFollower:
                 alerter.raise_alert(run_failed_alert(record))
         elif alerter is not None and record.conclusion == "success" and _after_a_failure(record):
             alerter.raise_alert(run_recovered_alert(record))
-        self._metrics.emit(metrics.command_dimension(record.command, self._commands.commands.keys()), values)
+        self._metrics.emit(metrics.command_dimension(record.invocation.command, self._commands.commands.keys()), values)
 
     def _schedule(self, interaction_id: str, attempt: int, *, at_least: float = 0.0) -> None:
         delay = max(poll_delay(attempt, webhooks=self._webhooks), min(math.ceil(at_least), MAX_QUEUE_DELAY_SECONDS))

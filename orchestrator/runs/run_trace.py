@@ -29,7 +29,7 @@ def follow_in_trace(traces: TraceStore, record: JobRecord, now: float) -> None:
     """Add the stages the trace does not show yet; once finished, the trace's status is the run's.
     Best effort: a trace is for explaining, and never fails the run's tracking."""
     try:
-        trace = traces.find(record.user_id, record.trace_id)
+        trace = traces.find(record.invocation.user_id, record.invocation.trace_id)
         if trace is None or not _advance(trace, record, now):
             return
         traces.save(Trace.from_dict(active_redactor().value(trace.to_dict())))

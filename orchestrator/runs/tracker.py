@@ -92,7 +92,7 @@ class RunTracker:
             current.updated_at = self._clock()
             return current
 
-        updated = self._jobs.update(record.interaction_id, apply)
+        updated = self._jobs.update(record.invocation.interaction_id, apply)
         if updated is None:
             return record
         get_logger().info(
@@ -112,7 +112,7 @@ class RunTracker:
             current.render_owner, current.render_until = me, now + lease_seconds(RENDER_LEASE_SECONDS)
             return current
 
-        current = self._jobs.update(record.interaction_id, claim)
+        current = self._jobs.update(record.invocation.interaction_id, claim)
         if current is None or current.render_owner != me:
             return current or record  # the lease holder re-reads before it lets go
         try:
@@ -129,17 +129,17 @@ class RunTracker:
                 change = _settle(
                     me, found, digest, current.version, self._clock() + lease_seconds(RENDER_LEASE_SECONDS)
                 )
-                settled = self._jobs.update(current.interaction_id, change)
+                settled = self._jobs.update(current.invocation.interaction_id, change)
                 if settled is None or settled.render_owner != me:
                     return settled or current
                 current = settled
                 if self._clock() > budget:
                     break
             # Still changing when the time is up: let go, so the next event or poll renders the rest.
-            return self._jobs.update(current.interaction_id, _release(me)) or current
+            return self._jobs.update(current.invocation.interaction_id, _release(me)) or current
         except BaseException:
             # Let the next event or poll render at once rather than wait for the lease to lapse.
-            self._jobs.update(current.interaction_id, _release(me))
+            self._jobs.update(current.invocation.interaction_id, _release(me))
             raise
 
     def render(self, record: JobRecord) -> dict[str, Any]:
@@ -147,15 +147,19 @@ class RunTracker:
             # Still "dispatching" (no outcome saved yet) is shown as not known, as it is.
             kind = "unknown" if record.status == "dispatching" else record.status
             outcome = DispatchOutcome(kind, html_url=record.html_url, detail=record.detail)
-            return outcome_message(record.command, record.options, outcome, record.trace_id)
+            return outcome_message(
+                record.invocation.command, record.invocation.options, outcome, record.invocation.trace_id
+            )
         started = record.received_at or record.created_at
         if record.conclusion is None:
-            cancel = self._signer.make("cancel", record.interaction_id, expires_at=started + CANCEL_WINDOW_SECONDS)
+            cancel = self._signer.make(
+                "cancel", record.invocation.interaction_id, expires_at=started + CANCEL_WINDOW_SECONDS
+            )
             return run_message(record, RunButtons(cancel=cancel))
         if record.conclusion not in FAILED_CONCLUSIONS:
             return run_message(record, RunButtons())
         # A failed attempt's buttons name it: a press meant for attempt 1 does nothing to attempt 2.
-        ref, expires_at = f"{record.interaction_id}.{record.run_attempt}", started + RERUN_WINDOW_SECONDS
+        ref, expires_at = f"{record.invocation.interaction_id}.{record.run_attempt}", started + RERUN_WINDOW_SECONDS
         rerunnable = record.conclusion != "startup_failure"  # no job ran: nothing to re-run
         return run_message(
             record,
@@ -163,15 +167,15 @@ class RunTracker:
                 show_log=self._signer.make("log", ref, expires_at=expires_at) if record.failure else None,
                 rerun=self._signer.make("rerun", ref, expires_at=expires_at) if rerunnable else None,
                 rerun_debug=self._signer.make("rerun-debug", ref, expires_at=expires_at) if rerunnable else None,
-                run_again=self._signer.make("again", record.interaction_id, expires_at=expires_at),
+                run_again=self._signer.make("again", record.invocation.interaction_id, expires_at=expires_at),
             ),
         )
 
     def _deliver(self, record: JobRecord, message: dict[str, Any]) -> dict[str, Any]:
         """Show `message` wherever the live message now lives; return record fields that changed."""
         log = get_logger()
-        if record.channel_message_id and record.channel_id:
-            self._discord.edit_in_channel(record.channel_id, record.channel_message_id, message)
+        if record.channel_message_id and record.invocation.channel_id:
+            self._discord.edit_in_channel(record.invocation.channel_id, record.channel_message_id, message)
             return {}
         age = self._clock() - (record.received_at or record.created_at)
         if record.reply_token and age < TOKEN_SAFE_SECONDS:
@@ -191,11 +195,13 @@ class RunTracker:
             # Only the user could see it, and only through the token: nothing else may show it.
             log.warning("ephemeral message can no longer be updated (token expired)")
             return {}
-        if not record.channel_id or not self._discord.can_post_in_channels:
+        if not record.invocation.channel_id or not self._discord.can_post_in_channels:
             log.warning("message can no longer be updated: no channel or no DISCORD_BOT_TOKEN")
             return {}
         try:
-            channel_message = self._discord.post_in_channel(record.channel_id, message, reply_to=record.message_id)
+            channel_message = self._discord.post_in_channel(
+                record.invocation.channel_id, message, reply_to=record.message_id
+            )
         except DiscordError as exc:
             log.warning("could not continue in the channel", extra={"error": type(exc).__name__})
             raise

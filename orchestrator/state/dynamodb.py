@@ -95,7 +95,7 @@ class DynamoJobStore:
         raise UpdateConflict(interaction_id)
 
     def put(self, record: JobRecord) -> None:
-        self.update(record.interaction_id, lambda _: record)
+        self.update(record.invocation.interaction_id, lambda _: record)
 
 
 class DynamoAlertStore:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Protocol
 
+from orchestrator.commands.invocation import Invocation
 from orchestrator.observability.redaction import active_redactor
 from orchestrator.serialization import dumps_text, loads
 
@@ -31,13 +32,7 @@ class UpdateConflict(Exception):
 
 @dataclass
 class JobRecord:
-    interaction_id: str
-    trace_id: str
-    command: str
-    user_id: str
-    user_name: str
-    guild_id: str | None
-    channel_id: str | None
+    invocation: Invocation  # who ran which command with what, where (stored flat, beside the rest)
     status: JobStatus
     created_at: float
     updated_at: float
@@ -45,7 +40,6 @@ class JobRecord:
     run_id: int | None = None
     html_url: str | None = None
     detail: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
     workflow: str | None = None
     # The run as last seen (webhook or poll): GitHub's status, conclusion and timestamps.
     run_status: str | None = None
@@ -80,21 +74,23 @@ class JobRecord:
     version: int = 0  # maintained by the store
 
     def to_json(self) -> str:
-        raw = asdict(self)
+        own = asdict(self)
+        del own["invocation"]
+        raw = {**self.invocation.to_dict(), **own}  # flat, as rows have always been
         if not token_alive(raw):
             raw["reply_token"] = None
         # The free text from outside (what users typed, what GitHub said) is stored redacted, on
         # every backend, for however long the record is kept.
         redactor = active_redactor()
-        raw["options"] = {k: redactor.text(v) if isinstance(v, str) else v for k, v in self.options.items()}
+        raw["options"] = {k: redactor.text(v) if isinstance(v, str) else v for k, v in self.invocation.options.items()}
         raw["detail"] = redactor.text(self.detail) if self.detail else self.detail
         return dumps_text(raw)
 
     @classmethod
     def from_json(cls, text: str) -> JobRecord:
         raw = loads(text)
-        known = {f.name for f in fields(cls)}
-        record = cls(**{k: v for k, v in raw.items() if k in known})
+        own = {f.name for f in fields(cls)} - {"invocation"}
+        record = cls(Invocation.from_dict(raw), **{k: v for k, v in raw.items() if k in own})
         if not token_alive(raw):
             record.reply_token = None
         return record

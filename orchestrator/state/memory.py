@@ -54,7 +54,7 @@ class MemoryJobStore:
             return changed
 
     def put(self, record: JobRecord) -> None:
-        self.update(record.interaction_id, lambda _: record)
+        self.update(record.invocation.interaction_id, lambda _: record)
 
 
 class MemoryIdempotencyLayer(BasePersistenceLayer):

@@ -168,7 +168,7 @@ class SqliteJobStore:
             return changed
 
     def put(self, record: JobRecord) -> None:
-        self.update(record.interaction_id, lambda _: record)
+        self.update(record.invocation.interaction_id, lambda _: record)
 
     def _drop_expired_tokens(self, conn: sqlite3.Connection) -> None:
         """Records whose run ended while their token still worked are not written again: at most

@@ -13,6 +13,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 from orchestrator.alerts.model import Alert
 from orchestrator.alerts.ops_post import logs_insights_url
+from orchestrator.commands.invocation import Invocation
 from orchestrator.commands.model import CommandSet
 from orchestrator.failures.digest import FailureDigest
 from orchestrator.interactions.endpoint import InteractionsEndpoint
@@ -71,7 +72,22 @@ def real_log_lines(
     discord.inject(Fault(method="POST", path=r"/api/v10/channels/[0-9]+/messages$", status=500))
     make_alerter(MemoryAlertStore()).raise_alert(alert)
     digest = FailureDigest(1, "failure", (), 0, None, "0123456789abcdef")
-    failed = JobRecord("1", "b" * 32, "diagnose", "10", "Alice", None, None, "dispatched", 0.0, 0.0, run_id=5)
+    failed = JobRecord(
+        invocation=Invocation(
+            options={},
+            interaction_id="1",
+            trace_id="b" * 32,
+            command="diagnose",
+            user_id="10",
+            user_name="Alice",
+            guild_id=None,
+            channel_id=None,
+        ),
+        run_id=5,
+        status="dispatched",
+        created_at=0.0,
+        updated_at=0.0,
+    )
     failed.conclusion, failed.failure = "failure", digest.to_dict()
     log_run_failure(failed)
     return [json.loads(line) for line in captured_logs.getvalue().splitlines()]

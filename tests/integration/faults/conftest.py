@@ -201,7 +201,7 @@ def assert_truthful(rig: FaultRig, job: Job, expected: Category) -> None:
         assert (record.status, record.run_id) == ("dispatched", run["id"])
         # Webhook deliveries find the job by its run.
         found = rig.harness.state.jobs.get_by_run(run["id"])
-        assert found is not None and found.interaction_id == job.invocation.interaction_id
+        assert found is not None and found.invocation.interaction_id == job.invocation.interaction_id
     if expected == "not started":
         assert runs == [], "the user was told nothing started, but a run did"
 

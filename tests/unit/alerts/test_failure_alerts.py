@@ -4,6 +4,7 @@ recurs; a new alert for a new error; a resolved one when a re-run recovers."""
 from __future__ import annotations
 
 from orchestrator.alerts.bot_alerts import run_failed_alert, run_recovered_alert
+from orchestrator.commands.invocation import Invocation
 from orchestrator.failures.digest import FailedJob, FailureDigest, fingerprint
 from orchestrator.state.jobs import JobRecord
 
@@ -11,7 +12,21 @@ from orchestrator.state.jobs import JobRecord
 def failed(run_id: int, error: str, *, attempt: int = 1) -> JobRecord:
     job = FailedJob(run_id * 10, "test", None, 3, "Run tests", 5, 72, error, (), None)
     digest = FailureDigest(attempt, "failure", (job,), 0, None, fingerprint("ci.yml", "test", "Run tests", error))
-    record = JobRecord(str(run_id), "a" * 32, "diagnose", "1", "Alice", None, None, "dispatched", 0.0, 0.0)
+    record = JobRecord(
+        invocation=Invocation(
+            options={},
+            interaction_id=str(run_id),
+            trace_id="a" * 32,
+            command="diagnose",
+            user_id="1",
+            user_name="Alice",
+            guild_id=None,
+            channel_id=None,
+        ),
+        status="dispatched",
+        created_at=0.0,
+        updated_at=0.0,
+    )
     record.run_id, record.workflow, record.conclusion, record.run_attempt = run_id, "ci.yml", "failure", attempt
     record.failure = digest.to_dict()
     return record

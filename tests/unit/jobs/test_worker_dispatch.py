@@ -65,8 +65,8 @@ def test_happy_path_dispatches_once_and_links_the_run(harness: Harness) -> None:
     assert record.status == "dispatched"
     assert record.run_id == run["id"]
     assert record.html_url == run["html_url"]
-    assert record.trace_id == job.invocation.trace_id
-    assert (record.command, record.user_id, record.channel_id) == (
+    assert record.invocation.trace_id == job.invocation.trace_id
+    assert (record.invocation.command, record.invocation.user_id, record.invocation.channel_id) == (
         "diagnose",
         job.invocation.user_id,
         job.invocation.channel_id,

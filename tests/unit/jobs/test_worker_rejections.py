@@ -194,7 +194,7 @@ def test_job_for_a_command_no_longer_in_the_commands_file(harness: Harness) -> N
     assert "/retired was removed from the bot's commands" in embed["description"]
     assert "Nothing was started." in embed["description"]
     record = harness.record(job)
-    assert (record.status, record.command) == ("rejected", "retired")
+    assert (record.status, record.invocation.command) == ("rejected", "retired")
 
 
 def test_a_refusal_that_echoes_a_token_leaves_no_trace_of_it(harness: Harness, tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def test_an_accepted_command_is_audited_once_with_its_run(live: Live) -> None:
     )
     assert (event.invocation.guild_id, event.invocation.channel_id) == (payload["guild_id"], payload["channel_id"])
     assert (event.invocation.trace_id, event.invocation.interaction_id, event.run_id) == (
-        record.trace_id,
+        record.invocation.trace_id,
         payload["id"],
         record.run_id,
     )
@@ -86,7 +86,7 @@ def test_cancel_presses_on_a_live_run_are_audited_with_the_presser(live: Live) -
         "Carol",
     )
     assert cancelled.invocation.roles == tuple(sorted(CAROL["roles"]))
-    assert cancelled.invocation.trace_id == record.trace_id
+    assert cancelled.invocation.trace_id == record.invocation.trace_id
     assert accepted.at <= denied.at <= cancelled.at <= time.time(), "stamped with when each press was made"
 
 

@@ -243,8 +243,8 @@ def test_run_again_opens_the_form_prefilled_and_starts_a_new_run(live: Live) -> 
     submitted, answer = submit(live, form, {"target": "production"})
     assert answer == {"type": 5, "data": {"flags": 0}}
     new = live.record(submitted)
-    assert new.run_id not in (None, run_id) and new.options == {"target": "production"}
-    assert new.trace_id != live.record(payload).trace_id
+    assert new.run_id not in (None, run_id) and new.invocation.options == {"target": "production"}
+    assert new.invocation.trace_id != live.record(payload).invocation.trace_id
     assert [d["inputs"]["target"] for d in live.github.dispatches] == ["staging", "production"]
     assert live.discord.message_for(submitted["token"]) is not None  # the new run's own live message
 

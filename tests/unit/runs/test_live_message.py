@@ -10,6 +10,7 @@ import pytest
 
 from orchestrator.clients.discord_api import DiscordClient
 from orchestrator.clients.github_api import GitHubClient
+from orchestrator.commands.invocation import Invocation
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.runs.model import JobLine
 from orchestrator.runs.tracker import RunTracker
@@ -224,7 +225,7 @@ def test_three_hundred_of_five_hundred_jobs_fit_and_the_rest_are_counted(rig: Ri
         current.run_updated_at = "2026-11-22T11:00:00Z"
         return current
 
-    finished = rig.state.jobs.update(record.interaction_id, finish)
+    finished = rig.state.jobs.update(record.invocation.interaction_id, finish)
     assert finished is not None
     done = render(rig, finished)
     check_job_lines(str(embed_of(done)["description"]), [(j.name, line_icon(j)) for j in lines], 500)
@@ -237,19 +238,21 @@ def handmade_record(rig: Rig, lines: list[JobLine], total: int, *, options: dict
     job = rig.job(options=options)
     now = time.time()
     record = JobRecord(
-        interaction_id=job.invocation.interaction_id,
-        trace_id=job.invocation.trace_id,
-        command="diagnose",
-        user_id=ALICE["user_id"],
-        user_name=ALICE["global_name"],
-        guild_id=GUILD_ID,
-        channel_id=CHANNEL_ID,
+        invocation=Invocation(
+            interaction_id=job.invocation.interaction_id,
+            trace_id=job.invocation.trace_id,
+            command="diagnose",
+            options=dict(job.invocation.options),
+            user_id=ALICE["user_id"],
+            user_name=ALICE["global_name"],
+            guild_id=GUILD_ID,
+            channel_id=CHANNEL_ID,
+        ),
         status="dispatched",
         created_at=now,
         updated_at=now,
         run_id=16_000_000_001,
         html_url=f"https://github.com/{REPO}/actions/runs/16000000001",
-        options=dict(job.invocation.options),
         run_status="in_progress",
         run_started_at="2026-11-22T10:00:00Z",
         run_updated_at="2026-11-22T10:03:00Z",

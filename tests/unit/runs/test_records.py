@@ -108,9 +108,9 @@ def test_a_finished_run_is_fully_recorded(rig_factory: RigFactory, backend: tupl
     assert record.run_started_at == run["run_started_at"]
     assert record.run_updated_at == run["updated_at"]
     assert timestamp(record.run_started_at) <= timestamp(record.run_updated_at)
-    assert (record.user_id, record.user_name) == (ALICE["user_id"], "Alice")
+    assert (record.invocation.user_id, record.invocation.user_name) == (ALICE["user_id"], "Alice")
     assert record.cancelled_by is None
-    assert record.trace_id == job.invocation.trace_id
+    assert record.invocation.trace_id == job.invocation.trace_id
     assert record.jobs_total == 2
     assert [(j["name"], j["conclusion"]) for j in record.jobs] == [("build", "success"), ("test", "failure")]
     assert record.message_id is not None
@@ -132,7 +132,7 @@ def test_a_cancelled_run_records_who_cancelled_it(rig_factory: RigFactory, backe
     record = read_back(reopen, job.invocation.interaction_id)
     assert (record.run_status, record.conclusion) == ("completed", "cancelled")
     assert record.cancelled_by == "Carol"
-    assert record.user_name == "Alice"
+    assert record.invocation.user_name == "Alice"
     assert record.run_id == run_id
     assert record.run_updated_at == rig.github.run(run_id)["updated_at"]
 

@@ -69,7 +69,7 @@ def test_no_planted_secret_is_stored_logged_or_posted(live: Live, captured_logs:
 
     # Every place was reached: the planted texts were all seen by the bot.
     assert live.github.pending_faults == [] and live.discord.pending_faults == []
-    assert live.record(typed).options and live.record(refused).status == "rejected"
+    assert live.record(typed).invocation.options and live.record(refused).status == "rejected"
     assert live.record(payload).failure is not None
     stored = everything_in(Path(live.env["STATE_STORE"].removeprefix("sqlite:///")))
     posted = "\n".join(repr(r.json) for r in live.discord.requests)

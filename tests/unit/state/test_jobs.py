@@ -12,6 +12,7 @@ from pathlib import Path
 
 import boto3
 
+from orchestrator.commands.invocation import INVOCATION_FIELDS, Invocation
 from orchestrator.state.dynamodb import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, DynamoJobStore
 from orchestrator.state.jobs import JOB_RETENTION_SECONDS, JobRecord
 from orchestrator.state.memory import MemoryJobStore
@@ -23,18 +24,29 @@ from tests.fixtures.state import TABLE, Backend, close_state_store, state_table_
 def make_record(**changes: object) -> JobRecord:
     now = time.time()
     record = JobRecord(
-        interaction_id=snowflake(),
-        trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
-        command="diagnose",
-        user_id=snowflake(),
-        user_name="tester",
-        guild_id=snowflake(),
-        channel_id=snowflake(),
+        invocation=Invocation(
+            options={},
+            interaction_id=snowflake(),
+            trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+            command="diagnose",
+            user_id=snowflake(),
+            user_name="tester",
+            guild_id=snowflake(),
+            channel_id=snowflake(),
+        ),
         status="dispatching",
         created_at=now,
         updated_at=now,
     )
-    return replace(record, **changes)  # type: ignore[arg-type]
+    who = {name: value for name, value in changes.items() if name in INVOCATION_FIELDS}
+    rest = {name: value for name, value in changes.items() if name not in INVOCATION_FIELDS}
+    return replace(record, invocation=replace(record.invocation, **who), **rest)  # type: ignore[arg-type]
+
+
+def flat(record: JobRecord) -> dict[str, object]:
+    """A record as its stored JSON has it (the invocation's fields beside the rest), token and all."""
+    own = {name: value for name, value in asdict(record).items() if name != "invocation"}
+    return {**record.invocation.to_dict(), **own}
 
 
 def write_raw_json(backend: Backend, interaction_id: str, text: str, tmp_path: Path) -> None:
@@ -73,7 +85,7 @@ def test_put_then_get_round_trips_every_field(store: StateStore) -> None:
 
     store.jobs.put(record)
 
-    assert store.jobs.get(record.interaction_id) == record
+    assert store.jobs.get(record.invocation.interaction_id) == record
 
 
 def test_put_overwrites_the_previous_version(store: StateStore) -> None:
@@ -83,7 +95,7 @@ def test_put_overwrites_the_previous_version(store: StateStore) -> None:
 
     store.jobs.put(later)
 
-    assert store.jobs.get(record.interaction_id) == later
+    assert store.jobs.get(record.invocation.interaction_id) == later
 
 
 def test_records_are_kept_apart_by_interaction_id(store: StateStore) -> None:
@@ -91,8 +103,8 @@ def test_records_are_kept_apart_by_interaction_id(store: StateStore) -> None:
     store.jobs.put(first)
     store.jobs.put(second)
 
-    assert store.jobs.get(first.interaction_id) == first
-    assert store.jobs.get(second.interaction_id) == second
+    assert store.jobs.get(first.invocation.interaction_id) == first
+    assert store.jobs.get(second.invocation.interaction_id) == second
 
 
 def test_unknown_id_is_none(store: StateStore) -> None:
@@ -104,19 +116,19 @@ def test_unknown_id_is_none(store: StateStore) -> None:
 def test_unknown_fields_in_stored_json_are_ignored(backend: Backend, tmp_path: Path) -> None:
     """A record written by a newer version (extra fields) still reads: rolling back a deploy must work."""
     record = make_record(status="dispatched", run_id=7)
-    newer = {**asdict(record), "added_in_a_later_version": "x", "nested": {"a": [1, 2]}}
-    write_raw_json(backend, record.interaction_id, json.dumps(newer), tmp_path)
+    newer = {**flat(record), "added_in_a_later_version": "x", "nested": {"a": [1, 2]}}
+    write_raw_json(backend, record.invocation.interaction_id, json.dumps(newer), tmp_path)
 
-    assert backend.store.jobs.get(record.interaction_id) == record
+    assert backend.store.jobs.get(record.invocation.interaction_id) == record
 
 
 def test_missing_optional_fields_take_their_defaults(backend: Backend, tmp_path: Path) -> None:
     """A record written by an older version (before the optional fields existed) still reads."""
     record = make_record()
-    older = {k: v for k, v in asdict(record).items() if k not in {"dispatch_attempted_at", "run_id", "html_url"}}
-    write_raw_json(backend, record.interaction_id, json.dumps(older), tmp_path)
+    older = {k: v for k, v in flat(record).items() if k not in {"dispatch_attempted_at", "run_id", "html_url"}}
+    write_raw_json(backend, record.invocation.interaction_id, json.dumps(older), tmp_path)
 
-    read = backend.store.jobs.get(record.interaction_id)
+    read = backend.store.jobs.get(record.invocation.interaction_id)
 
     assert read == record
     assert read is not None
@@ -144,7 +156,7 @@ def test_sqlite_survives_a_restart(tmp_path: Path) -> None:
 
     second = open_state_store(url)
     try:
-        assert second.jobs.get(record.interaction_id) == record
+        assert second.jobs.get(record.invocation.interaction_id) == record
     finally:
         close_state_store(second)
 
@@ -155,7 +167,7 @@ def test_sqlite_sees_writes_of_another_open_store_on_the_same_file(tmp_path: Pat
     try:
         record = make_record()
         writer.jobs.put(record)
-        assert reader.jobs.get(record.interaction_id) == record
+        assert reader.jobs.get(record.invocation.interaction_id) == record
     finally:
         close_state_store(writer)
         close_state_store(reader)
@@ -169,11 +181,11 @@ def test_sqlite_row_past_its_retention_is_treated_as_absent(tmp_path: Path) -> N
         with sqlite3.connect(tmp_path / "state.db") as conn:
             conn.execute(
                 "UPDATE jobs SET expires_at = ? WHERE interaction_id = ?",
-                (int(time.time()) - 1, record.interaction_id),
+                (int(time.time()) - 1, record.invocation.interaction_id),
             )
         conn.close()
 
-        assert store.jobs.get(record.interaction_id) is None
+        assert store.jobs.get(record.invocation.interaction_id) is None
     finally:
         close_state_store(store)
 
@@ -215,10 +227,10 @@ def test_dynamodb_store_built_directly_on_a_client(dynamodb_table: str) -> None:
 
     jobs.put(record)
 
-    assert jobs.get(record.interaction_id) == record
+    assert jobs.get(record.invocation.interaction_id) == record
     item = client.get_item(
         TableName=dynamodb_table,
-        Key={PARTITION_KEY: {"S": f"job#{record.interaction_id}"}, SORT_KEY: {"S": "job"}},
+        Key={PARTITION_KEY: {"S": f"job#{record.invocation.interaction_id}"}, SORT_KEY: {"S": "job"}},
     )["Item"]
     assert abs(int(item[TTL_ATTRIBUTE]["N"]) - (time.time() + JOB_RETENTION_SECONDS)) < 5
 
@@ -231,14 +243,14 @@ def test_dynamodb_item_past_its_expiration_is_treated_as_absent(dynamodb_table: 
     client.put_item(
         TableName=dynamodb_table,
         Item={
-            PARTITION_KEY: {"S": f"job#{record.interaction_id}"},
+            PARTITION_KEY: {"S": f"job#{record.invocation.interaction_id}"},
             SORT_KEY: {"S": "job"},
             "data": {"S": record.to_json()},
             TTL_ATTRIBUTE: {"N": str(int(time.time()) - 60)},
         },
     )
 
-    assert jobs.get(record.interaction_id) is None
+    assert jobs.get(record.invocation.interaction_id) is None
 
 
 def test_dynamodb_job_items_are_namespaced_in_the_shared_table(dynamodb_table: str) -> None:
@@ -249,7 +261,7 @@ def test_dynamodb_job_items_are_namespaced_in_the_shared_table(dynamodb_table: s
 
     items = boto3.client("dynamodb").scan(TableName=dynamodb_table)["Items"]
 
-    assert [item[PARTITION_KEY]["S"] for item in items] == [f"job#{record.interaction_id}"]
+    assert [item[PARTITION_KEY]["S"] for item in items] == [f"job#{record.invocation.interaction_id}"]
     assert [item[SORT_KEY]["S"] for item in items] == ["job"]
 
 
@@ -258,12 +270,12 @@ def test_an_expired_interaction_token_is_neither_kept_nor_read_back(backend: Bac
     old = make_record(reply_token="aW50ZXJhY3Rpb246old-token", received_at=time.time() - 16 * 60)
     backend.store.jobs.put(fresh)
     backend.store.jobs.put(old)
-    assert backend.store.jobs.get(fresh.interaction_id) == fresh
-    read = backend.store.jobs.get(old.interaction_id)
+    assert backend.store.jobs.get(fresh.invocation.interaction_id) == fresh
+    read = backend.store.jobs.get(old.invocation.interaction_id)
     assert read is not None and read.reply_token is None
     # Written before it expired, read after: still never handed out.
-    write_raw_json(backend, old.interaction_id, json.dumps(asdict(old)), tmp_path)
-    read = backend.store.jobs.get(old.interaction_id)
+    write_raw_json(backend, old.invocation.interaction_id, json.dumps(flat(old)), tmp_path)
+    read = backend.store.jobs.get(old.invocation.interaction_id)
     assert read is not None and read.reply_token is None
 
 
@@ -274,11 +286,13 @@ def test_the_sqlite_file_is_private_and_sheds_expired_tokens(tmp_path: Path) -> 
         expired = make_record(reply_token="aW50ZXJhY3Rpb246stale-token", received_at=time.time() - 16 * 60)
         store.jobs.put(make_record(reply_token="aW50ZXJhY3Rpb246kept-token", received_at=time.time()))
         with sqlite3.connect(path) as conn:  # written while it still worked, as a run's last write would be
-            body = json.dumps({**asdict(expired), "received_at": time.time()})
-            conn.execute("INSERT INTO jobs VALUES (?, ?, ?)", (expired.interaction_id, body, int(time.time()) + 60))
+            body = json.dumps({**flat(expired), "received_at": time.time()})
+            conn.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?)", (expired.invocation.interaction_id, body, int(time.time()) + 60)
+            )
             conn.execute(
                 "UPDATE jobs SET body = json_set(body, '$.received_at', ?) WHERE interaction_id = ?",
-                (expired.received_at, expired.interaction_id),
+                (expired.received_at, expired.invocation.interaction_id),
             )
         conn.close()
         store.jobs._next_sweep = 0.0  # type: ignore[attr-defined]
@@ -288,7 +302,7 @@ def test_the_sqlite_file_is_private_and_sheds_expired_tokens(tmp_path: Path) -> 
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
     with sqlite3.connect(path) as conn:
-        [[body]] = conn.execute("SELECT body FROM jobs WHERE interaction_id = ?", (expired.interaction_id,))
+        [[body]] = conn.execute("SELECT body FROM jobs WHERE interaction_id = ?", (expired.invocation.interaction_id,))
     conn.close()
     assert json.loads(body)["reply_token"] is None
 
@@ -316,8 +330,9 @@ def test_outside_text_is_stored_redacted(backend: Backend, tmp_path: Path) -> No
     backend.store.jobs.put(record)
     stored = everything_stored(backend, tmp_path)
     assert token not in stored and "[redacted:" in stored
-    read = backend.store.jobs.get(record.interaction_id)
-    assert read is not None and read.options["count"] == 3 and str(read.options["target"]).startswith("staging ")
+    read = backend.store.jobs.get(record.invocation.interaction_id)
+    assert read is not None and read.invocation.options["count"] == 3
+    assert str(read.invocation.options["target"]).startswith("staging ")
 
 
 def test_a_failed_runs_digest_and_attempts_round_trip(store: StateStore) -> None:
@@ -341,4 +356,4 @@ def test_a_failed_runs_digest_and_attempts_round_trip(store: StateStore) -> None
         conclusion="failure",
     )
     store.jobs.put(record)
-    assert store.jobs.get(record.interaction_id) == record
+    assert store.jobs.get(record.invocation.interaction_id) == record

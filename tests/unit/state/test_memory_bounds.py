@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from orchestrator.commands.invocation import Invocation
 from orchestrator.state.bounded import MAX_ITEMS, BoundedMap
 from orchestrator.state.jobs import JobRecord
 from orchestrator.state.memory import MemoryIdempotencyLayer, MemoryJobStore
@@ -104,7 +105,22 @@ def test_memory_job_store_evicts_through_its_map() -> None:
     store._records.limit = 2
     now = time.time()
     records = [
-        JobRecord(str(n), "t" * 32, "diagnose", "u", "user", None, None, "dispatching", now, now) for n in range(3)
+        JobRecord(
+            invocation=Invocation(
+                options={},
+                interaction_id=str(n),
+                trace_id="t" * 32,
+                command="diagnose",
+                user_id="u",
+                user_name="user",
+                guild_id=None,
+                channel_id=None,
+            ),
+            status="dispatching",
+            created_at=now,
+            updated_at=now,
+        )
+        for n in range(3)
     ]
     for record in records:
         store.put(record)
