@@ -19,8 +19,6 @@ import itertools
 import json
 import logging
 import secrets
-import socket
-import ssl
 import threading
 import time
 import uuid
@@ -46,7 +44,6 @@ from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_messag
 from orchestrator.jobs.worker import JobWorker
 from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import MemoryMetrics
-from orchestrator.queues.local import LocalContext
 from orchestrator.runs.model import RunSnapshot
 from orchestrator.settings import load_settings
 from orchestrator.state.jobs import JobRecord
@@ -59,6 +56,7 @@ from orchestrator_dev.standins.fake_github import FakeGitHub, FakeJob, FakeWorkf
 from orchestrator_dev.standins.fake_job_logs import FakeLogStorage
 from orchestrator_dev.standins.http_standin import Request, Response, StandinServer
 from orchestrator_dev.standins.signing import InteractionSigner, interaction_token, snowflake
+from tests.fixtures.worker import context, free_port, http_client
 from tests.unit.runs.payloads import signature as sign
 
 GITHUB_TOKEN = "ghp_" + "Rn5tK8wQ2zX7cV4bM9pL3hJ6gF1dS0aE8uY2"
@@ -70,8 +68,6 @@ CHANNEL_ID = "1150000000000000002"
 BOT_TOKEN = "MTE1MDAwMDAwMDAwMDAwMDAwNA.GhJkLm.abcdefghijklmnopqrstuvwxyz0123456789AB"
 BUTTON_SECRET = "runs-button-signing-secret-0123456789"
 CANCEL_ROLE = "444444444444444444"
-FAST_TIMEOUT = httpx.Timeout(5.0, connect=1.0)
-_TLS = ssl.create_default_context()
 
 ALICE: dict[str, Any] = {"user_id": "1150000000000000010", "username": "alice", "global_name": "Alice"}
 BOB: dict[str, Any] = {"user_id": "1150000000000000020", "username": "bob", "global_name": "Bob"}
@@ -181,21 +177,6 @@ commands:
     inputs:
       trace_id: "{{trace_id}}"
 """
-
-
-def http_client(**options: Any) -> httpx.Client:
-    return httpx.Client(timeout=options.pop("timeout", FAST_TIMEOUT), verify=_TLS, **options)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def context(seconds: float = 60.0) -> LocalContext:
-    return LocalContext(time.monotonic() + seconds)
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.runs.model import JobLine
 from orchestrator.runs.tracker import RunTracker
 from orchestrator.state.jobs import JobRecord
+from tests.fixtures.worker import http_client
 from tests.unit.runs.conftest import (
     ALICE,
     APPLICATION_ID,
@@ -29,7 +30,6 @@ from tests.unit.runs.conftest import (
     Rig,
     buttons_of,
     embed_of,
-    http_client,
     stage_of,
 )
 from tests.unit.runs.messages import check_job_lines, check_requests

@@ -20,6 +20,7 @@ from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.envelopes import Job
 from orchestrator.runs.model import RunSnapshot
 from orchestrator.runs.tracker import RENDER_LEASE_SECONDS, RunTracker
+from tests.fixtures.worker import context, http_client
 from tests.unit.runs.conftest import (
     APPLICATION_ID,
     BUTTON_SECRET,
@@ -32,9 +33,7 @@ from tests.unit.runs.conftest import (
     Rig,
     RigFactory,
     build_worker,
-    context,
     embed_of,
-    http_client,
     stage_of,
 )
 

@@ -12,7 +12,16 @@ from orchestrator.clients.discord_api import EDIT_POLICY, DiscordError
 from orchestrator.jobs.envelopes import PollRequest
 from orchestrator.runs.polling import WATCHDOG_DELAY_SECONDS
 from orchestrator_dev.standins.http_standin import Fault
-from tests.unit.runs.conftest import IN_PROGRESS, QUEUED, RESULT, Rig, RigFactory, http_client, log_lines, stage_of
+from tests.fixtures.worker import http_client
+from tests.unit.runs.conftest import (
+    IN_PROGRESS,
+    QUEUED,
+    RESULT,
+    Rig,
+    RigFactory,
+    log_lines,
+    stage_of,
+)
 
 MAX_QUEUE_DELAY_SECONDS = 900  # SQS DelaySeconds' maximum
 RUN_PATH = r"/actions/runs/\d+$"
