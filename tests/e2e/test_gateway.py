@@ -213,11 +213,12 @@ def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path:
                 tmp_path, {**environment, "DISCORD_PUBLIC_KEY": signer.public_key_hex}, "--port", str(serve_port)
             ),
             (tmp_path / "gateway.err").open("w") as errors,
+            (tmp_path / "gateway.log").open("w") as log,  # its JSON log lines, kept for a failure's story
         ):
             process = subprocess.Popen(
                 [sys.executable, "-m", "orchestrator", "gateway"],
                 env=environment,
-                stdout=subprocess.DEVNULL,
+                stdout=log,
                 stderr=errors,
                 stdin=subprocess.DEVNULL,
             )
@@ -234,7 +235,7 @@ def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path:
 
                 # The bot knows its run (the message links it) before GitHub finishes it, as with any
                 # real workflow: a webhook for a run not yet recorded is ignored, and polls catch up.
-                wait_for(linked, "the run's link in the message", timeout=20)
+                wait_for(linked, "the run's link in the message", timeout=40)
                 github.advance_job(run_id)
                 while github.run(run_id)["status"] != "completed":
                     github.advance_job(run_id)
