@@ -66,7 +66,11 @@ class Settings:
     log_level: str
 
     def secrets(self) -> Iterator[Secret]:
-        for secret in (self.discord_bot_token, self.github_token, self.github_webhook_secret, self.button_secret):
+        """Every secret configured, whichever the declarations mark as secrets."""
+        from orchestrator.settings.declared import SECRETS  # declared imports nothing of this module
+
+        for setting in SECRETS:
+            secret = getattr(self, setting.attribute or "")
             if secret is not None:
                 yield secret
 

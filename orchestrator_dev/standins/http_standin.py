@@ -248,20 +248,8 @@ class StandinServer(StartsAndStops):
         return httpx.MockTransport(self._handle_in_process)
 
     def _handle_in_process(self, sent: httpx.Request) -> httpx.Response:
-        body = sent.read()
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        request = Request(
-            method=sent.method,
-            path=unquote(sent.url.path),
-            query=dict(parse_qsl(sent.url.query.decode(), keep_blank_values=True)),
-            headers={k.lower(): v for k, v in sent.headers.items()},
-            body=body,
-            json=parsed,
-            time=time.time(),
-        )
+        headers = {k.lower(): v for k, v in sent.headers.items()}
+        request = _request(sent.method, sent.url.path, sent.url.query.decode(), headers, sent.read())
         read_timeout = (sent.extensions.get("timeout") or {}).get("read")
         timed_out = False
 
@@ -277,26 +265,13 @@ class StandinServer(StartsAndStops):
             raise httpx.ReadTimeout("timed out (in-process stand-in)", request=sent)
         if response is None:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=sent)
-        status, headers, payload = self._encoded(request, response)
-        return httpx.Response(status, headers=list(headers), content=payload, request=sent)
+        status, answer_headers, payload = self._encoded(request, response)
+        return httpx.Response(status, headers=answer_headers, content=payload, request=sent)
 
     def _read_request(self, handler: _Handler) -> Request:
         split = urlsplit(handler.path)
         headers = {k.lower(): v for k, v in handler.headers.items()}
-        body = handler.read_body(headers)
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        return Request(
-            method=handler.command,
-            path=unquote(split.path),
-            query=dict(parse_qsl(split.query, keep_blank_values=True)),
-            headers=headers,
-            body=body,
-            json=parsed,
-            time=time.time(),
-        )
+        return _request(handler.command, split.path, split.query, headers, handler.read_body(headers))
 
     def _answer(self, request: Request) -> Response:
         try:
@@ -343,6 +318,23 @@ class StandinServer(StartsAndStops):
         except OSError:
             # The client went away; nothing to answer to.
             handler.close_connection = True
+
+
+def _request(method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Request:
+    """A request as either way of serving logs it: path unquoted, query parsed, JSON body read."""
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    return Request(
+        method=method,
+        path=unquote(path),
+        query=dict(parse_qsl(query, keep_blank_values=True)),
+        headers=headers,
+        body=body,
+        json=parsed,
+        time=time.time(),
+    )
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import boto3
 import httpx
 import pytest
-from moto import mock_aws
 
 from orchestrator.clients import discord_api, github_api
 from orchestrator.clients.discord_api import DiscordClient
@@ -39,7 +38,7 @@ from orchestrator.state.traces import MAX_TRACES_PER_USER, MAX_TRACES_TOTAL, Tra
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub
 from tests.conftest import RecordingQueue
-from tests.fixtures.state import create_state_table, make_moto_writes_atomic
+from tests.fixtures.state import create_state_table, moto_account
 from tests.fixtures.worker import (
     APPLICATION_ID,
     GITHUB_TOKEN,
@@ -64,16 +63,8 @@ def aws() -> Iterator[None]:
 
     One mock per module (starting one and making its first client costs ~0.2 s); each test gets a table
     of its own (`dynamodb_table`), so nothing is shared between tests."""
-    with pytest.MonkeyPatch.context() as patch:
-        make_moto_writes_atomic(patch)
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_SESSION_TOKEN", "testing")
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-            patch.delenv(name, raising=False)
-        with mock_aws():
-            yield
+    with pytest.MonkeyPatch.context() as patch, moto_account(patch):
+        yield
 
 
 @pytest.fixture
