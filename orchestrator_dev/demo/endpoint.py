@@ -60,7 +60,6 @@ def run_demo() -> int:
     signer = InteractionSigner.generate()
     github_token = "ghp_" + secrets.token_urlsafe(27)[:36]
     webhook_secret = secrets.token_urlsafe(24)
-    port = free_port()  # the server's, known first: the stand-in GitHub delivers webhooks to it
     with (
         tempfile.TemporaryDirectory(prefix="orchestrator-demo-") as workdir,
         # Opened before the stand-ins and closed after them: their threads log until they stop.
@@ -70,7 +69,6 @@ def run_demo() -> int:
             github_token,
             REPOSITORY,
             WORKFLOWS,
-            webhook_url=f"http://127.0.0.1:{port}/github/webhook",
             webhook_secret=webhook_secret,
             log_storage=log_storage,
         ) as github,
@@ -99,7 +97,8 @@ def run_demo() -> int:
             in_lambda=False,
         )
         stock_repository(github, settings.commands_file)
-        runtime = LocalRuntime(settings, port=port)
+        runtime = LocalRuntime(settings, port=0)  # the port the system chooses: none can be taken first
+        github.deliver_webhooks_to(f"{runtime.url}/github/webhook")
         runtime.start()
         try:
             ok = Demo(runtime, signer, discord, github).play(github_token, settings.commands_file)

@@ -194,27 +194,19 @@ def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path:
 
     signer = InteractionSigner.generate()
     webhook_secret = secrets.token_urlsafe(24)
-    serve_port = free_port()
     with (
         FakeGateway(signer.application_id, BOT_TOKEN, heartbeat_interval=1000) as gateway,
         FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
-        FakeGitHub(
-            GITHUB_TOKEN,
-            REPOSITORY,
-            WORKFLOWS,
-            webhook_url=f"http://127.0.0.1:{serve_port}/github/webhook",
-            webhook_secret=webhook_secret,
-        ) as github,
+        FakeGitHub(GITHUB_TOKEN, REPOSITORY, WORKFLOWS, webhook_secret=webhook_secret) as github,
     ):
         stack = Stack(signer, gateway, discord, github, tmp_path, free_port())
         environment = {**stack.environment(), "GITHUB_WEBHOOK_SECRET": webhook_secret}
         with (
-            serve_running(
-                tmp_path, {**environment, "DISCORD_PUBLIC_KEY": signer.public_key_hex}, "--port", str(serve_port)
-            ),
+            serve_running(tmp_path, {**environment, "DISCORD_PUBLIC_KEY": signer.public_key_hex}) as serve,
             (tmp_path / "gateway.err").open("w") as errors,
             (tmp_path / "gateway.log").open("w") as log,  # its JSON log lines, kept for a failure's story
         ):
+            github.deliver_webhooks_to(f"{serve.url}/github/webhook")  # serve chose its port
             process = subprocess.Popen(
                 [sys.executable, "-m", "orchestrator", "gateway"],
                 env=environment,

@@ -6,8 +6,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,10 +21,10 @@ from orchestrator import __version__
 from orchestrator.adapters import local_server
 from orchestrator.adapters.local_server import LocalRuntime
 from orchestrator.settings import Settings, load_settings
+from orchestrator_dev.demo.serve_process import serve_running
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_github import FakeGitHub, FakeWorkflow
 from orchestrator_dev.standins.signing import InteractionSigner
-from tests.conftest import REPO_ROOT
 from tests.contract.openapi import validate_interaction_response
 
 GITHUB_TOKEN = "ghp_" + "e2e" * 12
@@ -197,16 +195,8 @@ def test_expired_interaction_token_does_not_break_the_worker(stack: Stack) -> No
     assert stack.runtime.queue.dead_letters == []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_serve_command_line(tmp_path: Path, signer: InteractionSigner) -> None:
     """`python -m orchestrator serve` as an operator runs it: JSON lines out, signed requests in."""
-    port = free_port()
     env = {
         **os.environ,
         "DISCORD_PUBLIC_KEY": signer.public_key_hex,
@@ -214,31 +204,13 @@ def test_serve_command_line(tmp_path: Path, signer: InteractionSigner) -> None:
         "GITHUB_TOKEN": GITHUB_TOKEN,
         "GITHUB_REPOSITORY": "acme/delivery",
         "STATE_STORE": f"sqlite:///{tmp_path / 'state.db'}",
+        "LOG_LEVEL": "INFO",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "serve", "--port", str(port)],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                assert httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
+    with serve_running(tmp_path, env) as serve:  # on the port the system chooses, read from its log
         body = signer.encode(signer.ping())
-        assert httpx.post(f"{url}/interactions", content=body, headers=signer.headers(body)).json() == {"type": 1}
-    finally:
-        process.terminate()
-        stdout, stderr = process.communicate(timeout=10)
-    assert process.returncode == 0, stderr
+        assert httpx.post(f"{serve.url}/interactions", content=body, headers=signer.headers(body)).json() == {"type": 1}
+    stdout, stderr = serve.log_path.read_text(), (tmp_path / "serve.stderr").read_text()
+    assert serve.process.returncode == 0, stderr
     lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     assert lines and all(line["service"] == "orchestrator" and line["fn"] == "serve" for line in lines)
     assert GITHUB_TOKEN not in stdout + stderr

@@ -135,6 +135,11 @@ class FakeGitHub(ActionsRoutes, RepositoryRoutes):
 
     # -- what tests read and drive -----------------------------------------------
 
+    def deliver_webhooks_to(self, url: str | None) -> None:
+        """Send the deliveries from now on to `url` (None: send none), e.g. to a receiver started
+        after this stand-in on a port the system chose, or started again on another."""
+        self._webhooks.url = url
+
     @property
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first."""

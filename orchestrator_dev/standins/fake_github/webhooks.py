@@ -79,12 +79,10 @@ class WebhookSender:
         self._delivery_thread: threading.Thread | None = None
 
     def start(self, thread_name: str) -> None:
-        if self.url is not None:
-            self._delivery_stop = stop = threading.Event()
-            self._delivery_thread = threading.Thread(
-                target=self._deliver_loop, args=(stop,), name=thread_name, daemon=True
-            )
-            self._delivery_thread.start()
+        """The delivery thread runs even without a `url`: one may be given later (nothing is queued until then)."""
+        self._delivery_stop = stop = threading.Event()
+        self._delivery_thread = threading.Thread(target=self._deliver_loop, args=(stop,), name=thread_name, daemon=True)
+        self._delivery_thread.start()
 
     def stop(self) -> None:
         """Deliveries not yet attempted are dropped (an attempt under way finishes first)."""
@@ -146,7 +144,9 @@ class WebhookSender:
                     self._outbox_ready.notify_all()
 
     def _post(self, client: httpx.Client, outgoing: _Outgoing) -> int | str:
-        assert self.url is not None
+        url = self.url
+        if url is None:  # the receiver was taken away after this delivery was queued
+            return "no webhook_url"
         headers = {
             "Accept": "*/*",
             "Content-Type": "application/json",
@@ -162,7 +162,7 @@ class WebhookSender:
             headers["X-Hub-Signature"] = "sha1=" + hmac.new(key, outgoing.body, hashlib.sha1).hexdigest()
             headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(key, outgoing.body, hashlib.sha256).hexdigest()
         try:
-            return client.post(self.url, content=outgoing.body, headers=headers).status_code
+            return client.post(url, content=outgoing.body, headers=headers).status_code
         except Exception as exc:  # a failed delivery is recorded, never fatal to the delivery thread
             logger.debug("webhook delivery %s failed", outgoing.delivery_id, exc_info=True)
             return type(exc).__name__

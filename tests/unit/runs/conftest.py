@@ -56,7 +56,7 @@ from orchestrator_dev.standins.fake_github import FakeGitHub, FakeJob, FakeWorkf
 from orchestrator_dev.standins.fake_job_logs import FakeLogStorage
 from orchestrator_dev.standins.http_standin import Request, Response, StandinServer
 from orchestrator_dev.standins.signing import InteractionSigner, interaction_token, snowflake
-from tests.fixtures.worker import context, free_port, http_client
+from tests.fixtures.worker import context, http_client
 from tests.unit.runs.payloads import signature as sign
 
 GITHUB_TOKEN = "ghp_" + "Rn5tK8wQ2zX7cV4bM9pL3hJ6gF1dS0aE8uY2"
@@ -564,7 +564,7 @@ class Live:
     discord: FakeDiscord
     client: httpx.Client
     env: dict[str, str]
-    port: int
+    deliver_webhooks: bool
     webhook_secret: str | None
 
     def send(self, payload: Mapping[str, Any]) -> httpx.Response:
@@ -641,23 +641,26 @@ class Live:
         return message
 
     def restart(self, **env: str) -> None:
-        """Stop the server and start a new one on the same port and state file (settings changed by `env`)."""
+        """Stop the server and start a new one on the same state file (settings changed by `env`)."""
         self.runtime.stop()
         close_store(self.runtime.state)
         # A kept-alive connection would still reach the old server's handler thread: start afresh.
         self.client.close()
         self.env.update(env)
-        self.runtime = start_runtime(self.env, self.port)
+        self.runtime = start_runtime(self.env)
         self.client = httpx.Client(base_url=self.runtime.url, timeout=10)
+        if self.deliver_webhooks:
+            self.github.deliver_webhooks_to(f"{self.runtime.url}/github/webhook")
 
 
 LiveFactory = Callable[..., Live]
 
 
-def start_runtime(env: Mapping[str, str], port: int) -> LocalRuntime:
-    """`serve`'s runtime on `port`. Its HTTP server loop checks for shutdown every 10 ms rather than
+def start_runtime(env: Mapping[str, str]) -> LocalRuntime:
+    """`serve`'s runtime on a port the system chooses (a port picked free beforehand may be taken by
+    another test process before it is bound). Its HTTP server loop checks for shutdown every 10 ms rather than
     serve_forever's default 0.5 s, so that stopping it does not cost each test half a second."""
-    runtime = LocalRuntime(load_settings(dict(env), in_lambda=False), port=port, workers=2)
+    runtime = LocalRuntime(load_settings(dict(env), in_lambda=False), port=0, workers=2)
     server = runtime._server
     assert server is not None  # an HTTP runtime
     server.serve_forever = functools.partial(type(server).serve_forever, server, poll_interval=0.01)  # type: ignore[method-assign]
@@ -677,7 +680,6 @@ def live_factory(commands_path: Path, tmp_path: Path, signer: InteractionSigner)
         bot_token: bool = True,
         poll_limit: int | None = None,
     ) -> Live:
-        port = free_port()
         secret = secrets.token_urlsafe(24) if webhook_secret else None
         log_storage = FakeLogStorage().start()
         servers.append(log_storage)
@@ -685,7 +687,6 @@ def live_factory(commands_path: Path, tmp_path: Path, signer: InteractionSigner)
             GITHUB_TOKEN,
             REPO,
             WORKFLOWS,
-            webhook_url=f"http://127.0.0.1:{port}/github/webhook" if deliver_webhooks else None,
             webhook_secret=secret,
             log_storage=log_storage,
         ).start()
@@ -699,7 +700,7 @@ def live_factory(commands_path: Path, tmp_path: Path, signer: InteractionSigner)
             "GITHUB_REPOSITORY": REPO,
             "GITHUB_API_URL": github.url,
             "BUTTON_SIGNING_SECRET": BUTTON_SECRET,
-            "STATE_STORE": f"sqlite:///{tmp_path}/live-{port}.db",
+            "STATE_STORE": f"sqlite:///{tmp_path}/live-{len(started)}.db",
             "COMMANDS_FILE": str(commands_path),
         }
         if secret is not None:
@@ -708,9 +709,11 @@ def live_factory(commands_path: Path, tmp_path: Path, signer: InteractionSigner)
             env["DISCORD_BOT_TOKEN"] = BOT_TOKEN
         if poll_limit is not None:
             env["POLL_LIMIT"] = str(poll_limit)
-        runtime = start_runtime(env, port)
+        runtime = start_runtime(env)
+        if deliver_webhooks:
+            github.deliver_webhooks_to(f"{runtime.url}/github/webhook")
         client = httpx.Client(base_url=runtime.url, timeout=10)
-        live = Live(runtime, signer, github, discord, client, env, port, secret)
+        live = Live(runtime, signer, github, discord, client, env, deliver_webhooks, secret)
         started.append(live)
         return live
 
