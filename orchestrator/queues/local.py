@@ -71,7 +71,12 @@ class LocalQueue:
         # Failures no retry can cure (a message this version cannot read): dead-lettered at once.
         self._poison = poison
         self._job_time_limit = job_time_limit
-        self._cond = threading.Condition()
+        # One lock, two conditions: idle workers wait for a message (`_wake`), wait_idle for the jobs
+        # under way to end (`_settled`). Sharing one condition made each worker's end of a look wake
+        # the other idle one, which looked and woke the first: a core spent while the queue was empty.
+        lock = threading.Lock()
+        self._wake = threading.Condition(lock)
+        self._settled = threading.Condition(lock)
         self._busy = 0
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -94,8 +99,8 @@ class LocalQueue:
             raise QueueUnavailable(f"local queue unavailable: {type(exc).__name__}") from exc
         if not kept:
             raise QueueUnavailable("local queue full")
-        with self._cond:
-            self._cond.notify()
+        with self._wake:
+            self._wake.notify()
 
     def start(self) -> None:
         for index in range(self._workers):
@@ -106,9 +111,9 @@ class LocalQueue:
     def stop(self, timeout: float = DRAIN_SECONDS) -> bool:
         """Take no new message; wait up to `timeout` for the jobs under way. True when they all
         ended; a job still running is delivered again at a later start, after its visibility timeout."""
-        with self._cond:
+        with self._wake:
             self._stopping = True
-            self._cond.notify_all()
+            self._wake.notify_all()
         end = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, end - time.monotonic()))
@@ -120,12 +125,12 @@ class LocalQueue:
         """Block until nothing is running or due (tests and the demo): messages delayed into the
         future, such as the next poll of a run, do not count. False on timeout."""
         end = time.monotonic() + timeout
-        with self._cond:
+        with self._settled:
             while self._busy or self._due():
                 remaining = end - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._cond.wait(min(remaining, 0.05))
+                self._settled.wait(min(remaining, 0.05))
         return True
 
     def _due(self) -> bool:
@@ -137,7 +142,7 @@ class LocalQueue:
 
     def _run(self) -> None:
         while True:
-            with self._cond:
+            with self._wake:
                 if self._stopping:
                     return
                 self._busy += 1  # before receiving: wait_idle must never see a message neither due nor busy
@@ -151,9 +156,9 @@ class LocalQueue:
             except sqlite3.Error as exc:
                 get_logger().error("local queue unavailable", extra={"error": type(exc).__name__})
             finally:
-                with self._cond:
+                with self._settled:
                     self._busy -= 1
-                    self._cond.notify_all()
+                    self._settled.notify_all()
             if message is None:
                 self._idle()
 
@@ -181,7 +186,7 @@ class LocalQueue:
 
     def _idle(self) -> None:
         # Under the lock: a message sent after the look below notifies this wait, never before it.
-        with self._cond:
+        with self._wake:
             if self._stopping:
                 return
             try:
@@ -190,7 +195,7 @@ class LocalQueue:
                 get_logger().warning("local queue unavailable", extra={"error": type(exc).__name__})
                 next_visible = None
             wait = _IDLE_LOOK_SECONDS if next_visible is None else next_visible - time.time()
-            self._cond.wait(min(max(wait, 0.0), _IDLE_LOOK_SECONDS))
+            self._wake.wait(min(max(wait, 0.0), _IDLE_LOOK_SECONDS))
 
     def _deliver(self, message: Received) -> None:
         final = message.receives >= self._max_attempts

@@ -150,3 +150,34 @@ def test_a_full_queue_refuses_what_it_cannot_keep() -> None:
     with pytest.raises(QueueUnavailable, match="local queue full"):
         queue.send("second")
     assert queue.pending() == 1
+
+
+class CountedLooks:
+    """The store, counting how often the workers look for a message."""
+
+    def __init__(self, store: MemoryQueueStore) -> None:
+        self.store = store
+        self.receives = 0
+
+    def receive(self, *args: Any, **kwargs: Any) -> Any:
+        self.receives += 1
+        return self.store.receive(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_idle_workers_wait_for_a_message_instead_of_waking_each_other() -> None:
+    """Each worker's look once woke the other idle one, which looked and woke the first: an empty
+    queue kept a core busy. Idle, a worker looks when a message comes, else once a second."""
+    store = CountedLooks(MemoryQueueStore())
+    queue = LocalQueue(Recorder(), store, workers=2)
+    queue.start()
+    try:
+        time.sleep(0.5)  # a count over a pause, not a bound on how long anything takes
+        looks_while_idle = store.receives
+        queue.send("job")
+        wait_for(lambda: queue.pending() == 0, "the job")
+    finally:
+        queue.stop()
+    assert looks_while_idle <= 2 * 2  # each worker: its first look, and at most one a second after
