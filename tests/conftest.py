@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,13 @@ from orchestrator_dev.standins.signing import InteractionSigner
 pytest_plugins = ["tests.fixtures.state", "tests.fixtures.worker", "tests.fixtures.alerts"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject's addopts): two workers a core. Much of the suite waits (on `serve` and
+    `gateway` processes, stand-in servers, queue delays) rather than computes: with one worker a
+    core, a core sits idle while its test waits."""
+    return 2 * (os.cpu_count() or 1)
 ADMIN_ROLE = "222222222222222222"
 ADMIN_USER = "333333333333333333"
 
