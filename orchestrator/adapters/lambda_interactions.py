@@ -65,8 +65,8 @@ def _build(clients: list[Closable]) -> WebApp | None:
         assert settings.work_queue_url is not None  # load_settings requires it in Lambda
         queue_client = boto3.client("sqs", config=ACK_CLIENT_CONFIG)
         clients.append(queue_client)
-        prime_queue(queue_client)
         queue = SqsQueue(queue_client, settings.work_queue_url)
+        prime_queue(queue_client)  # once the client is in its final shape, as the state's below
         state = _open_state(settings.state_store, clients)
     except (SettingsError, CommandsFileError) as exc:
         logger.error("configuration invalid: answering 503", extra={"problems": exc.problems})
@@ -88,8 +88,12 @@ def _open_state(url: str, clients: list[Closable]) -> StateStore:
         return open_state_store(url)
     client = boto3.client("dynamodb", config=ACK_CLIENT_CONFIG)
     clients.append(client)
+    store = dynamodb_state_store(client, parsed.table)
+    # Primed last: building the store registers a handler on the client (Powertools Idempotency's
+    # user-agent feature), and any registration empties botocore's cache of the handlers per event,
+    # which the first command would then fill again (every event of its call a cache miss).
     prime_state(client, parsed.table)
-    return dynamodb_state_store(client, parsed.table)
+    return store
 
 
 ack_clients: list[Closable] = []

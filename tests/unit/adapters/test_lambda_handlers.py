@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
-from orchestrator.adapters import secrets
+from orchestrator.adapters import priming, secrets
 from orchestrator.commands.invocation import Invocation
 from orchestrator.jobs.envelopes import Job
 from orchestrator_dev.standins.fake_discord import FakeDiscord
@@ -127,6 +127,37 @@ def test_queue_outage_gets_an_ephemeral_answer(
     result = module.handler(function_url_event(body, signer.headers(body), base64_body=True), FakeLambdaContext())
     answer = json.loads(result["body"])
     assert result["statusCode"] == 200 and answer["type"] == 4 and answer["data"]["flags"] == 64
+
+
+def test_nothing_is_registered_on_an_ack_client_after_it_is_primed(
+    aws: None, monkeypatch: pytest.MonkeyPatch, signer: InteractionSigner
+) -> None:
+    """A handler registered after priming empties botocore's cache of the handlers per event, and
+    the first command pays for filling it again: priming must be the last thing done to a client."""
+    late: list[tuple[str, object]] = []
+
+    def recorded(name: str, method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            late.append((name, args[0]))
+            return method(*args, **kwargs)
+
+        return call
+
+    def spying(prime: Any) -> Any:
+        def primed(client: Any, *args: Any) -> None:
+            prime(client, *args)
+            events = client.meta.events
+            for name in ("register", "register_first", "register_last", "unregister"):
+                monkeypatch.setattr(events, name, recorded(name, getattr(events, name)))
+
+        return primed
+
+    monkeypatch.setattr(priming, "prime_queue", spying(priming.prime_queue))
+    monkeypatch.setattr(priming, "prime_state", spying(priming.prime_state))
+    monkeypatch.setenv("STATE_TABLE", TABLE)  # rate limits on DynamoDB, as deployed
+    module, _ = load_interactions_module(monkeypatch, signer)
+    assert module.app is not None and len(module.ack_clients) == 2
+    assert late == []
 
 
 def test_misconfigured_interactions_function_answers_503(
