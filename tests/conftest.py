@@ -30,6 +30,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     `gateway` processes, stand-in servers, queue delays) rather than computes: with one worker a
     core, a core sits idle while its test waits."""
     return 2 * (os.cpu_count() or 1)
+
+
 ADMIN_ROLE = "222222222222222222"
 ADMIN_USER = "333333333333333333"
 

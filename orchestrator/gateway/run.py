@@ -137,5 +137,6 @@ async def _serve_health(client: GatewayClient, port: int) -> web.AppRunner:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    get_logger().info("health check serving", extra={"url": f"http://127.0.0.1:{port}/healthz"})
+    host, bound = runner.addresses[0][:2]  # the port the system chose, for `--health-port 0`
+    get_logger().info("health check serving", extra={"url": f"http://{host}:{bound}/healthz"})
     return runner

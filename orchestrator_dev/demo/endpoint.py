@@ -8,7 +8,6 @@ Discord's side with signed requests, and prints what users would see, step by st
 from __future__ import annotations
 
 import secrets
-import socket
 import sys
 import tempfile
 import time
@@ -312,13 +311,6 @@ def _buttons(message: Mapping[str, Any]) -> dict[str, str]:
         for row in message.get("components") or []
         for button in row.get("components") or []
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def step(title: str) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 
 from orchestrator.settings import DEFAULT_COMMANDS_FILE
-from orchestrator_dev.demo.endpoint import ALICE, BOB, WORKFLOWS, free_port, render_message, step
+from orchestrator_dev.demo.endpoint import ALICE, BOB, WORKFLOWS, render_message, step
+from orchestrator_dev.demo.serve_process import logged_url
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_gateway import FakeGateway
 from orchestrator_dev.standins.fake_github import FakeGitHub
@@ -40,7 +41,6 @@ def run_gateway_demo() -> int:
         FakeDiscord(signer.application_id, bot_token=bot_token) as discord,
         FakeGitHub(github_token, REPOSITORY, WORKFLOWS) as github,
     ):
-        health_port = free_port()
         environment = {
             **os.environ,
             "DISCORD_APPLICATION_ID": signer.application_id,
@@ -59,10 +59,10 @@ def run_gateway_demo() -> int:
         }
         log = Path(workdir) / "gateway.log"
         with log.open("w") as out:
-            command = [sys.executable, "-m", "orchestrator", "gateway", "--health-port", str(health_port)]
+            command = [sys.executable, "-m", "orchestrator", "gateway", "--health-port", "0"]
             process = subprocess.Popen(command, env=environment, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
             try:
-                ok = _play(signer, gateway, discord, github, health_port, process)
+                ok = _play(signer, gateway, discord, github, log, process)
             finally:
                 if process.poll() is None:
                     process.kill()
@@ -77,7 +77,7 @@ def _play(
     gateway: FakeGateway,
     discord: FakeDiscord,
     github: FakeGitHub,
-    health_port: int,
+    log: Path,
     process: subprocess.Popen[bytes],
 ) -> bool:
     print(f"Stand-in gateway on {gateway.url}; Discord REST on {discord.url}; GitHub on {github.url}")
@@ -86,8 +86,10 @@ def _play(
         print("  the bot did not connect")
         return False
     print(f"  IDENTIFY with intents {gateway.intents[0]} (GUILDS only, nothing privileged), READY")
-    _wait(lambda: _health(health_port).get("connected") is True, 10)
-    print(f"  GET /healthz → {_health(health_port)}")
+    _wait(lambda: logged_url(log, "health check serving") is not None, 10)
+    health_url = str(logged_url(log, "health check serving"))  # on the port the system chose
+    _wait(lambda: _health(health_url).get("connected") is True, 10)
+    print(f"  GET /healthz → {_health(health_url)}")
 
     step("Alice types /diagnose target:staging: Discord sends INTERACTION_CREATE over the socket")
     first = _command(signer, discord, {"target": "staging"}, ALICE)
@@ -145,9 +147,9 @@ def _show(discord: FakeDiscord, payload: dict[str, Any]) -> None:
         print(f"  │ {line}")
 
 
-def _health(port: int) -> dict[str, Any]:
+def _health(url: str) -> dict[str, Any]:
     try:
-        body: dict[str, Any] = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
+        body: dict[str, Any] = httpx.get(url, timeout=2).json()
     except (httpx.HTTPError, ValueError):
         return {}
     return body

@@ -104,14 +104,21 @@ def _wait_for_url(process: subprocess.Popen[bytes], log_path: Path, start: int, 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"serve exited with {process.returncode}: {_tail(errors_path)}")
-        for line in log_path.read_bytes()[start:].decode("utf-8", errors="replace").splitlines():
-            entry = json_line(line)
-            if entry.get("msg") == "serving" and isinstance(entry.get("url"), str):
-                url = str(entry["url"])
-                if httpx.get(f"{url}/healthz", timeout=_HEALTH_TIMEOUT).status_code == 200:
-                    return url
+        url = logged_url(log_path, "serving", start)
+        if url is not None and httpx.get(f"{url}/healthz", timeout=_HEALTH_TIMEOUT).status_code == 200:
+            return url
         time.sleep(0.05)
     raise RuntimeError(f"serve did not start within {START_TIMEOUT_SECONDS:g} s: {_tail(errors_path)}")
+
+
+def logged_url(log_path: Path, message: str, start: int = 0) -> str | None:
+    """The `url` of the first log line saying `message` from byte `start` on: where a process that
+    chose its own port (`--port 0`, `--health-port 0`) is listening. None while not yet logged."""
+    for line in log_path.read_bytes()[start:].decode("utf-8", errors="replace").splitlines():
+        entry = json_line(line)
+        if entry.get("msg") == message and isinstance(entry.get("url"), str):
+            return str(entry["url"])
+    return None
 
 
 def _read(path: Path) -> str:

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from orchestrator_dev.demo.endpoint import WORKFLOWS, free_port
+from orchestrator_dev.demo.endpoint import WORKFLOWS
+from orchestrator_dev.demo.serve_process import logged_url, serve_running
 from orchestrator_dev.standins.fake_discord import FakeDiscord
 from orchestrator_dev.standins.fake_gateway import FakeGateway
 from orchestrator_dev.standins.fake_github import FakeGitHub
@@ -40,7 +41,6 @@ class Stack:
     discord: FakeDiscord
     github: FakeGitHub
     workdir: Path
-    health_port: int
 
     def environment(self) -> dict[str, str]:
         return {
@@ -79,14 +79,14 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
         FakeGitHub(GITHUB_TOKEN, REPOSITORY, WORKFLOWS) as github,
     ):
-        yield Stack(signer, gateway, discord, github, tmp_path, free_port())
+        yield Stack(signer, gateway, discord, github, tmp_path)
 
 
 @pytest.fixture
 def running(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
     with (stack.workdir / "gateway.log").open("w") as log, (stack.workdir / "gateway.err").open("w") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "gateway", "--health-port", str(stack.health_port)],
+            [sys.executable, "-m", "orchestrator", "gateway", "--health-port", "0"],  # a port the system chooses
             env=stack.environment(),
             stdout=log,
             stderr=errors,
@@ -119,7 +119,9 @@ def test_a_command_over_the_gateway_runs_once_to_its_final_message(
         return any("succeeded" in str(embed.get("title")) for embed in message.get("embeds") or [])
 
     wait_for(final, "the final message", timeout=40)
-    health = httpx.get(f"http://127.0.0.1:{stack.health_port}/healthz", timeout=5)
+    health_url = logged_url(stack.workdir / "gateway.log", "health check serving")
+    assert health_url is not None
+    health = httpx.get(health_url, timeout=5)
     assert health.status_code == 200 and health.json()["connected"] is True
     assert stack.gateway.intents == [1], "GUILDS only: no privileged intent"
 
@@ -190,8 +192,6 @@ def test_missing_settings_are_named_and_nothing_connects(stack: Stack) -> None:
 def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path: Path) -> None:
     """The documented pairing: `gateway` takes the commands, `serve` (reachable by GitHub) takes the
     webhooks; both on one STATE_STORE, so the deliveries land in the queue they share."""
-    from orchestrator_dev.demo.serve_process import serve_running
-
     signer = InteractionSigner.generate()
     webhook_secret = secrets.token_urlsafe(24)
     with (
@@ -199,7 +199,7 @@ def test_with_serve_beside_it_on_the_same_file_webhooks_follow_the_run(tmp_path:
         FakeDiscord(signer.application_id, bot_token=BOT_TOKEN) as discord,
         FakeGitHub(GITHUB_TOKEN, REPOSITORY, WORKFLOWS, webhook_secret=webhook_secret) as github,
     ):
-        stack = Stack(signer, gateway, discord, github, tmp_path, free_port())
+        stack = Stack(signer, gateway, discord, github, tmp_path)
         environment = {**stack.environment(), "GITHUB_WEBHOOK_SECRET": webhook_secret}
         with (
             serve_running(tmp_path, {**environment, "DISCORD_PUBLIC_KEY": signer.public_key_hex}) as serve,
