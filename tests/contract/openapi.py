@@ -10,7 +10,7 @@ instead of a production call.
 * GitHub: ``tests/contract/data/github-openapi-subset.json`` (OpenAPI 3.0.3), the few
   operations we call, cut out of ``@octokit/openapi`` (see ``data/README.md``).
 
-Each description is loaded, corrected by the reviewed errata below, and handed to
+Each description is loaded, corrected by the reviewed errata (``errata.py``), and handed to
 openapi-core, which finds the operation (servers' base path included), validates path and
 query parameters and bodies (3.0's ``nullable`` and 3.1's JSON Schema alike) and picks the
 response by status. What is left here: the errata, the formats the vendors use that
