@@ -14,6 +14,12 @@ import math
 from dataclasses import dataclass
 
 
+# `full_at` is a sum of intervals, and sums of floats are not exact (1000.1 + 0.1 + 0.1 is
+# 1000.3000000000001): a token due within this many seconds counts as there, or the last token of
+# a burst taken at one moment would be refused by a rounding error.
+ROUNDING_SLACK_SECONDS = 1e-3
+
+
 @dataclass(frozen=True)
 class BucketRule:
     per_minute: float
@@ -42,8 +48,9 @@ class Decision:
 
 def take_token(full_at: float | None, rule: BucketRule, now: float) -> Decision:
     """Take one token at `now` from the bucket that is full at `full_at`, if it has one."""
-    if full_at is not None and full_at > rule.latest_full_at(now):
-        return Decision(False, full_at - rule.latest_full_at(now), full_at)
+    latest = rule.latest_full_at(now)
+    if full_at is not None and full_at > latest + ROUNDING_SLACK_SECONDS:
+        return Decision(False, full_at - latest, full_at)
     start = now if full_at is None else max(full_at, now)
     return Decision(True, 0.0, start + rule.interval)
 

@@ -38,6 +38,18 @@ def test_a_clock_behind_another_instances_sees_fewer_tokens_never_more() -> None
     assert not decision.allowed and decision.retry_after == pytest.approx(50.0)
 
 
+@pytest.mark.parametrize("now", [1_000.0, 1_796_400_000.0])  # and at today's epoch seconds
+def test_a_whole_burst_taken_at_one_moment_is_admitted_whatever_the_rounding(now: float) -> None:
+    """Found by the property below: 1000.1 + 0.1 + 0.1 is 1000.3000000000001, which refused the
+    fourth of a burst of four (600 a minute) taken at one moment."""
+    rule, full_at = BucketRule(per_minute=600, burst=4), None
+    for _ in range(4):
+        decision = take_token(full_at, rule, now)
+        assert decision.allowed
+        full_at = decision.full_at
+    assert not take_token(full_at, rule, now).allowed
+
+
 def test_rules_are_validated() -> None:
     with pytest.raises(ValueError):
         BucketRule(0, 1)
