@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 # `full_at` is a sum of intervals, and sums of floats are not exact (1000.1 + 0.1 + 0.1 is
 # 1000.3000000000001): a token due within this many seconds counts as there, or the last token of
 # a burst taken at one moment would be refused by a rounding error.
