@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore import xform_name
@@ -27,12 +27,8 @@ _PRIMING_KEY = {"pk": {"S": "priming"}, "sk": {"S": "priming"}}
 
 def prime_queue(client: BaseClient) -> None:
     body = "priming"
-    _prime(
-        client,
-        "SendMessage",
-        {"QueueUrl": _QUEUE_URL, "MessageBody": body},
-        {"MessageId": "priming", "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()},  # noqa: S324 - SQS's checksum
-    )
+    answer = {"MessageId": "priming", "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()}  # noqa: S324 - SQS's checksum
+    _prime(client, [("SendMessage", {"QueueUrl": _QUEUE_URL, "MessageBody": body}, answer)])
 
 
 def prime_state(client: BaseClient, table: str) -> None:
@@ -44,26 +40,30 @@ def prime_state(client: BaseClient, table: str) -> None:
         "ConditionExpression": "attribute_not_exists(full_at)",
         "ExpressionAttributeValues": {":full_at": {"N": "0"}},
     }
-    _prime(client, "UpdateItem", update, {})
-    _prime(client, "TransactWriteItems", {"TransactItems": [{"Update": update}, {"Update": update}]}, {})
+    transaction = {"TransactItems": [{"Update": update}, {"Update": update}]}
+    _prime(client, [("UpdateItem", update, {}), ("TransactWriteItems", transaction, {})])
 
 
-def _prime(client: BaseClient, operation: str, params: Mapping[str, Any], answer: Mapping[str, Any]) -> None:
-    event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
-
+def _prime(client: BaseClient, calls: Sequence[tuple[str, Mapping[str, Any], Mapping[str, Any]]]) -> None:
+    """Make each (operation, parameters, answer) call, answered here instead of sent."""
+    answers = {operation: answer for operation, _, answer in calls}
     priming = True
 
-    def answer_instead(request: Any, **_: Any) -> AWSResponse | None:
-        return canned_response(request, answer) if priming else None  # once primed: send as usual
+    def answer_instead(request: Any, event_name: str = "", **_: Any) -> AWSResponse | None:
+        answer = answers.get(event_name.rsplit(".", 1)[-1]) if priming else None
+        return None if answer is None else canned_response(request, answer)  # once primed: send as usual
 
-    # Left registered, answering nothing once primed: unregistering would empty botocore's cache of
-    # which handlers each event has, and the first command would pay for filling it again.
+    # One handler for all of the client's operations, registered before the first call and left
+    # registered (answering nothing once primed): any registration or unregistration empties
+    # botocore's cache of the handlers per event, which these calls fill for the first command.
     canned: Any = answer_instead  # botocore's stubs type handlers as returning None; before-send's may answer
-    client.meta.events.register_first(event, canned)
+    client.meta.events.register_first(f"before-send.{client.meta.service_model.service_id.hyphenize()}", canned)
     try:
-        getattr(client, xform_name(operation))(**params)
-    except Exception as exc:  # noqa: BLE001 - priming is an optimisation: the first command then pays instead
-        get_logger().warning("priming skipped", extra={"operation": operation, "error": type(exc).__name__})
+        for operation, params, _ in calls:
+            try:
+                getattr(client, xform_name(operation))(**params)
+            except Exception as exc:  # noqa: BLE001 - an optimisation: the first command then pays instead
+                get_logger().warning("priming skipped", extra={"operation": operation, "error": type(exc).__name__})
     finally:
         priming = False
 

@@ -48,7 +48,8 @@ class Decision:
 def take_token(full_at: float | None, rule: BucketRule, now: float) -> Decision:
     """Take one token at `now` from the bucket that is full at `full_at`, if it has one."""
     latest = rule.latest_full_at(now)
-    if full_at is not None and full_at > latest + ROUNDING_SLACK_SECONDS:
+    # Never more than half an interval: a rate of thousands a second must not gain a token from it.
+    if full_at is not None and full_at > latest + min(ROUNDING_SLACK_SECONDS, rule.interval / 2):
         return Decision(False, full_at - latest, full_at)
     start = now if full_at is None else max(full_at, now)
     return Decision(True, 0.0, start + rule.interval)

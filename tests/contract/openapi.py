@@ -261,9 +261,19 @@ class OpenApiContract:
         """Check a response body (a fake's answer, or ours) against the declared response."""
         operation = self.find_operation(method, url_path)
         response = MockResponse(b"" if body is None else json.dumps(body).encode(), status_code=status)
-        problems = list(self._response.iter_errors(self._request(method, url_path, None, None), response))
+        problems: list[object] = list(self._response.iter_errors(self._request(method, url_path, None, None), response))
+        if body is not None and not self._declares_content(operation, status):  # openapi-core lets it pass
+            problems.append("a body was given but the response declares none")
         _raise_if(problems, f"{operation.describe()} response {status} violates {self.title}")
         return operation
+
+    def _declares_content(self, operation: Operation, status: int) -> bool:
+        """Whether the response for `status` (exact, then ``4XX``-style, then ``default``) has a body."""
+        responses = self.spec / "paths" / operation.template / operation.method.lower() / "responses"
+        for key in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
+            if key in responses:
+                return "content" in responses / key
+        return True  # an undeclared status: openapi-core reports that
 
     def response_example(self, method: str, url_path: str, status: int, name: str = "default") -> Any:
         """The vendor's own example body for a response (a fresh copy: callers may edit it).

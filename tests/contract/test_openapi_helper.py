@@ -343,3 +343,10 @@ def test_openapi30_nullable_enum_accepts_null_but_not_other_values() -> None:
     job["conclusion"] = "exploded"
     with pytest.raises(ContractViolation, match=r"\$\.jobs\[0\]\.conclusion: 'exploded' is not one of"):
         contract.validate_response("GET", JOBS, 200, jobs)
+
+
+def test_a_body_on_a_response_declared_without_one_is_an_error() -> None:
+    contract = github_contract()
+    contract.validate_response("POST", DISPATCH, 204, None)
+    with pytest.raises(ContractViolation, match="the response declares none"):
+        contract.validate_response("POST", DISPATCH, 204, {"x": 1})

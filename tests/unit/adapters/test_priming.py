@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore import hooks
 from botocore.config import Config
 from botocore.httpsession import URLLib3Session
 
@@ -62,3 +63,30 @@ def test_a_client_that_cannot_prime_does_not_stop_init(
     prime_queue(client)
     assert wire == []
     assert '"msg":"priming skipped","operation":"SendMessage","error":"NoCredentialsError"' in captured_logs.getvalue()
+
+
+def test_after_priming_every_primed_operation_finds_its_handlers_cached(
+    credentials: None, wire: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration between two primed calls would empty botocore's handler cache, and the first
+    command would look each of its events up again."""
+    table = boto3.client("dynamodb", region_name="us-east-1")
+    prime_state(table, "orchestrator-state")
+    looked_up: list[str] = []
+    trie: Any = vars(hooks)["_PrefixTrie"]  # botocore's lookup on a cache miss (not in its stubs)
+    search = trie.prefix_search
+
+    def counted(self: object, key: str) -> Any:
+        looked_up.append(key)
+        return search(self, key)
+
+    monkeypatch.setattr(trie, "prefix_search", counted)
+    update: Any = {
+        "TableName": "orchestrator-state",
+        "Key": {"pk": {"S": "user:1"}, "sk": {"S": "bucket"}},
+        "UpdateExpression": "SET full_at = :full_at",
+        "ExpressionAttributeValues": {":full_at": {"N": "1"}},
+    }
+    table.update_item(**update)
+    table.transact_write_items(TransactItems=[{"Update": update}, {"Update": update}])
+    assert len(wire) == 2 and looked_up == []

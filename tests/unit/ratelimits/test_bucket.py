@@ -50,6 +50,12 @@ def test_a_whole_burst_taken_at_one_moment_is_admitted_whatever_the_rounding(now
     assert not take_token(full_at, rule, now).allowed
 
 
+def test_the_rounding_slack_never_adds_a_token_at_any_rate() -> None:
+    rule, full_at = BucketRule(per_minute=120_000, burst=1), None  # a token every half millisecond
+    first = take_token(full_at, rule, 100.0)
+    assert first.allowed and not take_token(first.full_at, rule, 100.0).allowed
+
+
 def test_rules_are_validated() -> None:
     with pytest.raises(ValueError):
         BucketRule(0, 1)

@@ -642,6 +642,7 @@ class Live:
 
     def restart(self, **env: str) -> None:
         """Stop the server and start a new one on the same state file (settings changed by `env`)."""
+        self.github.deliver_webhooks_to(None)  # its port may be another test's once it is closed
         self.runtime.stop()
         close_store(self.runtime.state)
         # A kept-alive connection would still reach the old server's handler thread: start afresh.
