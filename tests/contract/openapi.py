@@ -40,6 +40,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from jsonschema_path import SchemaPath
 from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.templating.paths.finders import APICallPathFinder
+from openapi_core.templating.responses.exceptions import ResponseNotFound
+from openapi_core.templating.responses.finders import ResponseFinder
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import MissingRequestBody, ParameterValidationError
 from openapi_core.validation.request.validators import (
@@ -268,12 +270,12 @@ class OpenApiContract:
         return operation
 
     def _declares_content(self, operation: Operation, status: int) -> bool:
-        """Whether the response for `status` (exact, then ``4XX``-style, then ``default``) has a body."""
+        """Whether the response openapi-core picks for `status` has a body."""
         responses = self.spec / "paths" / operation.template / operation.method.lower() / "responses"
-        for key in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
-            if key in responses:
-                return "content" in responses / key
-        return True  # an undeclared status: openapi-core reports that
+        try:
+            return "content" in ResponseFinder(responses).find(str(status))
+        except ResponseNotFound:
+            return True  # an undeclared status: openapi-core reports that
 
     def response_example(self, method: str, url_path: str, status: int, name: str = "default") -> Any:
         """The vendor's own example body for a response (a fresh copy: callers may edit it).
