@@ -17,7 +17,6 @@ import heapq
 import io
 import itertools
 import json
-import logging
 import secrets
 import threading
 import time
@@ -42,7 +41,6 @@ from orchestrator.dispatch.dispatcher import Dispatcher
 from orchestrator.interactions.buttons import ButtonSigner
 from orchestrator.jobs.envelopes import Job, PollRequest, RunEvent, parse_message
 from orchestrator.jobs.worker import JobWorker
-from orchestrator.observability.logging import configure_logging
 from orchestrator.observability.metrics import MemoryMetrics
 from orchestrator.runs.model import RunSnapshot
 from orchestrator.settings import load_settings
@@ -200,18 +198,9 @@ def commands_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    """Every line our logger writes during the test (DEBUG and up)."""
-    devtools = logging.getLogger("orchestrator_dev")
-    level = devtools.level
-    devtools.setLevel(logging.INFO)
-    stream = io.StringIO()
-    configure_logging("test", level="DEBUG", stream=stream)
-    try:
-        yield stream
-    finally:
-        devtools.setLevel(level)
-        configure_logging("test", level="INFO", stream=io.StringIO())
+def logs(worker_logs: io.StringIO) -> io.StringIO:
+    """Every line our logger writes during the test (DEBUG and up): the worker tests' capture."""
+    return worker_logs
 
 
 def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
