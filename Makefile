@@ -1,8 +1,9 @@
 # The Lambda artifact, built by `sam build` (BuildMethod: makefile in template.yaml): SAM runs the
 # target named after each function with ARTIFACTS_DIR set to the folder that becomes its code. The
 # three functions share one build. The folder holds the locked runtime dependencies, the
-# `orchestrator` package without the benchmark's entry point, commands.yaml and prompts/: never
-# tests, docs, local state (.orchestrator/), caches or virtualenvs.
+# `orchestrator` package without the benchmark's entry point, commands.yaml (and its compiled
+# commands.yaml.json) and prompts/: never tests, docs, local state (.orchestrator/), caches or
+# virtualenvs.
 #
 # PYTHON must be the runtime's Python (3.13), since it compiles the .pyc files Lambda will load.
 # LAMBDA_MACHINE=x86_64 builds the same artifact for an x86 machine, so that it can be imported
@@ -29,6 +30,10 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 	  $(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r requirements.lock
 	rm -rf "$(ARTIFACTS_DIR)/bin" "$(ARTIFACTS_DIR)/orchestrator" "$(ARTIFACTS_DIR)/prompts"
 	cp -R orchestrator prompts commands.yaml "$(ARTIFACTS_DIR)/"
+# commands.yaml read once, into commands.yaml.json: the functions then never import PyYAML at cold
+# start (orchestrator/commands/compiled.py). Run from the artifact alone (-P -S: neither this
+# checkout nor a virtualenv; -B: no .pyc written there): it needs only PyYAML, pure Python there.
+	PYTHONPATH="$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled "$(ARTIFACTS_DIR)/commands.yaml"
 # The benchmark's entry point (`python -m orchestrator.bench`) is all of orchestrator_dev that is in the package.
 	rm -f "$(ARTIFACTS_DIR)/orchestrator/bench.py"
 	find "$(ARTIFACTS_DIR)/botocore/data" -mindepth 1 -maxdepth 1 -type d \

@@ -1,9 +1,9 @@
 """Lambda handler behind the function URL: Discord interactions and GitHub webhooks.
 
-This module is the ACK's cold path. It imports only what answering needs:
-PyNaCl, boto3 for SQS and DynamoDB, PyYAML for the commands file, the Powertools Logger.
-No httpx, no discord.py, no worker code. Every client a command may use is built here, at init,
-so that the first command after a cold start waits for none of them.
+This module is the ACK's cold path. It imports only what answering needs: PyNaCl, boto3 for SQS
+and DynamoDB, the Powertools Logger and Metrics. No httpx, no discord.py, no worker code, and no
+PyYAML when the build compiled the commands file (commands/compiled.py). Every client a command
+may use is built here, at init, so that the first command after a cold start waits for none of them.
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ def _open_state(url: str, clients: list[Closable]) -> StateStore:
     client = boto3.client("dynamodb", config=ACK_CLIENT_CONFIG)
     clients.append(client)
     store = dynamodb_state_store(client, parsed.table)
-    # Primed last: building the store registers a handler on the client (Powertools Idempotency's
-    # user-agent feature), and any registration empties botocore's cache of the handlers per event,
-    # which the first command would then fill again (every event of its call a cache miss).
+    # Primed last, once the client is in its final shape: any handler registered on it later (as
+    # Powertools Idempotency's layer does when the worker opens it) empties botocore's cache of the
+    # handlers per event, which the first command would then fill again (each event a cache miss).
     prime_state(client, parsed.table)
     return store
 

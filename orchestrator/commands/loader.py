@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, cast
-
-import yaml
+from typing import cast
 
 from orchestrator.commands.builtin import RESERVED_NAMES
+from orchestrator.commands.compiled import read_compiled
 from orchestrator.commands.fields import INPUT_NAME, boolean, description_of, is_discord_name, unknown_keys
 from orchestrator.commands.model import (
     CONTEXT_PLACEHOLDERS,
@@ -79,41 +78,19 @@ def check_commands(path: Path) -> tuple[CommandSet | None, list[str]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [f"{path}: cannot read ({exc.__class__.__name__})"]
-    try:
-        # The C loader when libyaml is there: same safe semantics, a fraction of the cold-start cost.
-        loader = _UniqueKeysLoader(text)
+    document = read_compiled(path, text)
+    problems: list[str] = []
+    if document is None:  # not compiled at build time (compiled.py), or not from this text
+        from orchestrator.commands.yaml_document import NotYaml, read_yaml
+
         try:
-            document = loader.get_single_data()
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        return None, [f"{path}: not valid YAML ({_yaml_error_line(exc)})"]
-    problems: list[str] = list(loader.duplicates)
+            read = read_yaml(text)
+        except NotYaml as exc:
+            return None, [f"{path}: not valid YAML ({exc})"]
+        document, problems = read.data, list(read.duplicates)
     commands = _parse_document(document, path.parent, problems)
     patterns = _parse_redact_patterns(document, problems)
     return (CommandSet(commands, patterns) if not problems else None), problems
-
-
-class _UniqueKeysLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader (the C one when libyaml is there: a fraction of the cold-start cost) that
-    notes a key given twice in one mapping, where YAML would silently keep the last: two commands
-    of the same name must not pass as one."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[str] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key in seen:
-                self.duplicates.append(
-                    f"line {key_node.start_mark.line + 1}: {key!r} is given twice in one mapping "
-                    "(YAML would keep only the last): remove or rename one"
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
 def check_prompt_folder(commands_file: Path) -> list[str]:
@@ -135,9 +112,11 @@ def check_prompt_folder(commands_file: Path) -> list[str]:
 
 def _named_prompts(commands_file: Path) -> set[Path]:
     """The prompt files the commands name (check_commands reports their problems and the file's)."""
+    from orchestrator.commands.yaml_document import NotYaml, read_yaml
+
     try:
-        document = yaml.safe_load(commands_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        document = read_yaml(commands_file.read_text(encoding="utf-8")).data
+    except (OSError, UnicodeDecodeError, NotYaml):
         return set()
     commands = document.get("commands") if isinstance(document, dict) else None
     if not isinstance(commands, dict):
@@ -147,12 +126,6 @@ def _named_prompts(commands_file: Path) -> set[Path]:
         for spec in commands.values()
         if isinstance(spec, dict) and isinstance(spec.get("prompt"), str)
     }
-
-
-def _yaml_error_line(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or "syntax error"
-    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
 def _parse_document(document: object, base_dir: Path, problems: list[str]) -> dict[str, CommandSpec]:

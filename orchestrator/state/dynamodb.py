@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
 from orchestrator.audit.model import AuditEvent
 from orchestrator.serialization import dumps_text, loads
 from orchestrator.state.alerts import Claim
@@ -24,6 +22,7 @@ from orchestrator.state.jobs import (
 )
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PARTITION_KEY = "pk"
@@ -310,6 +309,9 @@ def _job_key(interaction_id: str) -> dict[str, Any]:
 
 
 def dynamo_idempotency_layer(client: DynamoDBClient, table: str) -> DynamoDBPersistenceLayer:
+    # Imported here, off the interactions function's cold path (StateStore.idempotency).
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(
         table_name=table,
         key_attr=PARTITION_KEY,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from orchestrator.state.url import parse_state_store_url
@@ -23,13 +25,19 @@ if TYPE_CHECKING:  # types only: each backend's modules are imported when it is 
 @dataclass(frozen=True)
 class StateStore:
     jobs: JobStore
-    idempotency: BasePersistenceLayer
+    open_idempotency: Callable[[], BasePersistenceLayer]
     traces: TraceStore
     pending: PendingStore
     alerts: AlertStateStore
     rate_limits: RateLimitStore
     audit: AuditStore
     caches: CacheStore
+
+    @cached_property
+    def idempotency(self) -> BasePersistenceLayer:
+        """Opened on first use: only the worker uses it, and importing Powertools Idempotency costs
+        the interactions function's cold start ~9 ms (`python -X importtime`, docs/architecture.md)."""
+        return self.open_idempotency()
 
 
 def open_state_store(url: str) -> StateStore:
@@ -39,7 +47,7 @@ def open_state_store(url: str) -> StateStore:
 
         return StateStore(
             memory.MemoryJobStore(),
-            memory.MemoryIdempotencyLayer(),
+            memory.MemoryIdempotencyLayer,
             memory.MemoryTraceStore(),
             memory.MemoryPendingStore(),
             memory.MemoryAlertStore(),
@@ -54,7 +62,7 @@ def open_state_store(url: str) -> StateStore:
         db = sqlite.SqliteDatabase(parsed.sqlite_path)
         return StateStore(
             sqlite.SqliteJobStore(db),
-            sqlite_idempotency.SqliteIdempotencyLayer(db),
+            partial(sqlite_idempotency.SqliteIdempotencyLayer, db),
             sqlite.SqliteTraceStore(db),
             sqlite.SqlitePendingStore(db),
             sqlite.SqliteAlertStore(db),
@@ -74,7 +82,7 @@ def dynamodb_state_store(client: DynamoDBClient, table: str) -> StateStore:
 
     return StateStore(
         dynamodb.DynamoJobStore(client, table),
-        dynamodb.dynamo_idempotency_layer(client, table),
+        partial(dynamodb.dynamo_idempotency_layer, client, table),
         dynamodb_traces.DynamoTraceStore(client, table),
         dynamodb.DynamoPendingStore(client, table),
         dynamodb.DynamoAlertStore(client, table),

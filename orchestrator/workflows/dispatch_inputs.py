@@ -1,6 +1,6 @@
 """What a workflow file says it accepts from `workflow_dispatch`: its inputs and its run-name.
 
-Read with PyYAML's base loader: every scalar stays the text written, as GitHub compares it
+Read with PyYAML's base loader (workflow_yaml.py): every scalar stays the text written, as GitHub compares it
 (`options: [yes, 1.10]` are the strings `yes` and `1.10`, which YAML 1.1's resolver would turn
 into true and 1.1; `on:` stays the key `on`). Anchors and aliases resolve as GitHub's do. A file
 that is not a mapping, has no `workflow_dispatch` trigger, or declares an input GitHub would not
@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
-
-import yaml
 
 INPUT_TYPES = frozenset({"string", "boolean", "choice", "number", "environment"})
 MAX_WORKFLOW_CHARS = 1_000_000  # GitHub's contents API returns files up to 1 MB inline
@@ -61,14 +59,12 @@ class DispatchTrigger:
 def read_dispatch_trigger(text: str) -> DispatchTrigger:
     if len(text) > MAX_WORKFLOW_CHARS:
         raise WorkflowFileError(f"the file is over {MAX_WORKFLOW_CHARS:,} characters")
+    from orchestrator.workflows.workflow_yaml import NotWorkflowYaml, read_workflow_yaml
+
     try:
-        loader = _Loader(text)
-        try:
-            document = loader.get_single_data()
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise WorkflowFileError(f"not valid YAML: {_first_line(exc)}") from None
+        document = read_workflow_yaml(text)
+    except NotWorkflowYaml as exc:
+        raise WorkflowFileError(f"not valid YAML: {exc}") from None
     if not isinstance(document, Mapping):
         raise WorkflowFileError("not a workflow: the file is not a mapping of keys")
     triggers = document.get("on")
@@ -87,10 +83,6 @@ def read_dispatch_trigger(text: str) -> DispatchTrigger:
     if not isinstance(declared, Mapping):
         raise WorkflowFileError("on.workflow_dispatch.inputs is not a mapping of input names")
     return DispatchTrigger(True, {str(name): _input(str(name), spec) for name, spec in declared.items()}, run_name)
-
-
-class _Loader(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
-    """Every scalar as its text (the C loader when libyaml is there)."""
 
 
 def _input(name: str, spec: Any) -> DispatchInput:
@@ -122,7 +114,3 @@ def _input(name: str, spec: Any) -> DispatchInput:
         # An expression (`${{ … }}`) only GitHub can evaluate: the input has a default, not shown.
         default=default if has_default and default is not None and "${{" not in default else None,
     )
-
-
-def _first_line(exc: yaml.YAMLError) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -4,9 +4,10 @@
         [--importable DIR]
 
 For each function of the built template, its code folder must hold only the runtime package,
-commands.yaml, prompts/ and what requirements.lock installed (nothing of tests, dev tools,
-benchmarks, local state or caches); every module must have a .pyc the runtime loads without
-checking its source; native code must be for the function's architecture. Its size is printed.
+commands.yaml (compiled into commands.yaml.json, from exactly its text), prompts/ and what
+requirements.lock installed (nothing of tests, dev tools, benchmarks, local state or caches);
+every module must have a .pyc the runtime loads without checking its source; native code must be
+for the function's architecture. Its size is printed.
 Then each handler is imported from an artifact with only that artifact and the standard library
 on the path (probe.py): the deployed one when this machine can run its native code, else
 `--importable`, the same build made for this machine.
@@ -28,7 +29,9 @@ from typing import Any
 
 import yaml
 
-OWN_ENTRIES = frozenset({"orchestrator", "commands.yaml", "prompts", "__pycache__"})
+from orchestrator.commands.compiled import compiled_path, read_compiled
+
+OWN_ENTRIES = frozenset({"orchestrator", "commands.yaml", "commands.yaml.json", "prompts", "__pycache__"})
 # The runtime package's one part that only development uses: the benchmark's entry point
 # (`python -m orchestrator.bench`, into orchestrator_dev). orchestrator_dev itself is never copied; were
 # it there, it would be neither the runtime package nor a locked dependency.
@@ -115,6 +118,7 @@ def content_problems(folder: Path, *, cache_tag: str, services: frozenset[str] =
     if not (folder / "orchestrator" / "__init__.py").is_file():
         return [f"{folder}: no orchestrator package"]
     problems = [f"{folder}: no {name}" for name in ("commands.yaml", "prompts") if not (folder / name).exists()]
+    problems += _commands_compiled_problems(folder / "commands.yaml")
     unexpected = sorted({entry.name for entry in folder.iterdir()} - OWN_ENTRIES - installed_entries(folder))
     problems += [
         f"{folder}: {name} is neither the runtime package nor a locked dependency" for name in sorted(unexpected)
@@ -136,6 +140,15 @@ def content_problems(folder: Path, *, cache_tag: str, services: frozenset[str] =
         elif path.suffix == ".py" and path.parent.name != "__pycache__":
             problems += [f"{folder}: {relative}: {issue}" for issue in _compiled_problems(path, cache_tag)]
     return problems
+
+
+def _commands_compiled_problems(commands_file: Path) -> list[str]:
+    """The functions skip PyYAML only with a compiled file made from exactly this commands file."""
+    if not commands_file.is_file():
+        return []
+    if read_compiled(commands_file, commands_file.read_text(encoding="utf-8")) is None:
+        return [f"{compiled_path(commands_file)} is missing or not compiled from {commands_file.name}"]
+    return []
 
 
 def _compiled_problems(source: Path, cache_tag: str) -> list[str]:

@@ -6,8 +6,9 @@ only: nothing of this checkout or its virtualenv is on the path.
 
 Prints one line per handler and exits non-zero, naming the problem, when a handler cannot be
 imported, a module came from outside the artifact, a module had no compiled file to load, the
-interactions function does not answer Discord's PING, or a client of a service in
-PROBE_AWS_SERVICES cannot be built (its botocore model was left out).
+interactions function imports PyYAML at init (its commands file not compiled) or does not answer
+Discord's PING, or a client of a service in PROBE_AWS_SERVICES cannot be built (its botocore model
+was left out).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def main(argv: list[str]) -> int:
     problems = []
     for handler in handlers:
         module_name, _, function_name = handler.rpartition(".")
+        yaml_loaded = "yaml" in sys.modules
         try:
             module = importlib.import_module(module_name)
             function = getattr(module, function_name)
@@ -121,6 +123,8 @@ def main(argv: list[str]) -> int:
             problems.append(f"{handler}: cannot be imported: {type(exc).__name__}: {exc}")
             continue
         if module_name.endswith("lambda_interactions"):
+            if not yaml_loaded and "yaml" in sys.modules:
+                problems.append(f"{handler}: imported PyYAML at init (commands.yaml.json missing or stale?)")
             response = function(ping, ProbeContext())
             if response.get("statusCode") != 200 or json.loads(response.get("body") or "{}") != {"type": 1}:
                 problems.append(f"{handler}: answered a signed PING with {response}")

@@ -12,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from orchestrator.ratelimits.limiter import RateLimiter
 from orchestrator.settings import DEFAULT_COMMANDS_FILE
 from orchestrator.state.memory import MemoryRateLimitStore
 from orchestrator.web.http import HttpRequest
+from orchestrator_dev.artifact.layout import deployed_commands_file
 from orchestrator_dev.standins.signing import InteractionSigner
 
 # The baseline for cold start: what the ACK cannot do without. A: the imports and one verify,
@@ -120,6 +122,12 @@ def warm_latency(signer: InteractionSigner, repeat: int) -> list[Row]:
 
 
 def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="bench-artifact-") as folder:
+        return _cold_start(signer, runs, deployed_commands_file(Path(folder)))
+
+
+def _cold_start(signer: InteractionSigner, runs: int, commands_file: Path) -> list[Row]:
+    """`commands_file`: as the artifact holds it (compiled at build: the functions skip PyYAML)."""
     env = {
         **os.environ,
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -136,7 +144,7 @@ def cold_start(signer: InteractionSigner, runs: int) -> list[Row]:
         "DISPATCH_BURST": "1000000",
         "DISCORD_PUBLIC_KEY": signer.public_key_hex,
         "DISCORD_APPLICATION_ID": signer.application_id,
-        "COMMANDS_FILE": str(DEFAULT_COMMANDS_FILE),
+        "COMMANDS_FILE": str(commands_file),
         "BUTTON_SIGNING_SECRET": "bench-signing-secret-0123456789",
         "LOG_LEVEL": "WARNING",
     }

@@ -19,6 +19,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from samtranslator.yaml_helper import yaml_parse
 
+from orchestrator.commands.compiled import compile_commands
 from orchestrator_dev.artifact.check import (
     DEV_ONLY_PARTS,
     LAMBDA_MACHINES,
@@ -152,6 +153,7 @@ def artifact(tmp_path: Path) -> Path:
     compiled(tmp_path / "orchestrator" / "__init__.py")
     compiled(tmp_path / "orchestrator" / "adapters" / "lambda_x.py", "handler = print\n")
     (tmp_path / "commands.yaml").write_text("commands: {}\n", encoding="utf-8")
+    compile_commands(tmp_path / "commands.yaml")
     (tmp_path / "prompts").mkdir()
     compiled(tmp_path / "dep" / "__init__.py")
     (tmp_path / "dep-1.0.dist-info").mkdir()
@@ -189,6 +191,24 @@ def test_the_check_needs_the_commands_file_and_prompts(artifact: Path) -> None:
         f"{artifact}: no commands.yaml",
         f"{artifact}: no prompts",
     ]
+
+
+def test_the_check_needs_the_commands_file_compiled_from_its_text(artifact: Path) -> None:
+    (artifact / "commands.yaml").write_text("commands: {edited: {}}\n", encoding="utf-8")
+    stale = [f"{artifact}/commands.yaml.json is missing or not compiled from commands.yaml"]
+    assert content_problems(artifact, cache_tag=CACHE_TAG) == stale
+    (artifact / "commands.yaml.json").unlink()
+    assert content_problems(artifact, cache_tag=CACHE_TAG) == stale
+
+
+def test_the_makefile_compiles_the_commands_file_from_the_artifact_alone() -> None:
+    line = next(line for line in MAKEFILE.splitlines() if "orchestrator.commands.compiled" in line)
+    # Only the artifact on the path (PyYAML's pure Python there runs on any machine); nothing written.
+    assert line.strip() == (
+        'PYTHONPATH="$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled '
+        '"$(ARTIFACTS_DIR)/commands.yaml"'
+    )
+    assert MAKEFILE.index("cp -R orchestrator prompts commands.yaml") < MAKEFILE.index(line)
 
 
 def test_native_code_is_read_for_its_machine(tmp_path: Path) -> None:
