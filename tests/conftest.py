@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +13,11 @@ import pytest
 
 from orchestrator.commands.loader import load_commands
 from orchestrator.commands.model import CommandSet
-from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.queues.base import QueueUnavailable
 from orchestrator_dev.standins.signing import InteractionSigner
 
 # Fixtures more than one folder uses (tests/fixtures/): asked for by name, never imported.
-pytest_plugins = ["tests.fixtures.state", "tests.fixtures.worker", "tests.fixtures.alerts"]
+pytest_plugins = ["tests.fixtures.logs", "tests.fixtures.state", "tests.fixtures.worker", "tests.fixtures.alerts"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,31 +89,6 @@ def commands(commands_file: Path) -> CommandSet:
 @pytest.fixture
 def signer() -> InteractionSigner:
     return InteractionSigner.generate()
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    """Everything the process logs during the test, as JSON lines."""
-    stream = io.StringIO()
-    configure_logging("test", level="DEBUG", stream=stream)
-    yield stream
-    configure_logging("test", level="INFO", stream=io.StringIO())
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything our logger writes during the test; the handler's previous stream is restored after."""
-    handler = get_logger().registered_handler
-    previous = handler.stream if isinstance(handler, logging.StreamHandler) else None
-    stream = io.StringIO()
-    configure_logging("test", stream=stream)
-    try:
-        yield stream
-    finally:
-        handler = get_logger().registered_handler
-        if isinstance(handler, logging.StreamHandler):
-            usable = previous is not None and not getattr(previous, "closed", False)
-            handler.setStream(previous if usable else io.StringIO())
 
 
 class RecordingQueue:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from orchestrator.observability.redaction import Redactor, install
-from tests.unit.observability.support import capture_logs
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +18,6 @@ def default_redactor() -> Iterator[None]:
 
 
 @pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    with capture_logs() as stream:
-        yield stream
+def logs(log_stream: io.StringIO) -> io.StringIO:
+    """Every line our logger writes during the test (DEBUG and up): the observability tests' capture."""
+    return log_stream

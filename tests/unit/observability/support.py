@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import logging
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -13,7 +11,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from orchestrator.observability.logging import configure_logging, get_logger
 from orchestrator.observability.redaction import Redactor, install
 
 # Moderate example counts keep the directory fast; OBSERVABILITY_EXAMPLES=2000 for a long hunt.
@@ -33,26 +30,6 @@ def known_gap(reason: str) -> pytest.MarkDecorator:
 
 
 FIRST_KEYS = ("ts", "level", "service", "fn", "trace_id", "correlation_id", "user_id", "cmd", "msg")
-
-
-@contextlib.contextmanager
-def capture_logs(fn: str = "test", level: str = "DEBUG") -> Iterator[io.StringIO]:
-    """Point the process's logger at a fresh StringIO; put back its stream, formatter and level after."""
-    logger = get_logger()
-    handler = logger.registered_handler
-    previous_formatter = handler.formatter
-    previous_level = logger.log_level
-    previous_stream = handler.stream if isinstance(handler, logging.StreamHandler) else None
-    stream = io.StringIO()
-    configure_logging(fn, level=level, stream=stream)
-    try:
-        yield stream
-    finally:
-        handler.setFormatter(previous_formatter)
-        logger.setLevel(previous_level)
-        if isinstance(handler, logging.StreamHandler):
-            with handler.lock or contextlib.nullcontext():
-                handler.stream = previous_stream
 
 
 @contextlib.contextmanager

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.observability.logging import configure_logging, get_logger, log_context
-from tests.unit.observability.support import FIRST_KEYS, PROPERTY, capture_logs, parse_lines
+from tests.fixtures.logs import capture_logs
+from tests.unit.observability.support import FIRST_KEYS, PROPERTY, parse_lines
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TRACE = "0af7651916cd43dd8448eb211c80319c"

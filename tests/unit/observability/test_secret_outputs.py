@@ -29,6 +29,7 @@ from orchestrator.observability.redaction import Redactor, active_redactor
 from orchestrator.settings import SECRETS, SettingsError, load_settings
 from orchestrator.traces.model import Trace, step
 from orchestrator_dev.standins.signing import interaction_token
+from tests.fixtures.logs import capture_logs
 from tests.unit.observability.strategies import (
     B64TOKEN,
     BUILT_IN_SHAPES,
@@ -44,7 +45,6 @@ from tests.unit.observability.support import (
     PER_KIND,
     PROPERTY,
     assert_no_leak,
-    capture_logs,
     parse_lines,
     redactor_installed,
 )

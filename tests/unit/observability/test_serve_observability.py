@@ -25,7 +25,8 @@ from orchestrator_dev.standins.fake_github import DISPATCH_DOCS_URL, FakeGitHub,
 from orchestrator_dev.standins.http_standin import Fault
 from orchestrator_dev.standins.signing import InteractionSigner
 from tests.conftest import wait_for
-from tests.unit.observability.support import assert_no_leak, capture_logs, leaks, parse_lines
+from tests.fixtures.logs import capture_logs
+from tests.unit.observability.support import assert_no_leak, leaks, parse_lines
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 REPOSITORY = "acme/delivery"
