@@ -217,6 +217,16 @@ def _cold_start(signer: InteractionSigner, runs: int, commands_file: Path) -> li
             warm["warm_cpu_s"] <= 0.0005,
         ),
         Row(
+            "  same, against the libraries alone (the floor)",
+            f"{warm['warm_cpu_s'] * 1e3:.2f} ms",
+            f"{warm['floor_cpu_s'] * 1e3:.2f} ms (PyNaCl verify + the same boto3 calls replayed: "
+            + " + ".join(warm["floor_calls"])
+            + ")",
+            f"{warm['warm_cpu_s'] / warm['floor_cpu_s']:.2f}×",
+            "",
+            None,
+        ),
+        Row(
             "whole handler, first command after init",
             f"{first * 1000:.2f} ms",
             f"{warm['warm_s'] * 1000:.2f} ms (a warm command, wall)",
