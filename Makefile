@@ -31,9 +31,16 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 	rm -rf "$(ARTIFACTS_DIR)/bin" "$(ARTIFACTS_DIR)/orchestrator" "$(ARTIFACTS_DIR)/prompts"
 	cp -R orchestrator prompts commands.yaml "$(ARTIFACTS_DIR)/"
 # commands.yaml read once, into commands.yaml.json: the functions then never import PyYAML at cold
-# start (orchestrator/commands/compiled.py). Run from the artifact alone (-P -S: neither this
-# checkout nor a virtualenv; -B: no .pyc written there): it needs only PyYAML, pure Python there.
-	PYTHONPATH="$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled "$(ARTIFACTS_DIR)/commands.yaml"
+# start (orchestrator/commands/compiled.py). Read as the functions read it: with the lock's PyYAML
+# and its libyaml, installed for this machine in a scratch folder (the artifact's native code may be
+# for another machine, and PyYAML's pure-Python parser takes some texts differently), and the
+# artifact's own package (-P -S: neither this checkout nor a virtualenv; -B: no .pyc written there).
+	scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	  awk '/^pyyaml==/ { keep = 1 } keep { print } keep && !/\\$$/ { exit }' requirements.lock > "$$scratch/pyyaml.txt" && \
+	  $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --no-deps \
+	    --require-hashes --only-binary=:all: --target "$$scratch/site" -r "$$scratch/pyyaml.txt" && \
+	  PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled \
+	    "$(ARTIFACTS_DIR)/commands.yaml"
 # The benchmark's entry point (`python -m orchestrator.bench`) is all of orchestrator_dev that is in the package.
 	rm -f "$(ARTIFACTS_DIR)/orchestrator/bench.py"
 	find "$(ARTIFACTS_DIR)/botocore/data" -mindepth 1 -maxdepth 1 -type d \

@@ -8,19 +8,23 @@ missing or damaged compiled file costs time, never correctness.
 
     python -m orchestrator.commands.compiled commands.yaml
 
-Only PyYAML and the standard library are imported, so the build runs it from the artifact it
-writes, whatever machine that artifact's native code is for.
+It compiles only with libyaml, the parser the functions use (PyYAML's pure-Python one accepts and
+refuses some texts differently). Only PyYAML and the standard library are imported, so the build
+runs it on the artifact's own package whatever machine that artifact's native code is for.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 import sys
 from pathlib import Path
 
 COMPILED_SUFFIX = ".json"
+# Beyond this many values (aliases count each time they are used), the YAML is left to the functions:
+# a commands file holds hundreds, and an alias "bomb" must not hang the build.
+MAX_VALUES = 100_000
 
 
 class NotCompiled(ValueError):
@@ -51,10 +55,12 @@ def read_compiled(commands_file: Path, text: str) -> object | None:
 def compile_commands(commands_file: Path) -> Path:
     """Write the compiled file for `commands_file`, or raise NotCompiled (after removing a
     compiled file that no longer matches, so that loading reads the YAML)."""
-    from orchestrator.commands.yaml_document import NotYaml, read_yaml
+    from orchestrator.commands.yaml_document import NotYaml, parses_with_libyaml, read_yaml
 
     target = compiled_path(commands_file)
     target.unlink(missing_ok=True)
+    if not parses_with_libyaml():
+        raise NotCompiled("this PyYAML has no libyaml, which the functions read YAML with", broken=False)
     text = commands_file.read_text(encoding="utf-8")
     try:
         document = read_yaml(text)
@@ -65,28 +71,40 @@ def compile_commands(commands_file: Path) -> Path:
     problem = _not_json(document.data)
     if problem is not None:
         raise NotCompiled(f"{commands_file}: {problem}; the functions will read the YAML", broken=False)
-    compiled = {"sha256": _digest(text), "document": document.data}
-    target.write_text(json.dumps(compiled, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    try:
+        # NaN and ±Infinity as Python's json writes and reads them back; lone surrogates escaped.
+        compiled = json.dumps({"sha256": _digest(text), "document": document.data})
+    except (ValueError, RecursionError) as exc:  # an integer of over 4,300 digits; nesting Python cannot recurse into
+        raise NotCompiled(f"{commands_file}: {exc}; the functions will read the YAML", broken=False) from None
+    # Written whole or not at all: a half-written file would only be ignored, but costs a cold start.
+    unfinished = target.with_name(target.name + ".partial")
+    unfinished.write_text(compiled, encoding="utf-8")
+    os.replace(unfinished, target)
     return target
 
 
-def _not_json(value: object, where: str = "") -> str | None:
-    """Where `value` holds something JSON would not give back as the same Python value."""
-    if value is None or isinstance(value, str | bool | int):
-        return None
-    place = where or "top level"
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{place}: {value!r} has no JSON form"
-    if isinstance(value, list):
-        return next((p for i, item in enumerate(value) if (p := _not_json(item, f"{where}[{i}]"))), None)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{place}: the key {key!r} is not text"
-            if problem := _not_json(item, f"{where}.{key}" if where else key):
-                return problem
-        return None
-    return f"{place}: a YAML {type(value).__name__} has no JSON form (quote it to make it text)"
+def _not_json(document: object) -> str | None:
+    """Where `document` holds something JSON would not give back as the same Python value."""
+    pending: list[tuple[str, object]] = [("", document)]
+    counted = 0
+    while pending:
+        counted += 1
+        if counted > MAX_VALUES:
+            return f"over {MAX_VALUES:,} values (aliases counted each time they are used)"
+        where, value = pending.pop()
+        if value is None or isinstance(value, str | bool | int | float):
+            continue
+        place = where or "top level"
+        if isinstance(value, list):
+            pending += [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return f"{place}: the key {key!r} is not text"
+                pending.append((f"{where}.{key}" if where else key, item))
+        else:
+            return f"{place}: a YAML {type(value).__name__} has no JSON form (quote it to make it text)"
+    return None
 
 
 def _digest(text: str) -> str:
@@ -99,8 +117,8 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         written = compile_commands(Path(argv[0]))
-    except (OSError, UnicodeDecodeError) as exc:
-        sys.stderr.write(f"commands file not compiled: {argv[0]}: cannot read ({type(exc).__name__})\n")
+    except (OSError, UnicodeError) as exc:
+        sys.stderr.write(f"commands file not compiled: {argv[0]}: cannot read or write ({type(exc).__name__})\n")
         return 1
     except NotCompiled as exc:
         sys.stderr.write(f"commands file not compiled: {exc}\n")

@@ -33,7 +33,17 @@ def read_yaml(text: str) -> YamlDocument:
             loader.dispose()
     except yaml.YAMLError as exc:
         raise NotYaml(_error_line(exc)) from None
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these, with no line, for a tagged value they cannot make
+        # (`!!float abc`, `!!timestamp 2026-13-45`).
+        raise NotYaml(f"a value cannot be read: {type(exc).__name__}: {exc}") from None
     return YamlDocument(data, loader.duplicates)
+
+
+def parses_with_libyaml() -> bool:
+    """Whether read_yaml uses libyaml here, as the functions do (the pure-Python parser accepts
+    and refuses some texts differently: a tab at the end of a line, for one)."""
+    return issubclass(_UniqueKeysLoader, getattr(yaml, "CSafeLoader", ()))
 
 
 class _UniqueKeysLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -201,14 +201,22 @@ def test_the_check_needs_the_commands_file_compiled_from_its_text(artifact: Path
     assert content_problems(artifact, cache_tag=CACHE_TAG) == stale
 
 
-def test_the_makefile_compiles_the_commands_file_from_the_artifact_alone() -> None:
-    line = next(line for line in MAKEFILE.splitlines() if "orchestrator.commands.compiled" in line)
-    # Only the artifact on the path (PyYAML's pure Python there runs on any machine); nothing written.
-    assert line.strip() == (
-        'PYTHONPATH="$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled '
-        '"$(ARTIFACTS_DIR)/commands.yaml"'
+def test_the_makefile_compiles_the_commands_file_with_the_locked_pyyaml_for_this_machine() -> None:
+    recipe = " ".join(MAKEFILE[MAKEFILE.index("scratch=$$(mktemp -d)") :].replace("\\\n", " ").split())
+    # The lock's PyYAML entry, every hash of it, is what pip installs for this machine (libyaml
+    # with it: the functions' parser). make's `$$` is the shell's `$`.
+    select = re.search(r"awk '.*?' requirements\.lock", recipe)
+    assert select is not None
+    done = subprocess.run(
+        ["bash", "-c", select.group(0).replace("$$", "$")], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
-    assert MAKEFILE.index("cp -R orchestrator prompts commands.yaml") < MAKEFILE.index(line)
+    version, hashes = locked()["pyyaml"]
+    assert done.stdout.splitlines()[0] == f"pyyaml=={version} \\"
+    assert re.findall(r"--hash=sha256:([0-9a-f]{64})", done.stdout) == hashes
+    assert '--no-deps --require-hashes --only-binary=:all: --target "$$scratch/site"' in recipe
+    # Then the artifact's own package beside it, nothing of this checkout or a virtualenv, nothing written.
+    assert 'PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled' in recipe
+    assert MAKEFILE.index("cp -R orchestrator prompts commands.yaml") < MAKEFILE.index("scratch=$$(mktemp -d)")
 
 
 def test_native_code_is_read_for_its_machine(tmp_path: Path) -> None:

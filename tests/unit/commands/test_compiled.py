@@ -46,6 +46,25 @@ def test_loading_the_compiled_file_gives_what_the_yaml_gives(repo_commands: Path
     assert load_commands(repo_commands) == from_yaml
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Anchors, aliases and merge keys: JSON holds the result, each use written out.
+        "commands:\n  a: &x {description: d, workflow: w.yml}\n  b: *x\n  c: {<<: *x, ref: dev}\n",
+        # Infinity and NaN as Python's json writes and reads them: the same values, the same problems.
+        "commands:\n  a: {description: d, workflow: w.yml, rate_limit: {per_minute: .inf, burst: .nan}}\n",
+        '\ufeffcommands:\r\n  a: {description: "\\U0001F680 \\u00e9", workflow: w.yml}\r\n',  # BOM, CRLF, escapes
+    ],
+)
+def test_the_compiled_file_gives_what_the_yaml_gives_problems_included(tmp_path: Path, text: str) -> None:
+    commands_file = tmp_path / "commands.yaml"
+    commands_file.write_text(text, encoding="utf-8")
+    from_yaml = check_commands(commands_file)
+    compile_commands(commands_file)
+    assert read_compiled(commands_file, commands_file.read_text(encoding="utf-8")) is not None
+    assert check_commands(commands_file) == from_yaml
+
+
 def test_with_the_compiled_file_pyyaml_is_never_imported(repo_commands: Path) -> None:
     compile_commands(repo_commands)
     probe = (
@@ -89,6 +108,10 @@ def test_a_compiled_file_that_says_what_it_came_from_but_holds_another_document_
     [
         ("commands: [\n", "not valid YAML (line"),
         ("commands:\n  a: {}\n  a: {}\n", "'a' is given twice in one mapping"),
+        ("commands:\n  a: {description: !!float abc}\n", "not valid YAML (a value cannot be read: ValueError"),
+        ("commands:\n  a: {description: !!timestamp 2026-13-45}\n", "not valid YAML (a value cannot be read"),
+        ("commands:\n  a: {x: " + "9" * 5000 + "}\n", "not valid YAML (a value cannot be read: ValueError"),
+        ("commands: " + "[" * 5000 + "]" * 5000 + "\n", "not valid YAML (line 1: exceeded maximum nesting depth)"),
     ],
 )
 def test_a_broken_commands_file_stops_the_build(tmp_path: Path, text: str, reason: str) -> None:
@@ -110,23 +133,71 @@ def test_a_broken_commands_file_stops_the_build(tmp_path: Path, text: str, reaso
             "commands.a.description: a YAML date has no JSON form (quote it to make it text)",
         ),
         ("commands:\n  1: {}\n", "commands: the key 1 is not text"),
-        ("commands:\n  a: {x: .nan}\n", "commands.a.x: nan has no JSON form"),
+        # Read (a hexadecimal integer is not limited), but JSON writes integers in decimal: 4,300 digits at most.
+        ("commands:\n  a: {x: 0x" + "F" * 4000 + "}\n", "Exceeds the limit (4300 digits)"),
+        (  # an alias "bomb": a billion values written out
+            "a: &a0 [1,1,1,1,1,1,1,1,1,1]\n"
+            + "".join(f"a{i}: &a{i} [*a{i - 1},*a{i - 1},*a{i - 1},*a{i - 1},*a{i - 1}]\n" for i in range(1, 13)),
+            "over 100,000 values (aliases counted each time they are used)",
+        ),
     ],
 )
 def test_what_json_cannot_hold_is_left_to_the_yaml(tmp_path: Path, text: str, reason: str) -> None:
     commands_file = tmp_path / "commands.yaml"
     commands_file.write_text(text, encoding="utf-8")
-    with pytest.raises(NotCompiled, match=re.escape(f"{commands_file}: {reason};")) as raised:
+    with pytest.raises(NotCompiled, match=re.escape(reason)) as raised:
         compile_commands(commands_file)
     assert not raised.value.broken
+    assert str(raised.value).endswith("; the functions will read the YAML")
     assert main([str(commands_file)]) == 0  # the build goes on; the functions read the YAML
     assert not compiled_path(commands_file).exists()
+
+
+def test_without_libyaml_nothing_is_compiled(repo_commands: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyYAML's pure-Python parser takes some texts otherwise than libyaml, which the functions use
+    # (a tab at the end of a line: refused by one, taken by the other).
+    from orchestrator.commands import yaml_document
+
+    monkeypatch.setattr(yaml_document, "parses_with_libyaml", lambda: False)
+    with pytest.raises(NotCompiled, match="this PyYAML has no libyaml") as raised:
+        compile_commands(repo_commands)
+    assert not raised.value.broken
+    assert main([str(repo_commands)]) == 0
+    assert not compiled_path(repo_commands).exists()
+
+
+def test_a_check_of_bad_tagged_values_names_the_problem_instead_of_crashing(tmp_path: Path) -> None:
+    commands_file = tmp_path / "commands.yaml"
+    commands_file.write_text("commands:\n  a: {description: !!float abc}\n", encoding="utf-8")
+    assert check_commands(commands_file) == (
+        None,
+        [
+            f"{commands_file}: not valid YAML (a value cannot be read: ValueError: could not convert string to float: 'abc')"
+        ],
+    )
 
 
 def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert main([str(tmp_path / "missing.yaml")]) == 1
-    assert "cannot read (FileNotFoundError)" in capsys.readouterr().err
+    assert "missing.yaml: cannot read or write (FileNotFoundError)" in capsys.readouterr().err
+
+
+def test_nesting_python_cannot_write_out_is_left_to_the_yaml(tmp_path: Path) -> None:
+    commands_file = tmp_path / "commands.yaml"
+    commands_file.write_text("commands: " + "[" * 150 + "]" * 150 + "\n", encoding="utf-8")
+    # A recursion limit low enough for json.dumps to reach it at a nesting libyaml still reads.
+    probe = (
+        "import sys; from orchestrator.commands.compiled import main;"
+        "sys.setrecursionlimit(120); raise SystemExit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(commands_file)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "maximum recursion depth exceeded" in done.stderr
+    assert done.stderr.rstrip().endswith("; the functions will read the YAML")
+    assert not compiled_path(commands_file).exists()
 
 
 SCALARS = st.one_of(
