@@ -35,8 +35,11 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 # and its libyaml, installed for this machine in a scratch folder (the artifact's native code may be
 # for another machine, and PyYAML's pure-Python parser takes some texts differently), and the
 # artifact's own package (-P -S: neither this checkout nor a virtualenv; -B: no .pyc written there).
-	scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
-	  awk '/^pyyaml==/ { keep = 1 } keep { print } keep && !/\\$$/ { exit }' requirements.lock > "$$scratch/pyyaml.txt" && \
+	scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && trap 'exit 1' INT TERM HUP && \
+	  awk '{ sub(/\r$$/, "") } /^pyyaml==/ { keep = 1 } keep { print } keep && !/\\$$/ { exit }' \
+	    requirements.lock > "$$scratch/pyyaml.txt" && \
+	  { grep -q -e '--hash=sha256:' "$$scratch/pyyaml.txt" || \
+	    { echo "requirements.lock has no pyyaml entry with hashes: refresh it (RUNBOOK.md)" >&2; exit 1; }; } && \
 	  $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --no-deps \
 	    --require-hashes --only-binary=:all: --target "$$scratch/site" -r "$$scratch/pyyaml.txt" && \
 	  PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled \

@@ -22,9 +22,11 @@ import sys
 from pathlib import Path
 
 COMPILED_SUFFIX = ".json"
-# Beyond this many values (aliases count each time they are used), the YAML is left to the functions:
-# a commands file holds hundreds, and an alias "bomb" must not hang the build.
+# Beyond this many values, or characters of text, the YAML is left to the functions. Aliases count
+# each time they are used, as JSON writes them out: a commands file holds hundreds of values and a
+# few thousand characters, and an alias "bomb" must neither hang the build nor fill its disk.
 MAX_VALUES = 100_000
+MAX_CHARACTERS = 10_000_000
 
 
 class NotCompiled(ValueError):
@@ -74,7 +76,7 @@ def compile_commands(commands_file: Path) -> Path:
     try:
         # NaN and ±Infinity as Python's json writes and reads them back; lone surrogates escaped.
         compiled = json.dumps({"sha256": _digest(text), "document": document.data})
-    except (ValueError, RecursionError) as exc:  # an integer of over 4,300 digits; nesting Python cannot recurse into
+    except RecursionError as exc:  # 3.11's json stops at sys.getrecursionlimit(), below libyaml's nesting
         raise NotCompiled(f"{commands_file}: {exc}; the functions will read the YAML", broken=False) from None
     # Written whole or not at all: a half-written file would only be ignored, but costs a cold start.
     unfinished = target.with_name(target.name + ".partial")
@@ -86,13 +88,18 @@ def compile_commands(commands_file: Path) -> Path:
 def _not_json(document: object) -> str | None:
     """Where `document` holds something JSON would not give back as the same Python value."""
     pending: list[tuple[str, object]] = [("", document)]
-    counted = 0
+    counted = characters = 0
     while pending:
         counted += 1
         if counted > MAX_VALUES:
             return f"over {MAX_VALUES:,} values (aliases counted each time they are used)"
+        if characters > MAX_CHARACTERS:
+            return f"over {MAX_CHARACTERS:,} characters of text (aliases counted each time they are used)"
         where, value = pending.pop()
-        if value is None or isinstance(value, str | bool | int | float):
+        if isinstance(value, str):
+            characters += len(value)
+            continue
+        if value is None or isinstance(value, bool | int | float):
             continue
         place = where or "top level"
         if isinstance(value, list):
@@ -101,6 +108,7 @@ def _not_json(document: object) -> str | None:
             for key, item in value.items():
                 if not isinstance(key, str):
                     return f"{place}: the key {key!r} is not text"
+                characters += len(key)
                 pending.append((f"{where}.{key}" if where else key, item))
         else:
             return f"{place}: a YAML {type(value).__name__} has no JSON form (quote it to make it text)"

@@ -33,9 +33,9 @@ def read_yaml(text: str) -> YamlDocument:
             loader.dispose()
     except yaml.YAMLError as exc:
         raise NotYaml(_error_line(exc)) from None
-    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+    except (ValueError, TypeError, AttributeError, LookupError, OverflowError, RecursionError) as exc:
         # PyYAML's constructors raise these, with no line, for a tagged value they cannot make
-        # (`!!float abc`, `!!timestamp 2026-13-45`).
+        # (`!!float abc`, `!!timestamp 2026-13-45`, `!!int ""`, `!!bool abc`).
         raise NotYaml(f"a value cannot be read: {type(exc).__name__}: {exc}") from None
     return YamlDocument(data, loader.duplicates)
 
@@ -56,16 +56,31 @@ class _UniqueKeysLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type:
         self.duplicates: list[str] = []
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # Keys as built, compared as the dict they go into compares them: `yes` and `true` are one
+        # key, `'true'` and `true` two. Merge keys (`<<`) are YAML's own, resolved by the constructor.
         seen: set[object] = set()
         for key_node, _ in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key in seen:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
                 self.duplicates.append(
-                    f"line {key_node.start_mark.line + 1}: {key!r} is given twice in one mapping "
+                    f"line {key_node.start_mark.line + 1}: {key_node.value!r} is given twice in one mapping "
                     "(YAML would keep only the last): remove or rename one"
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value: int = super().construct_yaml_int(node)
+        # A hexadecimal, octal or binary literal has no length limit, but Python will not write an
+        # integer of over 4,300 digits in decimal (ValueError): every message naming it would fail.
+        str(value)
+        return value
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_UniqueKeysLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeysLoader.construct_yaml_int)
 
 
 def _error_line(exc: yaml.YAMLError) -> str:

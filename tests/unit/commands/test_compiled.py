@@ -111,6 +111,11 @@ def test_a_compiled_file_that_says_what_it_came_from_but_holds_another_document_
         ("commands:\n  a: {description: !!float abc}\n", "not valid YAML (a value cannot be read: ValueError"),
         ("commands:\n  a: {description: !!timestamp 2026-13-45}\n", "not valid YAML (a value cannot be read"),
         ("commands:\n  a: {x: " + "9" * 5000 + "}\n", "not valid YAML (a value cannot be read: ValueError"),
+        # No length limit in hexadecimal, but no message could write it in decimal (over 4,300 digits).
+        ("commands:\n  a: {x: 0x" + "F" * 4000 + "}\n", "not valid YAML (a value cannot be read: ValueError"),
+        ("commands:\n  a: {workflow: !!int ''}\n", "not valid YAML (a value cannot be read: IndexError"),
+        ("commands:\n  a: {ephemeral: !!bool abc}\n", "not valid YAML (a value cannot be read: KeyError"),
+        ("commands:\n  a: {}\n  yes: {}\n  true: {}\n", "'true' is given twice in one mapping"),
         ("commands: " + "[" * 5000 + "]" * 5000 + "\n", "not valid YAML (line 1: exceeded maximum nesting depth)"),
     ],
 )
@@ -133,8 +138,10 @@ def test_a_broken_commands_file_stops_the_build(tmp_path: Path, text: str, reaso
             "commands.a.description: a YAML date has no JSON form (quote it to make it text)",
         ),
         ("commands:\n  1: {}\n", "commands: the key 1 is not text"),
-        # Read (a hexadecimal integer is not limited), but JSON writes integers in decimal: 4,300 digits at most.
-        ("commands:\n  a: {x: 0x" + "F" * 4000 + "}\n", "Exceeds the limit (4300 digits)"),
+        (  # one long text used 20,000 times: 2 GB of JSON
+            'long: &long "' + "x" * 100_000 + '"\nmany: [' + ", ".join(["*long"] * 20_000) + "]\n",
+            "over 10,000,000 characters of text (aliases counted each time they are used)",
+        ),
         (  # an alias "bomb": a billion values written out
             "a: &a0 [1,1,1,1,1,1,1,1,1,1]\n"
             + "".join(f"a{i}: &a{i} [*a{i - 1},*a{i - 1},*a{i - 1},*a{i - 1},*a{i - 1}]\n" for i in range(1, 13)),
@@ -151,6 +158,15 @@ def test_what_json_cannot_hold_is_left_to_the_yaml(tmp_path: Path, text: str, re
     assert str(raised.value).endswith("; the functions will read the YAML")
     assert main([str(commands_file)]) == 0  # the build goes on; the functions read the YAML
     assert not compiled_path(commands_file).exists()
+
+
+def test_keys_are_the_same_key_when_the_dict_they_make_says_so(tmp_path: Path) -> None:
+    # `'true'` is text and `true` a boolean: two keys. (`yes` and `true` are one: the case above.)
+    commands_file = tmp_path / "commands.yaml"
+    commands_file.write_text("commands: {}\nextra: {'true': 1, true: 2, '2': 3, 2: 4}\n", encoding="utf-8")
+    with pytest.raises(NotCompiled, match="the key True is not text") as raised:
+        compile_commands(commands_file)
+    assert not raised.value.broken
 
 
 def test_without_libyaml_nothing_is_compiled(repo_commands: Path, monkeypatch: pytest.MonkeyPatch) -> None:
