@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import boto3  # noqa: E402
 
+from orchestrator.adapters.ack_clients import ACK_QUEUE_CONFIG, ACK_STATE_CONFIG  # noqa: E402
 from orchestrator.adapters.lambda_http import (  # noqa: E402
     UndecodableBody,
     function_url_response,
@@ -41,7 +42,7 @@ from orchestrator.interactions.buttons import signer_from_secret  # noqa: E402
 from orchestrator.observability.logging import configure_logging  # noqa: E402
 from orchestrator.observability.metrics import emit_cold_start  # noqa: E402
 from orchestrator.observability.setup import install_redactor  # noqa: E402
-from orchestrator.queues.sqs import ACK_CLIENT_CONFIG, SqsQueue  # noqa: E402
+from orchestrator.queues.sqs import SqsQueue  # noqa: E402
 from orchestrator.settings import Role, SettingsError, load_settings  # noqa: E402
 from orchestrator.state.store import StateStore, dynamodb_state_store, open_state_store  # noqa: E402
 from orchestrator.state.url import parse_state_store_url  # noqa: E402
@@ -63,7 +64,7 @@ def _build(clients: list[Closable]) -> WebApp | None:
         commands = load_commands(settings.commands_file)
         install_redactor(settings, commands)
         assert settings.work_queue_url is not None  # load_settings requires it in Lambda
-        queue_client = boto3.client("sqs", config=ACK_CLIENT_CONFIG)
+        queue_client = boto3.client("sqs", config=ACK_QUEUE_CONFIG)
         clients.append(queue_client)
         queue = SqsQueue(queue_client, settings.work_queue_url)
         prime_queue(queue_client)  # once the client is in its final shape, as the state's below
@@ -86,7 +87,7 @@ def _open_state(url: str, clients: list[Closable]) -> StateStore:
     parsed = parse_state_store_url(url)
     if parsed.table is None:
         return open_state_store(url)
-    client = boto3.client("dynamodb", config=ACK_CLIENT_CONFIG)
+    client = boto3.client("dynamodb", config=ACK_STATE_CONFIG)
     clients.append(client)
     store = dynamodb_state_store(client, parsed.table)
     # Primed last, once the client is in its final shape: any handler registered on it later (as

@@ -12,12 +12,10 @@ from orchestrator.queues.base import QueueUnavailable
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-# The ACK must reach Discord within 3 s: an SQS call that hangs must fail fast enough to say so.
+# The worker's sends (a job put back with a delay, a follow-up): no 3-second deadline there, so
+# three attempts ride out a blip. (`max_attempts` counts retries; the ACK path's clients are
+# configured in adapters/ack_clients.py.)
 SQS_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"})
-# The ACK path's clients (SQS, and DynamoDB for rate limits and confirmations): the same timeouts,
-# and no client-side validation of the parameters, which our code builds and the service checks
-# anyway (it was a third of botocore's CPU per call).
-ACK_CLIENT_CONFIG = SQS_CLIENT_CONFIG.merge(Config(parameter_validation=False))
 MAX_DELAY_SECONDS = 900  # SQS's limit
 
 

@@ -141,11 +141,12 @@ def _floor_cpu(event: dict[str, Any], calls: list[tuple[str, str, dict[str, Any]
     import boto3
     from botocore import xform_name
 
-    from orchestrator.queues.sqs import ACK_CLIENT_CONFIG
+    from orchestrator.adapters.ack_clients import ACK_QUEUE_CONFIG, ACK_STATE_CONFIG
 
     session = boto3.session.Session()
     _answer_at_the_http_layer(session)
-    clients = {service: session.client(service, config=ACK_CLIENT_CONFIG) for service, _, _ in calls}  # type: ignore[call-overload]
+    configs = {"sqs": ACK_QUEUE_CONFIG, "dynamodb": ACK_STATE_CONFIG}
+    clients = {service: session.client(service, config=configs[service]) for service, _, _ in calls}  # type: ignore[call-overload]
     replays = [
         partial(getattr(clients[service], xform_name(operation)), **params) for service, operation, params in calls
     ]

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from orchestrator.adapters import priming, secrets
+from orchestrator.adapters.ack_clients import ACK_QUEUE_CONFIG, ACK_STATE_CONFIG
 from orchestrator.commands.invocation import Invocation
 from orchestrator.jobs.envelopes import Job
 from orchestrator_dev.standins.fake_discord import FakeDiscord
@@ -158,6 +159,12 @@ def test_nothing_is_registered_on_an_ack_client_after_it_is_primed(
     module, _ = load_interactions_module(monkeypatch, signer)
     assert module.app is not None and len(module.ack_clients) == 2
     assert late == []
+    # (botocore keeps a Config's settings as attributes its stubs do not declare)
+    configs = {client.meta.service_model.service_name: vars(client.meta.config) for client in module.ack_clients}
+    built = {"sqs": vars(ACK_QUEUE_CONFIG), "dynamodb": vars(ACK_STATE_CONFIG)}
+    for service, config in configs.items():
+        for setting in ("retries", "connect_timeout", "read_timeout"):
+            assert config[setting] == built[service][setting], (service, setting)
 
 
 def test_misconfigured_interactions_function_answers_503(
