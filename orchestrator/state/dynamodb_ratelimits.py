@@ -59,6 +59,11 @@ class DynamoRateLimitStore:
                     self._seen.set(key, full_at)
             if found is None:
                 return None
+            if found and all(seen[key] is None for key in found):
+                # Not contended: this instance had not seen these buckets yet (a new instance, the
+                # first take of a while). It knows them now; decide again at once. (Nothing found is a
+                # transaction conflict: contended.)
+                continue
             # Contended (a hot bucket, such as the bot's): wait a little, at random, before trying again.
             time.sleep(random.uniform(0.0, CONFLICT_BACKOFF_SECONDS))  # noqa: S311 - jitter, not a secret
         raise RateLimitConflict([bucket.key for bucket in buckets])

@@ -3,11 +3,13 @@ when another instance took from a bucket meanwhile, none when the bucket is know
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from orchestrator.ratelimits.bucket import BucketRule
+from orchestrator.state import dynamodb_ratelimits
 from orchestrator.state.dynamodb_ratelimits import DynamoRateLimitStore
 from orchestrator.state.ratelimits import Bucket
 from tests.fixtures.state import TABLE, create_state_table
@@ -31,6 +33,14 @@ def calls(dynamodb_client: DynamoDBClient) -> list[str]:
 
     dynamodb_client.meta.events.register("before-call.dynamodb", record)
     return made
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Each backoff the store sleeps (recorded, not slept)."""
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    return slept
 
 
 def store(client: DynamoDBClient) -> DynamoRateLimitStore:
@@ -57,12 +67,13 @@ def test_several_buckets_are_one_transaction(dynamodb_client: DynamoDBClient, ca
 
 
 def test_a_bucket_another_instance_took_from_costs_one_more_call(
-    dynamodb_client: DynamoDBClient, calls: list[str]
+    dynamodb_client: DynamoDBClient, calls: list[str], waits: list[float]
 ) -> None:
     mine, theirs = store(dynamodb_client), store(dynamodb_client)
     assert mine.take([USER, BOT], NOW) is None
     assert theirs.take([USER, BOT], NOW) is None  # theirs guessed "full": told otherwise, then took
     assert calls == ["TransactWriteItems"] * 3
+    assert waits == [], "a new instance's first guess is not contention: no backoff before the second call"
     del calls[:]
     refused = mine.take([USER, BOT], NOW)  # mine saw one token left; DynamoDB says none
     assert refused is not None and refused.bucket == USER
@@ -155,3 +166,22 @@ def test_a_transaction_conflict_is_tried_again_not_counted_as_taken(
     other = store(dynamodb_client)
     assert other.take([USER], NOW) is None
     assert other.take([USER], NOW) is not None, "the first take did land, once: one token of two was left"
+
+
+def test_a_write_lost_to_another_instance_backs_off_before_trying_again(
+    dynamodb_client: DynamoDBClient, calls: list[str], waits: list[float]
+) -> None:
+    mine, theirs = store(dynamodb_client), store(dynamodb_client)
+    assert mine.take([BOT], NOW) is None
+    assert theirs.take([BOT], NOW) is None  # learns the bucket (no backoff), then takes
+    assert waits == []
+    assert mine.take([BOT], NOW) is None  # mine's guess is stale now: contended
+    assert calls == ["UpdateItem"] * 5
+    assert len(waits) == 1 and 0 <= waits[0] <= dynamodb_ratelimits.CONFLICT_BACKOFF_SECONDS
+
+
+def test_a_transaction_conflict_backs_off(
+    dynamodb_client: DynamoDBClient, calls: list[str], waits: list[float]
+) -> None:
+    assert DynamoRateLimitStore(ConflictOnce(dynamodb_client), TABLE).take([USER, BOT], NOW) is None  # type: ignore[arg-type]
+    assert len(waits) == 1, "nothing learnt from a conflict: it is contention"
