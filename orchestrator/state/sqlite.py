@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS traces (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS traces_by_user ON traces (user_id, seq);
+-- The ring's global bound walks the newest 1,000 seqs on every save: through this index, a few pages,
+-- instead of the table's leaves, which hold the bodies (0.7 ms at 1,000 traces of ~2 KB).
+CREATE INDEX IF NOT EXISTS traces_by_seq ON traces (seq);
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -65,6 +68,8 @@ CREATE TABLE IF NOT EXISTS token_buckets (
     key TEXT PRIMARY KEY,
     full_at REAL NOT NULL
 );
+-- Every take, audit record and so on deletes what has expired: found through an index, not a scan.
+CREATE INDEX IF NOT EXISTS token_buckets_by_full_at ON token_buckets (full_at);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -74,6 +79,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, at);
+CREATE INDEX IF NOT EXISTS audit_by_expiry ON audit (expires_at);
 CREATE TABLE IF NOT EXISTS caches (
     key TEXT PRIMARY KEY,
     body TEXT,
