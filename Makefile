@@ -1,6 +1,6 @@
 # The Lambda artifact, built by `sam build` (BuildMethod: makefile in template.yaml): SAM runs the
-# target named after each function with ARTIFACTS_DIR set to the folder that becomes its code. The
-# three functions share one build. The folder holds the locked runtime dependencies, the
+# target named after each function with ARTIFACTS_DIR set to the folder that becomes its code (once
+# per function, the same code each time). The folder holds the locked runtime dependencies, the
 # `orchestrator` package without the benchmark's entry point, commands.yaml (and its compiled
 # commands.yaml.json) and prompts/: never tests, docs, local state (.orchestrator/), caches or
 # virtualenvs.
@@ -22,14 +22,18 @@ AWS_SERVICES := dynamodb sqs ssm
 
 build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run sam build" >&2; exit 1; }
-	@$(PYTHON) -c 'import sys; raise SystemExit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON_VERSION)")' || \
+	@"$(PYTHON)" -c 'import sys; raise SystemExit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON_VERSION)")' || \
 	  { echo "PYTHON=$(PYTHON) is not Python $(LAMBDA_PYTHON_VERSION), the runtime template.yaml deploys: set PYTHON to one" >&2; exit 1; }
 # Binary wheels for Lambda's platform, each checked against its hash in the lock.
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --require-hashes \
+	"$(PYTHON)" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --require-hashes \
 	  --only-binary=:all: --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
 	  $(addprefix --platform ,$(LAMBDA_PLATFORMS)) --target "$(ARTIFACTS_DIR)" -r requirements.lock
 	rm -rf "$(ARTIFACTS_DIR)/bin" "$(ARTIFACTS_DIR)/orchestrator" "$(ARTIFACTS_DIR)/prompts"
-	cp -R orchestrator prompts commands.yaml "$(ARTIFACTS_DIR)/"
+# The package's modules (and py.typed) and the prompts, by name: whatever else the checkout holds
+# beside them (an editor's backup, a .env, a local database, a hidden folder) is never copied.
+	{ find orchestrator -type f \( -name '*.py' -o -name py.typed \) ! -path '*/.*' ! -path '*/__pycache__/*'; \
+	  find prompts -type f -name '*.md' ! -path '*/.*'; } | tar -cf - -T - | tar -xf - -C "$(ARTIFACTS_DIR)"
+	cp commands.yaml "$(ARTIFACTS_DIR)/"
 # commands.yaml read once, into commands.yaml.json: the functions then never import PyYAML at cold
 # start (orchestrator/commands/compiled.py). Read as the functions read it: with the lock's PyYAML
 # and its libyaml, installed for this machine in a scratch folder (the artifact's native code may be
@@ -40,9 +44,9 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 	    requirements.lock > "$$scratch/pyyaml.txt" && \
 	  { grep -q -e '--hash=sha256:' "$$scratch/pyyaml.txt" || \
 	    { echo "requirements.lock has no pyyaml entry with hashes: refresh it (RUNBOOK.md)" >&2; exit 1; }; } && \
-	  $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --no-deps \
+	  "$(PYTHON)" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile --no-deps \
 	    --require-hashes --only-binary=:all: --target "$$scratch/site" -r "$$scratch/pyyaml.txt" && \
-	  PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled \
+	  PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" "$(PYTHON)" -P -S -B -m orchestrator.commands.compiled \
 	    "$(ARTIFACTS_DIR)/commands.yaml"
 # The benchmark's entry point (`python -m orchestrator.bench`) is all of orchestrator_dev that is in the package.
 	rm -f "$(ARTIFACTS_DIR)/orchestrator/bench.py"
@@ -52,4 +56,4 @@ build-InteractionsFunction build-WorkerFunction build-AlarmFunction:
 # Lambda's code folder is read-only: without these every cold start compiles every module again.
 # Unchecked hashes: the zip does not keep source times exactly, and the code never changes there.
 # Paths as Lambda sees them (/var/task), so the same sources give the same bytes.
-	$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$(ARTIFACTS_DIR)" -p /var/task "$(ARTIFACTS_DIR)"
+	"$(PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$(ARTIFACTS_DIR)" -p /var/task "$(ARTIFACTS_DIR)"

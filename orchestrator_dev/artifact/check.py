@@ -24,6 +24,7 @@ import sys
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ OWN_ENTRIES = frozenset({"orchestrator", "commands.yaml", "commands.yaml.json", 
 # (`python -m orchestrator.bench`, into orchestrator_dev). orchestrator_dev itself is never copied; were
 # it there, it would be neither the runtime package nor a locked dependency.
 DEV_ONLY_PARTS = ("orchestrator/bench.py",)
+# What the Makefile copies of our own folders, by name; anything else there is a stray file.
+OWN_FILES = {"orchestrator": ("*.py", "py.typed", "*__pycache__/*.pyc"), "prompts": ("*.md",)}
 LOCAL_STATE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".sqlite", ".sqlite3")
 CACHE_FOLDERS = frozenset({".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".git", ".aws-sam"})
 # ELF e_machine values, as platform.machine() names them.
@@ -131,6 +134,12 @@ def content_problems(folder: Path, *, cache_tag: str, services: frozenset[str] =
             f"{folder}: botocore/data/{name} is a service the functions never call (AWS_SERVICES in the Makefile)"
             for name in sorted(kept - services)
         ]
+    problems += [
+        f"{folder}: {path.relative_to(folder)} is not one of the runtime's files (a stray or local file)"
+        for part, patterns in OWN_FILES.items()
+        for path in sorted((folder / part).rglob("*"))
+        if path.is_file() and not any(fnmatch(str(path.relative_to(folder / part)), p) for p in patterns)
+    ]
     for path in folder.rglob("*"):
         relative = path.relative_to(folder)
         if path.name in CACHE_FOLDERS or path.name.startswith(".venv"):

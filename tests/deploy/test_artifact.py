@@ -81,7 +81,8 @@ def test_it_builds_for_the_runtime_and_architecture_the_template_deploys() -> No
 def test_it_installs_the_lock_with_hashes_compiles_and_leaves_the_dev_parts_out() -> None:
     for flag in ("--require-hashes", "-r requirements.lock", "--only-binary=:all:", "--no-compile"):
         assert flag in MAKEFILE, flag
-    assert "cp -R orchestrator prompts commands.yaml" in MAKEFILE
+    assert "find orchestrator -type f \\( -name '*.py' -o -name py.typed \\)" in MAKEFILE
+    assert "find prompts -type f -name '*.md'" in MAKEFILE
     for part in DEV_ONLY_PARTS:
         assert f'"$(ARTIFACTS_DIR)/{part}"' in MAKEFILE, part
     assert "compileall -q -j 0 --invalidation-mode unchecked-hash" in MAKEFILE
@@ -184,6 +185,17 @@ def test_the_check_names_everything_else(artifact: Path) -> None:
     assert f"orchestrator/raw.py: no raw.{CACHE_TAG}.pyc" in problems
 
 
+def test_the_check_names_stray_files_in_the_package_and_prompts(artifact: Path) -> None:
+    (artifact / "prompts" / "diagnose.md").write_text("", encoding="utf-8")
+    strays = ["orchestrator/.env", "orchestrator/cli.py.orig", "orchestrator/adapters/notes.txt", "prompts/draft.md~"]
+    for stray in strays:
+        (artifact / stray).write_text("", encoding="utf-8")
+    problems = content_problems(artifact, cache_tag=CACHE_TAG)
+    assert problems == [
+        f"{artifact}: {stray} is not one of the runtime's files (a stray or local file)" for stray in sorted(strays)
+    ]
+
+
 def test_the_check_needs_the_commands_file_and_prompts(artifact: Path) -> None:
     (artifact / "commands.yaml").unlink()
     (artifact / "prompts").rmdir()
@@ -215,8 +227,10 @@ def test_the_makefile_compiles_the_commands_file_with_the_locked_pyyaml_for_this
     assert re.findall(r"--hash=sha256:([0-9a-f]{64})", done.stdout) == hashes
     assert '--no-deps --require-hashes --only-binary=:all: --target "$$scratch/site"' in recipe
     # Then the artifact's own package beside it, nothing of this checkout or a virtualenv, nothing written.
-    assert 'PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" $(PYTHON) -P -S -B -m orchestrator.commands.compiled' in recipe
-    assert MAKEFILE.index("cp -R orchestrator prompts commands.yaml") < MAKEFILE.index("scratch=$$(mktemp -d)")
+    assert (
+        'PYTHONPATH="$$scratch/site:$(ARTIFACTS_DIR)" "$(PYTHON)" -P -S -B -m orchestrator.commands.compiled' in recipe
+    )
+    assert MAKEFILE.index("cp commands.yaml") < MAKEFILE.index("scratch=$$(mktemp -d)")
 
 
 def test_native_code_is_read_for_its_machine(tmp_path: Path) -> None:
