@@ -146,7 +146,7 @@ def _cold_start(signer: InteractionSigner, runs: int, commands_file: Path) -> li
         "DISCORD_APPLICATION_ID": signer.application_id,
         "COMMANDS_FILE": str(commands_file),
         "BUTTON_SIGNING_SECRET": "bench-signing-secret-0123456789",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",  # as deployed: each command writes its log line (to a pipe, as in Lambda)
     }
     body = signer.encode(signer.application_command("diagnose", {"target": "staging"}))
     headers = {k.lower(): v for k, v in signer.headers(body).items()}
