@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -121,25 +122,65 @@ def test_lint_all_sees_problems() -> None:
     assert findings("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Nope: 1\n")
 
 
+def evaluate(node: Any, conditions: dict[str, Any], parameters: dict[str, Any]) -> Any:
+    """A condition or value as CloudFormation resolves it, for the intrinsics the template's
+    conditions use; any other function is an error here, never a silent pass."""
+    if isinstance(node, list):
+        return [evaluate(item, conditions, parameters) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) != 1 or not next(iter(node)).startswith(("Fn::", "Ref", "Condition")):
+        return {key: evaluate(value, conditions, parameters) for key, value in node.items()}
+    [(function, argument)] = node.items()
+    if function == "Ref":
+        return parameters[argument]
+    if function == "Condition":
+        return evaluate(conditions[argument], conditions, parameters)
+    if function == "Fn::If":
+        name, when_true, when_false = argument
+        return evaluate(
+            when_true if evaluate({"Condition": name}, conditions, parameters) else when_false, conditions, parameters
+        )
+    values = evaluate(argument, conditions, parameters)
+    if function == "Fn::Equals":
+        return str(values[0]) == str(values[1])
+    if function == "Fn::Not":
+        return not values[0]
+    if function == "Fn::And":
+        return all(values)
+    if function == "Fn::Or":
+        return any(values)
+    if function == "Fn::Select":
+        return values[1][int(values[0])]
+    if function == "Fn::Split":
+        return str(values[1]).split(values[0])
+    raise AssertionError(f"{function} is not evaluated here")
+
+
+NO_VALUE = object()
+
+
+def resolved(template: dict[str, Any], node: Any, **parameters: Any) -> Any:
+    """`node` with `parameters` set (the others at their defaults); AWS::NoValue as NO_VALUE."""
+    values = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
+    values.update(parameters, **{"AWS::NoValue": NO_VALUE})
+    return evaluate(node, template["Conditions"], values)
+
+
 def test_a_first_deploy_reserves_no_concurrency(translated: dict[str, Any]) -> None:
     """Reserving needs an account quota new accounts do not have: off unless asked for."""
-    template = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
-    assert template["Parameters"]["InteractionsReservedConcurrency"]["Default"] == 0
-    function = translated["Resources"]["InteractionsFunction"]["Properties"]
-    assert function["ReservedConcurrentExecutions"] == {
-        "Fn::If": ["ReservesConcurrency", {"Ref": "InteractionsReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
-    }
+    reserved = translated["Resources"]["InteractionsFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert resolved(translated, reserved) is NO_VALUE  # the default, 0: unreserved (0 would block every request)
+    assert resolved(translated, reserved, InteractionsReservedConcurrency=10) == 10
 
 
 def parameter_arns(translated: dict[str, Any], parameter: str, name: str) -> set[str]:
     """The SSM parameter ARNs the roles grant for `parameter` set to `name`, conditions evaluated as
-    CloudFormation would (a name starts with "/" when the first part of its split is empty)."""
-    conditions = translated["Conditions"]
+    CloudFormation would."""
     found: set[str] = set()
 
     def holds(condition: str) -> bool:
-        select = conditions[condition]["Fn::Equals"][0]["Fn::Select"]
-        return select[1]["Fn::Split"][1] == {"Ref": parameter} and name.split("/", maxsplit=1)[0] == ""
+        return bool(resolved(translated, {"Condition": condition}, **{parameter: name}))
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -174,12 +215,48 @@ def test_a_customer_kms_key_is_granted_only_when_given(translated: dict[str, Any
         statements = translated["Resources"][name]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         [grant] = [s["Fn::If"] for s in statements if "Fn::If" in s and s["Fn::If"][0] == "HasKmsKey"]
         assert grant[1]["Action"] == "kms:Decrypt" and grant[1]["Resource"] == {"Ref": "SecretsKmsKeyArn"}
+        # Only for decrypting through SSM (the SecureStrings), not any use of the key.
+        assert grant[1]["Condition"] == {
+            "StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}}
+        }
         assert grant[2] == {"Ref": "AWS::NoValue"}
+    statement = {"Fn::If": ["HasKmsKey", "granted", {"Ref": "AWS::NoValue"}]}
+    assert resolved(translated, statement) is NO_VALUE
+    assert resolved(translated, statement, SecretsKmsKeyArn=KEY_ARN) == "granted"
+
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        (KEY_ARN, True),
+        (KEY_ARN.replace("arn:aws:", "arn:aws-us-gov:"), True),
+        (KEY_ARN.replace("arn:aws:", "arn:aws-cn:"), True),
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", False),  # a key id alone
+        ("arn:aws:kms:eu-west-1:123456789012:alias/secrets", False),  # IAM grants on keys, not aliases
+        (KEY_ARN.replace(":kms:", ":s3:"), False),
+        (KEY_ARN + " ", False),
+    ],
+)
+def test_the_kms_key_parameter_takes_a_key_arn_or_nothing(value: str, accepted: bool) -> None:
+    spec = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))["Parameters"]["SecretsKmsKeyArn"]
+    assert spec["Default"] == ""
+    # CloudFormation matches AllowedPattern against the whole value.
+    assert (re.fullmatch(spec["AllowedPattern"], value) is not None) == accepted
 
 
 def test_monitoring_sees_what_discord_sees_and_alerts_cannot_vanish(translated: dict[str, Any]) -> None:
     alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
-    assert alarms["AckLatencyAlarm"]["Properties"]["MetricName"] == "UrlRequestLatency"  # init included
+    latency = alarms["AckLatencyAlarm"]["Properties"]
+    assert latency["MetricName"] == "UrlRequestLatency"  # arrival to answer, init included
+    assert latency["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "InteractionsFunction"}}]
+    assert latency["Namespace"] == "AWS/Lambda" and latency["ExtendedStatistic"] == "p99"
+    assert (
+        latency["ComparisonOperator"] == "GreaterThanThreshold" and 0 < latency["Threshold"] < 3000
+    )  # ms: before Discord's deadline
     throttles = alarms["InteractionsThrottlesAlarm"]["Properties"]
     assert throttles["MetricName"] == "Throttles"
     assert throttles["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "InteractionsFunction"}}]
