@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -271,15 +272,43 @@ def test_every_parameter_a_runbook_command_overrides_is_the_templates() -> None:
     assert overridden <= parameters, sorted(overridden - parameters)
 
 
-def test_every_ssm_parameter_the_runbook_writes_is_one_the_stack_reads() -> None:
+def test_every_ssm_parameter_the_runbook_writes_or_reads_is_one_the_stack_reads() -> None:
     """A secret put under a name the stack never reads is a secret the bot never gets: each name is a
     parameter's default or a value the RUNBOOK passes to one."""
-    text = runbook()
-    written = set(re.findall(r"aws ssm put-parameter [^\n]*--name (/[A-Za-z0-9/_.-]+)", text))
+    text = " ".join(shell_commands(runbook()))
+    written = set(re.findall(r"aws ssm (?:put|get)-parameter [^\n]*?--name (\S+)", text))
     defaults = {str(p.get("Default")) for p in template()["Parameters"].values()}
     passed = set(re.findall(r"\b[A-Z][A-Za-z0-9]+Parameter=(/[A-Za-z0-9/_.-]+)", text))
-    assert "/orchestrator/github-token" in written
+    assert {"/orchestrator/github-token", "/orchestrator/discord-public-key"} <= written
     assert written <= defaults | passed, sorted(written - defaults - passed)
+
+
+def test_every_function_alias_parameter_and_key_a_runbook_command_names_is_the_templates() -> None:
+    """`recycle X` (the RUNBOOK's own shell function), `update-alias --name A`,
+    `ParameterKey=='P'` and the keys of a `delete-item`: each is what the template declares."""
+    declared = template()
+    resources = declared["Resources"]
+    commands = shell_commands(runbook())
+    functions = {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    recycled = {name for command in commands for name in re.findall(r"\brecycle ([A-Z]\w*)", command)}
+    assert {"InteractionsFunction", "WorkerFunction", "AlarmFunction"} <= recycled
+    assert recycled <= functions, sorted(recycled - functions)
+    aliases = {alias for command in commands for alias in re.findall(r"update-alias [^\n]*--name (\S+)", command)}
+    published = {
+        branch
+        for r in resources.values()
+        for branch in (r.get("Properties", {}).get("AutoPublishAlias", {}).get("Fn::If", [None, None])[1:2])
+    }
+    assert aliases and aliases <= published, sorted(aliases - published)
+    keys = {key for command in commands for key in re.findall(r"ParameterKey=='(\w+)'", command)}
+    assert keys and keys <= set(declared["Parameters"]), sorted(keys - set(declared["Parameters"]))
+    table_keys = {k["AttributeName"] for k in resources["StateTable"]["Properties"]["KeySchema"]}
+    deletes = [command for command in commands if "dynamodb delete-item" in command]
+    assert deletes
+    for command in deletes:
+        assert '--table-name "$(res StateTable)"' in command, command
+        key = re.search(r"--key '(\{.*?\})'(?:\s|$)", command)
+        assert key and set(json.loads(key.group(1))) == table_keys, command
 
 
 def test_every_variable_the_runbook_reads_from_a_function_is_set_there() -> None:
