@@ -11,6 +11,8 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from samtranslator.yaml_helper import yaml_parse
 
+from tests.conftest import REPO_ROOT
+from tests.deploy import cfn_eval as cfn
 from tests.deploy.sam import RESOLVED_BEFORE_SAM, TEMPLATE, parsed_template, translate
 
 
@@ -122,110 +124,139 @@ def test_lint_all_sees_problems() -> None:
     assert findings("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Nope: 1\n")
 
 
-def evaluate(node: Any, conditions: dict[str, Any], parameters: dict[str, Any]) -> Any:
-    """A condition or value as CloudFormation resolves it, for the intrinsics the template's
-    conditions use; any other function is an error here, never a silent pass."""
-    if isinstance(node, list):
-        return [evaluate(item, conditions, parameters) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if len(node) != 1 or not next(iter(node)).startswith(("Fn::", "Ref", "Condition")):
-        return {key: evaluate(value, conditions, parameters) for key, value in node.items()}
-    [(function, argument)] = node.items()
-    if function == "Ref":
-        return parameters[argument]
-    if function == "Condition":
-        return evaluate(conditions[argument], conditions, parameters)
-    if function == "Fn::If":
-        name, when_true, when_false = argument
-        return evaluate(
-            when_true if evaluate({"Condition": name}, conditions, parameters) else when_false, conditions, parameters
-        )
-    values = evaluate(argument, conditions, parameters)
-    if function == "Fn::Equals":
-        return str(values[0]) == str(values[1])
-    if function == "Fn::Not":
-        return not values[0]
-    if function == "Fn::And":
-        return all(values)
-    if function == "Fn::Or":
-        return any(values)
-    if function == "Fn::Select":
-        return values[1][int(values[0])]
-    if function == "Fn::Split":
-        return str(values[1]).split(values[0])
-    raise AssertionError(f"{function} is not evaluated here")
+ROLES = ("AlarmRole", "InteractionsRole", "WorkerRole")
 
 
-NO_VALUE = object()
+def policy_statements(template: dict[str, Any], role: str, values: dict[str, str]) -> list[dict[str, Any]]:
+    """The role's policy statements as CloudFormation creates them with these parameter values."""
+    policies = cfn.resolve(template["Resources"][role]["Properties"]["Policies"], template, values)
+    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
 
 
-def resolved(template: dict[str, Any], node: Any, **parameters: Any) -> Any:
-    """`node` with `parameters` set (the others at their defaults); AWS::NoValue as NO_VALUE."""
-    values = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
-    values.update(parameters, **{"AWS::NoValue": NO_VALUE})
-    return evaluate(node, template["Conditions"], values)
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
-def test_a_first_deploy_reserves_no_concurrency(translated: dict[str, Any]) -> None:
-    """Reserving needs an account quota new accounts do not have: off unless asked for."""
-    reserved = translated["Resources"]["InteractionsFunction"]["Properties"]["ReservedConcurrentExecutions"]
-    assert resolved(translated, reserved) is NO_VALUE  # the default, 0: unreserved (0 would block every request)
-    assert resolved(translated, reserved, InteractionsReservedConcurrency=10) == 10
-
-
-def parameter_arns(translated: dict[str, Any], parameter: str, name: str) -> set[str]:
-    """The SSM parameter ARNs the roles grant for `parameter` set to `name`, conditions evaluated as
-    CloudFormation would."""
-    found: set[str] = set()
-
-    def holds(condition: str) -> bool:
-        return bool(resolved(translated, {"Condition": condition}, **{parameter: name}))
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "Fn::If" in node and node["Fn::If"][0].endswith("NameIsAbsolute"):
-                branches = node["Fn::If"]
-                if any(
-                    isinstance(b, dict) and "${" + parameter + "}" in str(b.get("Fn::Sub", "")) for b in branches[1:]
-                ):
-                    chosen = branches[1] if holds(branches[0]) else branches[2]
-                    found.add(chosen["Fn::Sub"].replace("${" + parameter + "}", name).split(":parameter", 1)[1])
-                    return
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk({k: v for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"})
-    return found
+def test_every_condition_of_the_template_is_evaluated(translated: dict[str, Any]) -> None:
+    """Each condition is within what the evaluator knows, with the defaults and with everything set."""
+    everything = cfn.parameter_values(
+        translated,
+        DiscordBotTokenParameter="/orchestrator/bot-token",
+        GitHubWebhookSecretParameter="/orchestrator/webhook-secret",
+        AlertChannelId="123456789012345678",
+        InteractionsReservedConcurrency="10",
+        SecretsKmsKeyArn=KEY_ARN,
+    )
+    for values in (cfn.parameter_values(translated), everything):
+        results = {name: cfn.condition(translated, name, values) for name in translated["Conditions"]}
+        assert all(isinstance(result, bool) for result in results.values())
+    assert all(cfn.condition(translated, name, everything) for name in translated["Conditions"])
 
 
 @pytest.mark.parametrize(
-    "parameter", ["GitHubTokenParameter", "DiscordBotTokenParameter", "GitHubWebhookSecretParameter"]
+    "expression",
+    [
+        {"Fn::GetAtt": ["WorkQueue", "Arn"]},
+        {"Fn::If": ["HasBotToken", "a", "b"]},
+        {"Ref": "AWS::Region"},  # a pseudo parameter: not in the template's conditions
+        {"Ref": "WorkQueue"},  # a resource
+        {"Condition": "NoSuchCondition"},
+        {"Fn::Not": [{"Condition": "HasBotToken"}, {"Condition": "HasKmsKey"}]},
+        {"Fn::Not": ["true"]},  # a string, not a condition
+        {"Fn::And": [{"Condition": "HasBotToken"}]},  # one operand: CloudFormation wants 2 to 10
+        {"Fn::Equals": [{"Fn::Split": ["/", "a/b"]}, ""]},  # a list is not a string
+        {"Fn::Equals": [{"Fn::Select": [2, {"Fn::Split": ["/", "a/b"]}]}, ""]},  # out of range
+        {"Fn::Equals": [{"Fn::Select": [0, {"Fn::Split": ["", "a/b"]}]}, ""]},
+        "true",
+    ],
 )
-def test_ssm_parameter_names_work_with_or_without_a_leading_slash(translated: dict[str, Any], parameter: str) -> None:
-    assert parameter_arns(translated, parameter, "/orchestrator/token") == {"/orchestrator/token"}
-    assert parameter_arns(translated, parameter, "orchestrator-token") == {"/orchestrator-token"}
+def test_the_evaluator_refuses_what_it_does_not_know(translated: dict[str, Any], expression: Any) -> None:
+    template = {**translated, "Conditions": {**translated["Conditions"], "UnderTest": expression}}
+    with pytest.raises(cfn.NotEvaluated):
+        cfn.condition(template, "UnderTest", cfn.parameter_values(template))
 
 
-def test_a_customer_kms_key_is_granted_only_when_given(translated: dict[str, Any]) -> None:
-    for name in ("AlarmRole", "InteractionsRole", "WorkerRole"):
-        statements = translated["Resources"][name]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        [grant] = [s["Fn::If"] for s in statements if "Fn::If" in s and s["Fn::If"][0] == "HasKmsKey"]
-        assert grant[1]["Action"] == "kms:Decrypt" and grant[1]["Resource"] == {"Ref": "SecretsKmsKeyArn"}
-        # Only for decrypting through SSM (the SecureStrings), not any use of the key.
-        assert grant[1]["Condition"] == {
-            "StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}}
+@pytest.mark.parametrize("reserved", ["1", "10"])
+def test_a_first_deploy_reserves_no_concurrency(translated: dict[str, Any], reserved: str) -> None:
+    """Reserving needs an account quota new accounts do not have: off unless asked for."""
+    properties = translated["Resources"]["InteractionsFunction"]["Properties"]
+    default = cfn.resolve(properties, translated, cfn.parameter_values(translated))
+    assert "ReservedConcurrentExecutions" not in default  # none reserved (0 reserved would block every request)
+    values = cfn.parameter_values(translated, InteractionsReservedConcurrency=reserved)
+    asked = cfn.resolve(properties, translated, values)
+    assert cfn.text(asked["ReservedConcurrentExecutions"], values) == reserved
+
+
+# The roles that read each SSM parameter (the functions whose environment names it).
+READERS = {
+    "GitHubTokenParameter": {"WorkerRole"},
+    "DiscordBotTokenParameter": {"WorkerRole", "AlarmRole"},
+    "GitHubWebhookSecretParameter": {"InteractionsRole"},
+}
+
+
+def name_conditions(template: dict[str, Any]) -> dict[str, str]:
+    """Each "...NameIsAbsolute" condition and the parameter it reads."""
+
+    def refs(node: Any) -> set[str]:
+        if isinstance(node, dict):
+            return {node["Ref"]} if list(node) == ["Ref"] else set().union(*map(refs, node.values()))
+        return set().union(*map(refs, node)) if isinstance(node, list) else set()
+
+    found = {}
+    for name, expression in template["Conditions"].items():
+        if name.endswith("NameIsAbsolute"):
+            [parameter] = refs(expression)
+            found[name] = parameter
+    return found
+
+
+def test_each_ssm_name_condition_says_whether_the_name_starts_with_a_slash(translated: dict[str, Any]) -> None:
+    conditions = name_conditions(translated)
+    assert sorted(conditions.values()) == sorted(READERS)
+    for name, parameter in conditions.items():
+        for value, absolute in [("/a/b", True), ("/a", True), ("a/b", False), ("a", False), ("a/", False)]:
+            values = cfn.parameter_values(translated, **{parameter: value})
+            assert cfn.condition(translated, name, values) is absolute, (name, value)
+
+
+@pytest.mark.parametrize("parameter", sorted(READERS))
+@pytest.mark.parametrize("name", ["/under-test/token", "under-test-token"])
+def test_ssm_parameter_names_work_with_or_without_a_leading_slash(
+    translated: dict[str, Any], parameter: str, name: str
+) -> None:
+    """An SSM parameter's ARN is ...:parameter/<name without its leading slash>, whichever way it is given."""
+    values = cfn.parameter_values(translated, **{parameter: name})
+    expected = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/" + name.removeprefix("/")
+    for role in ROLES:
+        granted = {
+            cfn.text(resource, values)
+            for statement in policy_statements(translated, role, values)
+            if "ssm:GetParameter" in as_list(statement["Action"])
+            for resource in as_list(statement["Resource"])
         }
-        assert grant[2] == {"Ref": "AWS::NoValue"}
-    statement = {"Fn::If": ["HasKmsKey", "granted", {"Ref": "AWS::NoValue"}]}
-    assert resolved(translated, statement) is NO_VALUE
-    assert resolved(translated, statement, SecretsKmsKeyArn=KEY_ARN) == "granted"
+        assert {arn for arn in granted if "under-test" in arn} == (
+            {expected} if role in READERS[parameter] else set()
+        ), role
 
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+REGION = {"AWS::Region": "eu-west-1", "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"}
+
+
+def test_a_customer_kms_key_is_granted_only_when_given(translated: dict[str, Any]) -> None:
+    def kms(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [s for s in statements if any(str(action).startswith("kms:") for action in as_list(s["Action"]))]
+
+    for role in ROLES:
+        assert kms(policy_statements(translated, role, cfn.parameter_values(translated))) == [], role
+        values = cfn.parameter_values(translated, SecretsKmsKeyArn=KEY_ARN)
+        [grant] = kms(policy_statements(translated, role, values))
+        grant = cfn.concrete(grant, values, REGION)
+        assert grant["Effect"] == "Allow" and as_list(grant["Action"]) == ["kms:Decrypt"], role
+        assert as_list(grant["Resource"]) == [KEY_ARN], role
+        # Only for decrypting through SSM in the stack's region (the SecureStrings), not any use of the key.
+        assert grant["Condition"] == {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}}, role
 
 
 @pytest.mark.parametrize(
@@ -235,28 +266,58 @@ KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
         (KEY_ARN, True),
         (KEY_ARN.replace("arn:aws:", "arn:aws-us-gov:"), True),
         (KEY_ARN.replace("arn:aws:", "arn:aws-cn:"), True),
+        ("arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab", True),  # multi-Region
         ("1234abcd-12ab-34cd-56ef-1234567890ab", False),  # a key id alone
         ("arn:aws:kms:eu-west-1:123456789012:alias/secrets", False),  # IAM grants on keys, not aliases
-        (KEY_ARN.replace(":kms:", ":s3:"), False),
+        (KEY_ARN.replace(":kms:", ":s3:"), False),  # another service
+        (KEY_ARN.replace("arn:aws:", "arn:awsx:"), False),
+        (KEY_ARN.replace("123456789012", "12345678901"), False),  # an 11-digit account
+        (KEY_ARN.replace("eu-west-1", ""), False),  # no region
+        ("arn:aws:kms:eu-west-1:123456789012:key/", False),  # no key id
+        (KEY_ARN + "/x", False),
         (KEY_ARN + " ", False),
+        (" " + KEY_ARN, False),
     ],
 )
 def test_the_kms_key_parameter_takes_a_key_arn_or_nothing(value: str, accepted: bool) -> None:
     spec = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))["Parameters"]["SecretsKmsKeyArn"]
     assert spec["Default"] == ""
+    assert "ARN" in spec["ConstraintDescription"] and "empty" in spec["ConstraintDescription"]
     # CloudFormation matches AllowedPattern against the whole value.
     assert (re.fullmatch(spec["AllowedPattern"], value) is not None) == accepted
 
 
-def test_monitoring_sees_what_discord_sees_and_alerts_cannot_vanish(translated: dict[str, Any]) -> None:
+DISCORD_DEADLINE_MS = 3000  # Discord shows "The application did not respond" after 3 s
+
+
+def runbook_section(title_start: str) -> str:
+    text = (REPO_ROOT / "RUNBOOK.md").read_text(encoding="utf-8")
+    [section] = [s for s in re.split(r"\n(?=#+ )", text) if s.startswith(f"### {title_start}")]
+    return section
+
+
+def test_the_latency_alarm_watches_what_discord_waits_for(translated: dict[str, Any]) -> None:
+    latency = translated["Resources"]["AckLatencyAlarm"]["Properties"]
+    # The function Discord calls: the one behind the function URL.
+    [url] = resources_of(translated, "AWS::Lambda::Url").values()
+    called = url["Properties"]["TargetFunctionArn"]["Ref"]
+    assert translated["Resources"][called]["Type"] == "AWS::Lambda::Function"
+    assert latency["Namespace"] == "AWS/Lambda"
+    assert latency["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": called}}]
+    # The URL's arrival-to-answer time (ms), cold starts included; Duration would leave init out.
+    assert latency["MetricName"] == "UrlRequestLatency"
+    # A high percentile: the slow answers, which an average hides.
+    assert "Statistic" not in latency and re.fullmatch(r"p9\d(\.\d+)?", latency["ExtendedStatistic"])
+    assert latency["ComparisonOperator"] in ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
+    assert 0 < latency["Threshold"] < DISCORD_DEADLINE_MS  # it fires before users see the failure
+    # The runbook describes the alarm the template creates.
+    section = runbook_section("AckLatencyAlarm")
+    assert f"{latency['ExtendedStatistic']} `{latency['MetricName']}`" in section
+    assert f"over {latency['Threshold']:,} ms" in section
+
+
+def test_monitoring_sees_throttles_and_alerts_cannot_vanish(translated: dict[str, Any]) -> None:
     alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
-    latency = alarms["AckLatencyAlarm"]["Properties"]
-    assert latency["MetricName"] == "UrlRequestLatency"  # arrival to answer, init included
-    assert latency["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "InteractionsFunction"}}]
-    assert latency["Namespace"] == "AWS/Lambda" and latency["ExtendedStatistic"] == "p99"
-    assert (
-        latency["ComparisonOperator"] == "GreaterThanThreshold" and 0 < latency["Threshold"] < 3000
-    )  # ms: before Discord's deadline
     throttles = alarms["InteractionsThrottlesAlarm"]["Properties"]
     assert throttles["MetricName"] == "Throttles"
     assert throttles["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "InteractionsFunction"}}]
