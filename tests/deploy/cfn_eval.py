@@ -9,7 +9,7 @@ CloudFormation passes them: the given ones, else the parameter's Default.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 PSEUDO_PARAMETERS: Final = frozenset(
     {
@@ -22,6 +22,9 @@ PSEUDO_PARAMETERS: Final = frozenset(
         "AWS::URLSuffix",
     }
 )
+
+
+T = TypeVar("T")
 
 
 class NotEvaluated(Exception):
@@ -79,11 +82,16 @@ def _arguments(argument: Any, function: str, low: int, high: int) -> list[Any]:
     return argument
 
 
-def _boolean(node: Any, template: dict[str, Any], values: dict[str, str]) -> bool:
+def _evaluated_as(kind: type[T], what: str, node: Any, template: dict[str, Any], values: dict[str, str]) -> T:
+    """`node` evaluated, which must give a `kind` (`what` names it in the error)."""
     result = _evaluate(node, template, values)
-    if not isinstance(result, bool):
-        raise NotEvaluated(f"{node!r} is not a condition")
+    if not isinstance(result, kind):
+        raise NotEvaluated(f"{node!r} is not {what}")
     return result
+
+
+def _boolean(node: Any, template: dict[str, Any], values: dict[str, str]) -> bool:
+    return _evaluated_as(bool, "a condition", node, template, values)
 
 
 def _evaluate(node: Any, template: dict[str, Any], values: dict[str, str]) -> Any:
@@ -133,10 +141,7 @@ def _evaluate(node: Any, template: dict[str, Any], values: dict[str, str]) -> An
 
 
 def _string(node: Any, template: dict[str, Any], values: dict[str, str]) -> str:
-    result = _evaluate(node, template, values)
-    if not isinstance(result, str):
-        raise NotEvaluated(f"{node!r} is not a string")
-    return result
+    return _evaluated_as(str, "a string", node, template, values)
 
 
 def resolve(node: Any, template: dict[str, Any], values: dict[str, str]) -> Any:
